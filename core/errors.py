@@ -1,0 +1,32 @@
+"""Domain errors: each carries a message an operator can act on."""
+
+from __future__ import annotations
+
+
+class VipError(Exception):
+    """Base class of the errors VIP Desktop explains to its user."""
+
+
+class MediaError(VipError):
+    """A video file cannot be analysed: names the file, what is wrong and what to do."""
+
+    def __init__(self, path: str, problem: str, hint: str = "") -> None:
+        self.path = path
+        self.problem = problem
+        self.hint = hint
+        text = f"{path}: {problem}"
+        if hint:
+            text += f" — {hint}"
+        super().__init__(text)
+
+
+class JobCanceled(VipError):
+    """The operator asked to cancel the job; raised inside a stage at a progress report."""
+
+
+class JobInterrupted(VipError):
+    """The worker is shutting down; the job goes back to the queue and resumes later."""
+
+
+class NotFound(VipError):
+    """A project, video or job that the caller named does not exist."""

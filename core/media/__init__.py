@@ -1,0 +1,1 @@
+"""Reading video files with PyAV: fingerprints, probing, posters, generated samples."""

@@ -1,0 +1,17 @@
+"""Domain models: plain dataclasses that convert to and from MongoDB documents."""
+
+from core.models.job import Job, JobError, JobStatus, Stage, StageStatus
+from core.models.project import Project
+from core.models.video import MediaInfo, Video, VideoStatus
+
+__all__ = [
+    "Job",
+    "JobError",
+    "JobStatus",
+    "MediaInfo",
+    "Project",
+    "Stage",
+    "StageStatus",
+    "Video",
+    "VideoStatus",
+]

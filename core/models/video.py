@@ -1,0 +1,120 @@
+"""A video in a project, with what the probe stage learned about it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from core.models.ids import new_id
+from core.timeutil import as_utc, utc_now
+
+
+class VideoStatus(StrEnum):
+    NEW = "new"
+    QUEUED = "queued"
+    ANALYZING = "analyzing"
+    READY = "ready"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+@dataclass
+class MediaInfo:
+    """Container and stream facts read by the probe stage.
+
+    `width`/`height` are the coded size; `display_width`/`display_height` are what a viewer
+    sees after the display rotation (`rotation`: degrees clockwise, 0/90/180/270).
+    """
+
+    container: str
+    duration_s: float
+    start_s: float
+    fps: float
+    width: int
+    height: int
+    rotation: int
+    display_width: int
+    display_height: int
+    video_codec: str
+    has_audio: bool
+    audio_codec: str | None
+    audio_channels: int | None
+    audio_sample_rate: int | None
+    bit_rate: int | None
+    frame_count: int | None
+    size_bytes: int
+
+    def to_doc(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> MediaInfo:
+        return cls(**{k: doc.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
+
+    @property
+    def resolution(self) -> str:
+        return f"{self.display_width}×{self.display_height}"
+
+
+@dataclass
+class Video:
+    project_id: str
+    path: str
+    fingerprint: str
+    size_bytes: int
+    id: str = field(default_factory=new_id)
+    status: VideoStatus = VideoStatus.NEW
+    media: MediaInfo | None = None
+    poster_path: str | None = None
+    error: str | None = None
+    # Per-stage results: {stage_name: {"status", "version", "finished_at"}}.
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    imported_at: datetime = field(default_factory=utc_now)
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    def stage_version(self, stage: str) -> int | None:
+        """Return the analyzer version that produced this stage's stored output, if any."""
+        info = self.stages.get(stage) or {}
+        if info.get("status") != "succeeded":
+            return None
+        version = info.get("version")
+        return int(version) if version is not None else None
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "_id": self.id,
+            "project_id": self.project_id,
+            "path": self.path,
+            "name": self.name,
+            "fingerprint": self.fingerprint,
+            "size_bytes": self.size_bytes,
+            "status": str(self.status),
+            "media": self.media.to_doc() if self.media else None,
+            "poster_path": self.poster_path,
+            "error": self.error,
+            "stages": self.stages,
+            "imported_at": self.imported_at,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Video:
+        media = doc.get("media")
+        return cls(
+            id=doc["_id"],
+            project_id=doc["project_id"],
+            path=doc["path"],
+            fingerprint=doc["fingerprint"],
+            size_bytes=int(doc.get("size_bytes") or 0),
+            status=VideoStatus(doc.get("status", "new")),
+            media=MediaInfo.from_doc(media) if media else None,
+            poster_path=doc.get("poster_path"),
+            error=doc.get("error"),
+            stages=dict(doc.get("stages") or {}),
+            imported_at=as_utc(doc.get("imported_at")) or utc_now(),
+        )

@@ -1,0 +1,80 @@
+"""Throttled progress reports with an ETA, written by the worker that owns the job."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from core.errors import JobCanceled, JobInterrupted
+from core.models import Job
+from core.repositories import JobRepository
+from core.timeutil import utc_now
+
+MIN_INTERVAL_S = 0.25  # at most ~4 writes per second per job
+
+
+class ProgressReporter:
+    """Keep the job record's progress, message and ETA current without flooding the database.
+
+    Lives in the worker thread that runs the job. Each write also checks whether the
+    operator asked to cancel, and whether the worker is shutting down.
+    """
+
+    def __init__(
+        self,
+        job: Job,
+        jobs: JobRepository,
+        weights: list[float],
+        should_stop: Callable[[], bool],
+        min_interval_s: float = MIN_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._job = job
+        self._jobs = jobs
+        self._weights = weights
+        self._should_stop = should_stop
+        self._min_interval = min_interval_s
+        self._clock = clock
+        self._started = clock()
+        self._start_progress = job.progress
+        self._last_write = float("-inf")
+        self.stage_index = 0
+
+    def report(self, fraction: float, message: str = "") -> None:
+        """Record progress 0..1 of the current stage; write when due; honour cancel and stop."""
+        fraction = min(1.0, max(0.0, fraction))
+        stage = self._job.stages[self.stage_index]
+        stage.progress = fraction
+        if message:
+            stage.message = message
+            self._job.message = message
+        self._job.progress = self.overall()
+        now = self._clock()
+        if now - self._last_write < self._min_interval:
+            return
+        self.flush(now)
+        if self._should_stop():
+            raise JobInterrupted("the worker is shutting down")
+        if self._jobs.is_cancel_requested(self._job.id):
+            raise JobCanceled("canceled by the operator")
+
+    def flush(self, now: float | None = None) -> None:
+        """Write the job's current state now (stage boundaries, final states)."""
+        now = self._clock() if now is None else now
+        self._job.eta_s = self.eta(now)
+        self._job.heartbeat_at = utc_now()
+        self._jobs.save(self._job)
+        self._last_write = now
+
+    def overall(self) -> float:
+        total = sum(self._weights) or 1.0
+        done = sum(w * s.progress for w, s in zip(self._weights, self._job.stages))
+        return round(min(1.0, done / total), 4)
+
+    def eta(self, now: float) -> float | None:
+        """Estimate seconds left from this attempt's rate so far (None until it is meaningful)."""
+        gained = self._job.progress - self._start_progress
+        elapsed = now - self._started
+        if gained < 0.02 or elapsed < 0.5 or self._job.progress >= 1.0:
+            return None
+        return round(elapsed * (1.0 - self._job.progress) / gained, 1)

@@ -1,0 +1,186 @@
+"""Run one analysis job: its stages in order, with progress, heartbeat, cancel and resume.
+
+Runs in a worker process (sync PyMongo). Only this runner writes the job's progress while
+it owns the job. Stages already done (an earlier attempt) or up to date (same analyzer
+version stored on the video) are skipped.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from core.errors import JobCanceled, JobInterrupted, MediaError, VipError
+from core.models import Job, JobError, JobStatus, StageStatus, Video, VideoStatus
+from core.periodic import Periodic
+from core.pipeline.progress import ProgressReporter
+from core.pipeline.stage import Stage, StageContext
+from core.repositories import JobRepository, VideoRepository
+from core.timeutil import utc_now
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class RunnerConfig:
+    worker_id: str
+    media_dir: Path
+    heartbeat_s: float = 2.0
+
+
+class JobRunner:
+    def __init__(
+        self,
+        jobs: JobRepository,
+        videos: VideoRepository,
+        stages: list[Stage],
+        config: RunnerConfig,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self._jobs = jobs
+        self._videos = videos
+        self._stages = {s.name: s for s in stages}
+        self._config = config
+        self._should_stop = should_stop
+
+    def run(self, job_id: str) -> JobStatus | None:
+        """Run the job if it is queued; return its final status (QUEUED means: enqueue again)."""
+        job = self._jobs.get(job_id)
+        if job is None:
+            log.warning("job_missing", job_id=job_id)
+            return None
+        if job.status != JobStatus.QUEUED:
+            log.info("job_not_queued", job_id=job_id, status=str(job.status))
+            return job.status
+        structlog.contextvars.bind_contextvars(job_id=job.id, video_id=job.video_id)
+        try:
+            return self._run(job)
+        finally:
+            structlog.contextvars.unbind_contextvars("job_id", "video_id")
+
+    def _run(self, job: Job) -> JobStatus:
+        if job.cancel_requested:
+            return self._finish(job, None, JobStatus.CANCELED, "Canceled")
+        video = self._videos.get(job.video_id)
+        if video is None:
+            error = JobError("NotFound", "The video was removed from the library before analysis")
+            return self._finish(job, None, JobStatus.FAILED, error.message, error)
+
+        job.status = JobStatus.RUNNING
+        job.worker_id = self._config.worker_id
+        job.attempts += 1
+        job.error = None
+        job.message = "Starting"
+        weights = [self._weight(s.name) for s in job.stages]
+        reporter = ProgressReporter(job, self._jobs, weights, self._should_stop)
+        reporter.flush()
+        self._videos.set_status(video.id, VideoStatus.ANALYZING)
+        log.info("job_started", attempt=job.attempts, path=video.path)
+
+        beat = lambda: self._jobs.heartbeat(job.id, self._config.worker_id)  # noqa: E731
+        with Periodic("job-heartbeat", self._config.heartbeat_s, beat):
+            try:
+                for index in range(len(job.stages)):
+                    reporter.stage_index = index
+                    failure = self._run_stage(job, video, index, reporter)
+                    if failure is not None:
+                        return self._finish(job, reporter, JobStatus.FAILED, failure.message, failure)
+            except JobCanceled:
+                job.stages[reporter.stage_index].status = StageStatus.CANCELED
+                return self._finish(job, reporter, JobStatus.CANCELED, "Canceled by the operator")
+            except JobInterrupted:
+                return self._release(job, reporter)
+        return self._finish(job, reporter, JobStatus.SUCCEEDED, "Done")
+
+    def _run_stage(
+        self, job: Job, video: Video, index: int, reporter: ProgressReporter
+    ) -> JobError | None:
+        record = job.stages[index]
+        if record.status.done:
+            return None  # finished by an earlier attempt
+        stage = self._stages.get(record.name)
+        if stage is None:
+            record.status = StageStatus.FAILED
+            record.error = JobError("UnknownStage", f"This worker has no stage named {record.name!r}")
+            return record.error
+        if not job.force and video.stage_version(stage.name) == stage.version:
+            record.status, record.progress = StageStatus.SKIPPED, 1.0
+            record.message = f"Up to date (v{stage.version})"
+            reporter.flush()
+            return None
+        record.status, record.started_at, record.error = StageStatus.RUNNING, utc_now(), None
+        record.message = stage.title
+        job.message = stage.title
+        reporter.flush()
+        log.info("stage_started", stage=stage.name)
+        ctx = StageContext(video=video, videos=self._videos, media_dir=self._config.media_dir,
+                           report=reporter.report)
+        try:
+            stage.run(ctx)
+        except (JobCanceled, JobInterrupted):
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded on its stage
+            record.status, record.finished_at = StageStatus.FAILED, utc_now()
+            record.error = _job_error(exc)
+            record.message = record.error.message
+            self._videos.record_stage(video.id, stage.name, "failed", stage.version)
+            log.warning("stage_failed", stage=stage.name, error=record.error.message)
+            return record.error
+        record.status, record.progress, record.finished_at = StageStatus.SUCCEEDED, 1.0, utc_now()
+        record.message = "Done"
+        self._videos.record_stage(video.id, stage.name, "succeeded", stage.version)
+        job.progress = reporter.overall()
+        reporter.flush()
+        log.info("stage_finished", stage=stage.name)
+        return None
+
+    def _weight(self, name: str) -> float:
+        stage = self._stages.get(name)
+        return stage.weight if stage else 1.0
+
+    def _finish(
+        self,
+        job: Job,
+        reporter: ProgressReporter | None,
+        status: JobStatus,
+        message: str,
+        error: JobError | None = None,
+    ) -> JobStatus:
+        job.status, job.message, job.error, job.eta_s = status, message, error, None
+        if status == JobStatus.SUCCEEDED:
+            job.progress = 1.0
+        if reporter:
+            reporter.flush()
+        else:
+            self._jobs.save(job)
+        video_status = {
+            JobStatus.SUCCEEDED: VideoStatus.READY,
+            JobStatus.FAILED: VideoStatus.FAILED,
+            JobStatus.CANCELED: VideoStatus.CANCELED,
+        }[status]
+        self._videos.set_status(job.video_id, video_status, error.message if error else None)
+        log.info("job_finished", status=str(status), message=message)
+        return status
+
+    def _release(self, job: Job, reporter: ProgressReporter) -> JobStatus:
+        """Put an interrupted job back in the queue; the stage it was in starts over."""
+        current = job.stages[reporter.stage_index]
+        current.status, current.progress = StageStatus.PENDING, 0.0
+        job.progress = reporter.overall()
+        job.status, job.worker_id, job.eta_s = JobStatus.QUEUED, None, None
+        job.message = "Interrupted (worker stopped); waiting for a worker to resume"
+        self._jobs.save(job)
+        self._videos.set_status(job.video_id, VideoStatus.QUEUED)
+        log.info("job_released")
+        return JobStatus.QUEUED
+
+
+def _job_error(exc: BaseException) -> JobError:
+    if isinstance(exc, VipError):
+        detail = "" if isinstance(exc, MediaError) else traceback.format_exc(limit=8)
+        return JobError(type(exc).__name__, str(exc), detail)
+    return JobError(type(exc).__name__, f"Unexpected error: {exc}", traceback.format_exc(limit=12))

@@ -1,0 +1,36 @@
+"""What a pipeline stage is, and what it gets to work with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from core.models import Video
+from core.repositories import VideoRepository
+
+
+class ProgressSink(Protocol):
+    def __call__(self, fraction: float, message: str = "") -> None:
+        """Report progress 0..1 within the stage; raises JobCanceled or JobInterrupted."""
+
+
+@dataclass
+class StageContext:
+    """Everything a stage may touch while it runs in a worker process."""
+
+    video: Video
+    videos: VideoRepository
+    media_dir: Path
+    report: ProgressSink
+
+
+class Stage(Protocol):
+    """One step of the pipeline; idempotent, so a re-queued job can run it again."""
+
+    name: str
+    title: str  # shown to operators, e.g. "Probe + poster"
+    version: int  # bump when the output changes; stored outputs of older versions re-run
+    weight: float  # share of the job's total time, for overall progress and ETA
+
+    def run(self, ctx: StageContext) -> None: ...

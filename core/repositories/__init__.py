@@ -1,0 +1,27 @@
+"""Repositories: the only code that touches pymongo and bson.
+
+Each collection has a sync repository (worker processes, `MongoClient`) and, where the GUI
+or CLI needs it, an async one (`AsyncMongoClient` on the event loop). Both speak domain
+models; documents never leave this package.
+"""
+
+from core.repositories.database import Database, connect, connect_async, ensure_indexes
+from core.repositories.jobs import AsyncJobRepository, JobRepository
+from core.repositories.projects import AsyncProjectRepository
+from core.repositories.videos import AsyncVideoRepository, VideoRepository
+from core.repositories.workers import AsyncWorkerRepository, WorkerRecord, WorkerRepository
+
+__all__ = [
+    "AsyncJobRepository",
+    "AsyncProjectRepository",
+    "AsyncVideoRepository",
+    "AsyncWorkerRepository",
+    "Database",
+    "JobRepository",
+    "VideoRepository",
+    "WorkerRecord",
+    "WorkerRepository",
+    "connect",
+    "connect_async",
+    "ensure_indexes",
+]

@@ -1,0 +1,54 @@
+"""Open MongoDB connections and create the indexes the repositories rely on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import AsyncMongoClient, MongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.database import Database as SyncDatabase
+
+# (collection, keys, options). Only index kinds FerretDB 1.24 supports: no TTL/partial/text.
+INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
+    ("projects", [("name", 1)], {"unique": True}),
+    ("videos", [("project_id", 1), ("fingerprint", 1)], {"unique": True}),
+    ("jobs", [("status", 1)], {}),
+    ("jobs", [("updated_at", 1)], {}),
+    ("jobs", [("video_id", 1)], {}),
+]
+
+_CLIENT_OPTIONS: dict[str, Any] = {
+    "tz_aware": True,
+    "serverSelectionTimeoutMS": 10_000,
+    "connectTimeoutMS": 5_000,
+    "appname": "vip-desktop",
+}
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where the data lives: a MongoDB URI and a database name."""
+
+    uri: str
+    name: str = "vip"
+
+
+def connect(database: Database) -> tuple[MongoClient[dict[str, Any]], SyncDatabase[dict[str, Any]]]:
+    """Open a sync client (worker processes and threads); the caller closes it."""
+    client: MongoClient[dict[str, Any]] = MongoClient(database.uri, **_CLIENT_OPTIONS)
+    return client, client[database.name]
+
+
+def connect_async(
+    database: Database,
+) -> tuple[AsyncMongoClient[dict[str, Any]], AsyncDatabase[dict[str, Any]]]:
+    """Open an async client bound to the running event loop; `await client.close()` when done."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(database.uri, **_CLIENT_OPTIONS)
+    return client, client[database.name]
+
+
+def ensure_indexes(db: SyncDatabase[dict[str, Any]]) -> None:
+    """Create the indexes (idempotent; sync, run once per process at start-up)."""
+    for collection, keys, options in INDEXES:
+        db[collection].create_index(keys, **options)

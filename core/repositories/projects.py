@@ -1,0 +1,37 @@
+"""Projects collection (async: GUI and CLI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from core.models import Project
+
+
+class AsyncProjectRepository:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._coll = db["projects"]
+
+    async def list(self) -> list[Project]:
+        docs = await self._coll.find({}).to_list(None)
+        return sorted((Project.from_doc(d) for d in docs), key=lambda p: p.name.lower())
+
+    async def get(self, project_id: str) -> Project | None:
+        doc = await self._coll.find_one({"_id": project_id})
+        return Project.from_doc(doc) if doc else None
+
+    async def get_by_name(self, name: str) -> Project | None:
+        doc = await self._coll.find_one({"name": name})
+        return Project.from_doc(doc) if doc else None
+
+    async def add(self, project: Project) -> Project:
+        """Insert `project`; if one with the same name exists, return that one instead."""
+        try:
+            await self._coll.insert_one(project.to_doc())
+            return project
+        except DuplicateKeyError:
+            existing = await self.get_by_name(project.name)
+            assert existing is not None
+            return existing

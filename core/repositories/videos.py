@@ -1,0 +1,92 @@
+"""Videos collection: async for the GUI/CLI, sync for workers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.database import Database as SyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from core.models import MediaInfo, Video, VideoStatus
+from core.timeutil import utc_now
+
+
+class AsyncVideoRepository:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._coll = db["videos"]
+
+    async def add(self, video: Video) -> tuple[Video, bool]:
+        """Insert `video` unless the project has the same content; return (video, created)."""
+        existing = await self.find_by_fingerprint(video.project_id, video.fingerprint)
+        if existing:
+            return existing, False
+        try:
+            await self._coll.insert_one(video.to_doc())
+            return video, True
+        except DuplicateKeyError:
+            again = await self.find_by_fingerprint(video.project_id, video.fingerprint)
+            assert again is not None
+            return again, False
+
+    async def find_by_fingerprint(self, project_id: str, fingerprint: str) -> Video | None:
+        doc = await self._coll.find_one({"project_id": project_id, "fingerprint": fingerprint})
+        return Video.from_doc(doc) if doc else None
+
+    async def get(self, video_id: str) -> Video | None:
+        doc = await self._coll.find_one({"_id": video_id})
+        return Video.from_doc(doc) if doc else None
+
+    async def get_many(self, video_ids: list[str]) -> list[Video]:
+        if not video_ids:
+            return []
+        docs = await self._coll.find({"_id": {"$in": video_ids}}).to_list(None)
+        return [Video.from_doc(d) for d in docs]
+
+    async def list(self, project_id: str | None = None) -> list[Video]:
+        query = {"project_id": project_id} if project_id else {}
+        docs = await self._coll.find(query).to_list(None)
+        return sorted((Video.from_doc(d) for d in docs), key=lambda v: v.imported_at)
+
+    async def count(self) -> int:
+        return await self._coll.count_documents({})
+
+    async def set_status(self, video_id: str, status: VideoStatus) -> None:
+        await self._coll.update_one({"_id": video_id}, {"$set": {"status": str(status)}})
+
+
+class VideoRepository:
+    """Sync access for worker processes."""
+
+    def __init__(self, db: SyncDatabase[dict[str, Any]]) -> None:
+        self._coll = db["videos"]
+
+    def get(self, video_id: str) -> Video | None:
+        doc = self._coll.find_one({"_id": video_id})
+        return Video.from_doc(doc) if doc else None
+
+    def set_status(self, video_id: str, status: VideoStatus, error: str | None = None) -> None:
+        self._coll.update_one(
+            {"_id": video_id}, {"$set": {"status": str(status), "error": error}}
+        )
+
+    def save_probe(self, video_id: str, media: MediaInfo, poster_path: str | None) -> None:
+        self._coll.update_one(
+            {"_id": video_id},
+            {"$set": {"media": media.to_doc(), "poster_path": poster_path}},
+        )
+
+    def record_stage(self, video_id: str, stage: str, status: str, version: int) -> None:
+        """Store which analyzer version produced (or failed to produce) a stage's output."""
+        self._coll.update_one(
+            {"_id": video_id},
+            {
+                "$set": {
+                    f"stages.{stage}": {
+                        "status": status,
+                        "version": version,
+                        "finished_at": utc_now(),
+                    }
+                }
+            },
+        )

@@ -1,0 +1,70 @@
+"""Workers collection: who is alive, on which host, running what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.database import Database as SyncDatabase
+
+from core.timeutil import as_utc, utc_now
+
+
+@dataclass
+class WorkerRecord:
+    id: str
+    host: str
+    pid: int
+    heartbeat_at: datetime
+    current_job: str | None
+    started_at: datetime
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> WorkerRecord:
+        return cls(
+            id=doc["_id"],
+            host=doc.get("host", ""),
+            pid=int(doc.get("pid") or 0),
+            heartbeat_at=as_utc(doc.get("heartbeat_at")) or utc_now(),
+            current_job=doc.get("current_job"),
+            started_at=as_utc(doc.get("started_at")) or utc_now(),
+        )
+
+
+class WorkerRepository:
+    """Sync access for the worker process itself."""
+
+    def __init__(self, db: SyncDatabase[dict[str, Any]]) -> None:
+        self._coll = db["workers"]
+
+    def register(self, worker_id: str, host: str, pid: int) -> None:
+        now = utc_now()
+        self._coll.replace_one(
+            {"_id": worker_id},
+            {"_id": worker_id, "host": host, "pid": pid, "heartbeat_at": now,
+             "current_job": None, "started_at": now},
+            upsert=True,
+        )
+
+    def heartbeat(self, worker_id: str, current_job: str | None) -> None:
+        self._coll.update_one(
+            {"_id": worker_id}, {"$set": {"heartbeat_at": utc_now(), "current_job": current_job}}
+        )
+
+    def remove(self, worker_id: str) -> None:
+        self._coll.delete_one({"_id": worker_id})
+
+    def prune(self, older_than: timedelta) -> None:
+        """Delete records of workers that stopped without saying goodbye."""
+        self._coll.delete_many({"heartbeat_at": {"$lt": utc_now() - older_than}})
+
+
+class AsyncWorkerRepository:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._coll = db["workers"]
+
+    async def list_alive(self, within: timedelta) -> list[WorkerRecord]:
+        docs = await self._coll.find({"heartbeat_at": {"$gte": utc_now() - within}}).to_list(None)
+        return [WorkerRecord.from_doc(d) for d in docs]

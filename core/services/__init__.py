@@ -1,0 +1,17 @@
+"""Use cases the GUI and the CLI call (async), and the worker-side recovery (sync)."""
+
+from core.services.importing import ImportItem, ImportResult, ImportService, VIDEO_EXTENSIONS
+from core.services.jobs import JobLauncher, JobService
+from core.services.projects import ProjectService
+from core.services.recovery import StaleJobReaper
+
+__all__ = [
+    "VIDEO_EXTENSIONS",
+    "ImportItem",
+    "ImportResult",
+    "ImportService",
+    "JobLauncher",
+    "JobService",
+    "ProjectService",
+    "StaleJobReaper",
+]

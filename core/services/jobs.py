@@ -1,0 +1,97 @@
+"""Create, list, cancel and retry analysis jobs (async; GUI loop or CLI)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Protocol
+
+from core.errors import NotFound, VipError
+from core.models import Job, JobStatus, Stage, StageStatus, Video, VideoStatus
+from core.repositories import AsyncJobRepository, AsyncVideoRepository
+from core.timeutil import utc_now
+
+
+class JobLauncher(Protocol):
+    """Port to the queue, injected by `app`: hands a job id to the workers (blocking call)."""
+
+    def enqueue(self, job_id: str) -> None: ...
+
+
+class JobService:
+    def __init__(
+        self,
+        jobs: AsyncJobRepository,
+        videos: AsyncVideoRepository,
+        launcher: JobLauncher,
+        stage_names: list[str],
+    ) -> None:
+        self._jobs = jobs
+        self._videos = videos
+        self._launcher = launcher
+        self._stage_names = stage_names
+
+    async def analyze(self, videos: list[Video], force: bool = False) -> list[Job]:
+        """Queue an analysis job per video; a video that already has an open job keeps it."""
+        jobs = []
+        for video in videos:
+            open_job = await self._jobs.find_open_for_video(video.id)
+            if open_job:
+                jobs.append(open_job)
+                continue
+            job = Job(
+                kind="analyze",
+                video_id=video.id,
+                project_id=video.project_id,
+                stages=[Stage(name=n) for n in self._stage_names],
+                force=force,
+            )
+            await self._jobs.add(job)
+            await self._videos.set_status(video.id, VideoStatus.QUEUED)
+            await asyncio.to_thread(self._launcher.enqueue, job.id)
+            jobs.append(job)
+        return jobs
+
+    async def list(self, project_id: str | None = None, limit: int = 500) -> list[Job]:
+        return await self._jobs.list(project_id, limit)
+
+    async def changed_since(self, since: datetime) -> list[Job]:
+        return await self._jobs.changed_since(since)
+
+    async def get_many(self, job_ids: list[str]) -> list[Job]:
+        return await self._jobs.get_many(job_ids)
+
+    async def cancel(self, job_id: str) -> None:
+        """Ask the owning worker to stop; a job still waiting in the queue is canceled at once."""
+        job = await self._require(job_id)
+        if job.status.finished:
+            return
+        await self._jobs.request_cancel(job_id)
+        if job.status == JobStatus.QUEUED:
+            await self._videos.set_status(job.video_id, VideoStatus.CANCELED)
+
+    async def retry(self, job_id: str) -> Job:
+        """Queue a failed or canceled job again; stages that succeeded are not repeated."""
+        job = await self._require(job_id)
+        if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
+            raise VipError(f"Only failed or canceled jobs can be retried (this one is {job.status})")
+        for stage in job.stages:
+            if not stage.status.done:
+                stage.status, stage.progress, stage.error, stage.message = (
+                    StageStatus.PENDING, 0.0, None, "")
+        job.status, job.error, job.eta_s, job.worker_id = JobStatus.QUEUED, None, None, None
+        job.cancel_requested = False
+        job.message = "Waiting for a worker (retry)"
+        job.progress = sum(s.progress for s in job.stages) / max(1, len(job.stages))
+        job.updated_at = utc_now()
+        if not await self._jobs.replace_unowned(job, [JobStatus.FAILED, JobStatus.CANCELED]):
+            raise VipError("The job changed while retrying; refresh and try again")
+        await self._videos.set_status(job.video_id, VideoStatus.QUEUED)
+        await asyncio.to_thread(self._launcher.enqueue, job.id)
+        return job
+
+    async def _require(self, job_id: str) -> Job:
+        job = await self._jobs.get(job_id)
+        if job is None:
+            raise NotFound(f"No job with id {job_id}")
+        return job

@@ -1,0 +1,32 @@
+"""Create, find and list projects (async; GUI loop or CLI)."""
+
+from __future__ import annotations
+
+from core.errors import VipError
+from core.models import Project
+from core.repositories import AsyncProjectRepository
+
+DEFAULT_PROJECT = "Default"
+
+
+class ProjectService:
+    def __init__(self, projects: AsyncProjectRepository) -> None:
+        self._projects = projects
+
+    async def list(self) -> list[Project]:
+        return await self._projects.list()
+
+    async def get(self, project_id: str) -> Project | None:
+        return await self._projects.get(project_id)
+
+    async def create(self, name: str, description: str = "") -> Project:
+        """Create a project, or return the existing one with that name."""
+        name = name.strip()
+        if not name:
+            raise VipError("A project needs a name")
+        return await self._projects.add(Project(name=name, description=description))
+
+    async def ensure(self, name: str | None = None) -> Project:
+        """Return the project called `name` (default: "Default"), creating it if needed."""
+        name = name or DEFAULT_PROJECT
+        return await self._projects.get_by_name(name) or await self.create(name)
