@@ -2,6 +2,7 @@
 
 from core.services.importing import ImportItem, ImportResult, ImportService, VIDEO_EXTENSIONS
 from core.services.jobs import JobLauncher, JobService
+from core.services.library import LibraryService
 from core.services.projects import ProjectService
 from core.services.recovery import StaleJobReaper
 
@@ -12,6 +13,7 @@ __all__ = [
     "ImportService",
     "JobLauncher",
     "JobService",
+    "LibraryService",
     "ProjectService",
     "StaleJobReaper",
 ]

@@ -1,0 +1,1 @@
+"""Composition root: CLI, settings, logging, processes, the embedded database, wiring."""

@@ -1,0 +1,168 @@
+"""`vip analyze` and `vip jobs`: headless import, analysis with terminal progress, job listing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from app.settings import Settings
+from app.wiring import DatabaseLease, Services, build_services
+from app.worker_pool import WorkerPool
+from core.formatting import format_duration, job_progress_text
+from core.models import Job, JobStatus, Video
+
+POLL_S = 0.25
+BAR_WIDTH = 24
+
+
+async def run_analyze(
+    settings: Settings, paths: list[Path], project_name: str | None, as_json: bool, force: bool
+) -> int:
+    """Import `paths`, queue their analysis, show progress until all finish; 1 if any failed."""
+    lease = DatabaseLease(settings)
+    database = await asyncio.to_thread(lease.acquire)
+    pool: WorkerPool | None = None
+    services = await build_services(settings, database)
+    try:
+        project = await services.projects.ensure(project_name)
+        imported = await services.imports.import_paths(project.id, paths)
+        if not imported.items:
+            print("vip analyze: no video files found in " + ", ".join(map(str, paths)), file=sys.stderr)
+            return 2
+        jobs = await services.jobs.analyze([item.video for item in imported.items], force=force)
+        if not await services.library.workers_alive(within_s=settings.heartbeat_s * 3):
+            pool = WorkerPool(settings, settings.workers)
+            pool.start()
+        job_by_video = {job.video_id: job for job in jobs}
+        final = await _follow(services, list(job_by_video.values()), pool)
+        videos = {v.id: v for v in await services.library.get_many(list(job_by_video))}
+        rows = [(item.path, videos[item.video.id], final[job_by_video[item.video.id].id])
+                for item in imported.items]
+        if as_json:
+            for path, video, job in rows:
+                print(json.dumps(video_result(path, video, job)), flush=True)
+        else:
+            _print_summary(rows, sys.stdout)
+        return 0 if all(job.status == JobStatus.SUCCEEDED for _, _, job in rows) else 1
+    finally:
+        if pool:
+            await asyncio.to_thread(pool.stop)
+        await services.close()
+        await asyncio.to_thread(lease.release)
+
+
+async def _follow(services: Services, jobs: list[Job], pool: WorkerPool | None) -> dict[str, Job]:
+    """Poll job records until every job has finished, drawing progress bars on stderr."""
+    bars = ProgressBars(sys.stderr, [j.id for j in jobs])
+    names = {v.id: v.name for v in await services.library.get_many([j.video_id for j in jobs])}
+    while True:
+        current = {j.id: j for j in await services.jobs.get_many([j.id for j in jobs])}
+        bars.draw([current[j.id] for j in jobs], names)
+        if all(j.status.finished for j in current.values()):
+            bars.done()
+            return current
+        if pool:
+            await asyncio.to_thread(pool.check)
+        await asyncio.sleep(POLL_S)
+
+
+class ProgressBars:
+    """Live bars on a terminal; one line per status change elsewhere (logs, CI)."""
+
+    def __init__(self, out: TextIO, job_ids: list[str]) -> None:
+        self._out = out
+        self._tty = out.isatty()
+        self._lines = 0
+        self._last: dict[str, str] = {}
+
+    def draw(self, jobs: list[Job], names: dict[str, str]) -> None:
+        lines = []
+        for job in jobs:
+            name = names.get(job.video_id, job.video_id)[:32]
+            filled = int(job.progress * BAR_WIDTH)
+            bar = "█" * filled + "·" * (BAR_WIDTH - filled)
+            lines.append(f"{name:<32} {bar} {job_progress_text(job)}")
+        if self._tty:
+            if self._lines:
+                self._out.write(f"\x1b[{self._lines}F")
+            self._out.write("".join(f"\x1b[2K{line}\n" for line in lines))
+            self._lines = len(lines)
+        else:
+            for job, line in zip(jobs, lines):
+                key = f"{job.status}:{job.current_stage.name if job.current_stage else ''}"
+                if self._last.get(job.id) != key:
+                    self._last[job.id] = key
+                    self._out.write(line + "\n")
+        self._out.flush()
+
+    def done(self) -> None:
+        self._out.flush()
+
+
+def video_result(path: str, video: Video, job: Job) -> dict[str, Any]:
+    """The stable `vip analyze --json` record for one input path."""
+    return {
+        "path": path,
+        "video_id": video.id,
+        "job_id": job.id,
+        "status": str(job.status),
+        "media": video.media.to_doc() if video.media else None,
+        "poster": video.poster_path,
+        "error": job.error.to_doc() if job.error else None,
+    }
+
+
+def _print_summary(rows: list[tuple[str, Video, Job]], out: TextIO) -> None:
+    failed = 0
+    for path, video, job in rows:
+        if job.status == JobStatus.SUCCEEDED and video.media:
+            m = video.media
+            out.write(f"ok      {path}  {format_duration(m.duration_s)}  {m.resolution}  "
+                      f"{m.fps:g} fps  {m.video_codec}{'+' + m.audio_codec if m.audio_codec else ''}\n")
+        else:
+            failed += 1
+            reason = job.error.message if job.error else job.message
+            out.write(f"{str(job.status):<7} {path}\n        {reason}\n")
+    out.write(f"{len(rows) - failed} of {len(rows)} videos analysed" + (f", {failed} failed\n" if failed else "\n"))
+
+
+async def run_jobs(settings: Settings, project_name: str | None, as_json: bool, limit: int) -> int:
+    lease = DatabaseLease(settings)
+    database = await asyncio.to_thread(lease.acquire)
+    services = await build_services(settings, database)
+    try:
+        project_id = None
+        if project_name:
+            project = await services.projects.ensure(project_name)
+            project_id = project.id
+        jobs = await services.jobs.list(project_id, limit)
+        names = {v.id: v.name for v in await services.library.get_many([j.video_id for j in jobs])}
+        for job in jobs:
+            if as_json:
+                print(json.dumps(job_json(job, names.get(job.video_id))))
+            else:
+                print(f"{job.id[:8]}  {str(job.status):<9} {job.progress * 100:5.1f}%  "
+                      f"{names.get(job.video_id, '?')[:40]:<40}  {job_progress_text(job)}")
+        if not jobs and not as_json:
+            print("No jobs yet. Run `vip analyze PATH...` or import videos in the app.")
+        return 0
+    finally:
+        await services.close()
+        await asyncio.to_thread(lease.release)
+
+
+def job_json(job: Job, video_name: str | None) -> dict[str, Any]:
+    doc = job.to_doc()
+    doc["id"] = doc.pop("_id")
+    doc["video_name"] = video_name
+    for key, value in list(doc.items()):
+        if hasattr(value, "isoformat"):
+            doc[key] = value.isoformat()
+    for stage in doc["stages"]:
+        for key in ("started_at", "finished_at"):
+            if stage.get(key) is not None:
+                stage[key] = stage[key].isoformat()
+    return doc

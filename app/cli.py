@@ -1,0 +1,65 @@
+"""The `vip` command: GUI by default; `worker`, `analyze`, `jobs` for headless use."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import multiprocessing
+import sys
+from pathlib import Path
+
+from app.embedded_db import EmbeddedDatabaseError
+from app.logs import configure_logging
+from app.settings import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vip", description="VIP Desktop — video intelligence workstation")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("gui", help="open the desktop app (the default)")
+    worker = sub.add_parser("worker", help="run analysis workers headless (stop with Ctrl+C)")
+    worker.add_argument("--workers", type=int, default=None, help="worker processes (default: VIP_WORKERS or 1)")
+    analyze = sub.add_parser("analyze", help="import videos and analyse them, with progress bars")
+    analyze.add_argument("paths", nargs="+", type=Path, help="video files or folders (recursive)")
+    analyze.add_argument("--project", default=None, help="project name (default: Default; created if missing)")
+    analyze.add_argument("--json", action="store_true", help="print one JSON object per video")
+    analyze.add_argument("--force", action="store_true", help="re-run stages that are up to date")
+    jobs = sub.add_parser("jobs", help="list recent jobs")
+    jobs.add_argument("--json", action="store_true", help="print one JSON object per job")
+    jobs.add_argument("--project", default=None, help="only jobs of this project")
+    jobs.add_argument("--limit", type=int, default=50)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()
+    args = build_parser().parse_args(argv)
+    command = args.command or "gui"
+    settings = Settings.load()
+    try:
+        if command == "worker":
+            configure_logging("worker", settings.log_dir, console_level=logging.INFO)
+            from app.worker import run_worker
+
+            return run_worker(settings, args.workers or 1)
+        if command == "analyze":
+            configure_logging("analyze", settings.log_dir)
+            from app.analyze_cli import run_analyze
+
+            return asyncio.run(run_analyze(settings, args.paths, args.project, args.json, args.force))
+        if command == "jobs":
+            configure_logging("cli", settings.log_dir)
+            from app.analyze_cli import run_jobs
+
+            return asyncio.run(run_jobs(settings, args.project, args.json, args.limit))
+        configure_logging("gui", settings.log_dir)
+        from app.gui import run_gui
+
+        return run_gui(settings)
+    except EmbeddedDatabaseError as exc:
+        print(f"vip: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("vip: interrupted", file=sys.stderr)
+        return 130

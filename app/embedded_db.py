@@ -1,0 +1,271 @@
+"""The embedded default database: a private FerretDB (SQLite backend) shared by local processes.
+
+Every local `vip` process (GUI, CLI, worker) that has no VIP_MONGO_URI is a *user* of one
+FerretDB server whose data lives in `<data dir>/db`. Users hold a shared flock on
+`users.lock` for as long as they run; the process that leaves last (it can take the lock
+exclusively) stops the server. `start.lock` serialises starting and stopping. The kernel
+drops a crashed process's locks, so a crash leaves no stale lock behind, and a server
+whose owner crashed is found (server.json) and reused, or replaced if it is dead.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+FERRETDB_VERSION = "v1.24.2"
+INSTALL_HINT = (
+    "Install it with `bash scripts/setup.sh` (builds FerretDB "
+    f"{FERRETDB_VERSION} with Go into $(go env GOPATH)/bin), or set VIP_FERRETDB to its path, "
+    "or set VIP_MONGO_URI to use an existing MongoDB server."
+)
+START_TIMEOUT_S = 30.0
+
+
+class EmbeddedDatabaseError(RuntimeError):
+    """The embedded database cannot be started; the message says what to do."""
+
+
+def find_ferretdb(explicit: str | None = None) -> str:
+    """Return the ferretdb binary's path or raise EmbeddedDatabaseError with the install command."""
+    if explicit:
+        if Path(explicit).is_file() and os.access(explicit, os.X_OK):
+            return explicit
+        raise EmbeddedDatabaseError(f"VIP_FERRETDB points to {explicit}, which is not an executable. {INSTALL_HINT}")
+    candidates = [shutil.which("ferretdb")]
+    gopath = os.environ.get("GOPATH") or str(Path.home() / "go")
+    candidates += [str(Path(p) / "bin" / "ferretdb") for p in gopath.split(os.pathsep)]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise EmbeddedDatabaseError(f"The embedded database server (ferretdb) was not found. {INSTALL_HINT}")
+
+
+@dataclass
+class ServerInfo:
+    pid: int
+    port: int
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/"
+
+
+class EmbeddedDatabase:
+    """One process's membership in the shared embedded server: `acquire()`, later `release()`."""
+
+    def __init__(self, data_dir: Path, log_dir: Path, ferretdb: str | None = None) -> None:
+        self._dir = data_dir / "db"
+        self._log_dir = log_dir
+        self._explicit_binary = ferretdb
+        self._users: IO[bytes] | None = None
+        self.uri: str | None = None
+
+    @property
+    def _state_file(self) -> Path:
+        return self._dir / "server.json"
+
+    def acquire(self) -> str:
+        """Join (or start) the shared server; return its URI. Idempotent."""
+        if self.uri:
+            return self.uri
+        self._dir.mkdir(parents=True, exist_ok=True)
+        with self._start_lock():
+            users = (self._dir / "users.lock").open("a+b")
+            fcntl.flock(users, fcntl.LOCK_SH)
+            try:
+                server = self._running_server() or self._start_server()
+            except BaseException:
+                users.close()
+                raise
+            self._users = users
+            self.uri = server.uri
+        return self.uri
+
+    def release(self) -> None:
+        """Leave; the last process to leave stops the server."""
+        if self._users is None:
+            return
+        with self._start_lock():
+            users, self._users, self.uri = self._users, None, None
+            fcntl.flock(users, fcntl.LOCK_UN)
+            try:
+                fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                users.close()
+                return  # others still use it
+            try:
+                self._stop_server()
+            finally:
+                users.close()
+
+    def __enter__(self) -> str:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    # -- internals (called with start.lock held) --------------------------------------
+
+    def _start_lock(self) -> _FileLock:
+        return _FileLock(self._dir / "start.lock")
+
+    def _read_state(self) -> ServerInfo | None:
+        try:
+            data = json.loads(self._state_file.read_text())
+            return ServerInfo(pid=int(data["pid"]), port=int(data["port"]))
+        except (FileNotFoundError, ValueError, KeyError):
+            return None
+
+    def _running_server(self) -> ServerInfo | None:
+        server = self._read_state()
+        if server is None:
+            return None
+        if _is_ferretdb(server.pid) and _port_open(server.port):
+            log.info("embedded_db_reused", pid=server.pid, port=server.port)
+            return server
+        log.warning("embedded_db_stale_state", pid=server.pid, port=server.port)
+        if _is_ferretdb(server.pid):
+            _terminate(server.pid)
+        self._state_file.unlink(missing_ok=True)
+        return None
+
+    def _start_server(self) -> ServerInfo:
+        binary = find_ferretdb(self._explicit_binary)
+        sqlite_dir = self._dir / "sqlite"
+        state_dir = self._dir / "state"
+        sqlite_dir.mkdir(parents=True, exist_ok=True)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self._log_dir.mkdir(parents=True, exist_ok=True)
+        port = _free_port()
+        log_path = self._log_dir / "ferretdb.log"
+        command = [
+            binary,
+            "--handler=sqlite",
+            f"--sqlite-url=file:{sqlite_dir.absolute()}/",
+            f"--listen-addr=127.0.0.1:{port}",
+            f"--state-dir={state_dir.absolute()}",
+            "--telemetry=disable",
+            "--debug-addr=-",
+            "--log-level=warn",
+        ]
+        with log_path.open("ab") as log_file:
+            # Own session: a Ctrl+C in the terminal reaches the app, which stops us in order.
+            process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _port_open(port):
+            if process.poll() is not None:
+                raise EmbeddedDatabaseError(
+                    f"The embedded database (ferretdb) exited at start with code {process.returncode}. "
+                    f"Its log: {log_path}\n{_tail(log_path)}"
+                )
+            if time.monotonic() > deadline:
+                process.kill()
+                raise EmbeddedDatabaseError(f"The embedded database did not start in {START_TIMEOUT_S:.0f} s. Log: {log_path}")
+            time.sleep(0.05)
+        server = ServerInfo(pid=process.pid, port=port)
+        tmp = self._state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"pid": server.pid, "port": server.port, "started_at": time.time()}))
+        tmp.replace(self._state_file)
+        log.info("embedded_db_started", pid=server.pid, port=port, data=str(sqlite_dir))
+        return server
+
+    def _stop_server(self) -> None:
+        server = self._read_state()
+        if server and _is_ferretdb(server.pid):
+            _terminate(server.pid)
+            log.info("embedded_db_stopped", pid=server.pid)
+        self._state_file.unlink(missing_ok=True)
+
+
+class _FileLock:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._file: IO[bytes] | None = None
+
+    def __enter__(self) -> _FileLock:
+        self._file = self._path.open("a+b")
+        fcntl.flock(self._file, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._file is not None
+        fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._file.close()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _is_ferretdb(pid: int) -> bool:
+    """True if `pid` is alive and is a ferretdb process (guards against reused pids)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc (macOS): trust the pid
+    if b"ferretdb" not in cmdline:
+        return False
+    try:  # a zombie (exited child not yet reaped) is not a server
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _terminate(pid: int, timeout_s: float = 10.0) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            reaped, _ = os.waitpid(pid, os.WNOHANG)
+            if reaped == pid:
+                return
+        except ChildProcessError:
+            pass  # not our child: poll until it is gone
+        if not _is_ferretdb(pid):
+            return
+        time.sleep(0.05)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

@@ -1,0 +1,41 @@
+"""Human-readable text for durations, ETAs and job progress (shared by the GUI and the CLI)."""
+
+from __future__ import annotations
+
+from core.models import Job, JobStatus
+
+
+def format_duration(seconds: float | None) -> str:
+    """Return 'm:ss' or 'h:mm:ss'; '—' when unknown."""
+    if seconds is None:
+        return "—"
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "ETA —"
+    if seconds < 1:
+        return "ETA <1 s"
+    if seconds < 60:
+        return f"ETA {seconds:.0f} s"
+    return f"ETA {format_duration(seconds)}"
+
+
+def job_progress_text(job: Job) -> str:
+    """One line an operator reads on a progress bar: stage, percent, ETA or outcome."""
+    stage = job.current_stage
+    stage_name = stage.name if stage else job.kind
+    percent = f"{job.progress * 100:.0f}%"
+    if job.status == JobStatus.RUNNING:
+        return f"{stage_name} · {percent} · {format_eta(job.eta_s)}"
+    if job.status == JobStatus.QUEUED:
+        return f"Queued · {percent}" if job.progress > 0 else "Queued"
+    if job.status == JobStatus.SUCCEEDED:
+        return "Done · 100%"
+    if job.status == JobStatus.CANCELED:
+        return f"Canceled at {percent}"
+    return f"Failed in {stage_name}: {job.error.message if job.error else job.message}"

@@ -1,0 +1,27 @@
+"""Read the video library (async; GUI loop or CLI)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.models import Video
+from core.repositories import AsyncVideoRepository, AsyncWorkerRepository, WorkerRecord
+
+
+class LibraryService:
+    def __init__(self, videos: AsyncVideoRepository, workers: AsyncWorkerRepository) -> None:
+        self._videos = videos
+        self._workers = workers
+
+    async def videos(self, project_id: str | None = None) -> list[Video]:
+        return await self._videos.list(project_id)
+
+    async def get_many(self, video_ids: list[str]) -> list[Video]:
+        return await self._videos.get_many(video_ids)
+
+    async def is_empty(self) -> bool:
+        return await self._videos.count() == 0
+
+    async def workers_alive(self, within_s: float = 10.0) -> list[WorkerRecord]:
+        """Workers on any host that sent a heartbeat in the last `within_s` seconds."""
+        return await self._workers.list_alive(timedelta(seconds=within_s))

@@ -1,0 +1,68 @@
+"""Analysis tasks: a job id goes in the queue; a worker runs the job with core's JobRunner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from huey import Huey
+from huey.exceptions import TaskLockedException
+
+from core.models import JobStatus
+from core.pipeline import JobRunner
+from core.services import StaleJobReaper
+
+log = structlog.get_logger(__name__)
+
+REAPER_LOCK = "vip-reap-stale-jobs"
+
+
+@dataclass
+class WorkerRuntime:
+    """What a worker process needs to run tasks; built by `app` once per process."""
+
+    runner: JobRunner
+    reaper: StaleJobReaper
+
+
+class AnalysisTasks:
+    """Registers the tasks on a Huey instance; enqueue from any process, run in workers."""
+
+    def __init__(self, huey: Huey) -> None:
+        self.huey = huey
+        self._runtime: WorkerRuntime | None = None
+        self.analyze_video: Any = huey.task(name="analyze_video", retries=0)(self._analyze_video)
+
+    def bind(self, runtime: WorkerRuntime) -> None:
+        """Give this worker process its runtime (before the consumer starts)."""
+        self._runtime = runtime
+
+    def _analyze_video(self, job_id: str) -> str | None:
+        if self._runtime is None:
+            raise RuntimeError("analyze_video ran in a process without a worker runtime")
+        structlog.contextvars.clear_contextvars()
+        status = self._runtime.runner.run(job_id)
+        if status == JobStatus.QUEUED:
+            self.analyze_video(job_id)  # interrupted by shutdown: resume on the next worker
+        return str(status) if status else None
+
+    def reap_stale_jobs(self) -> list[str]:
+        """Re-queue jobs of dead workers; only one worker at a time does it (queue lock)."""
+        if self._runtime is None:
+            return []
+        try:
+            with self.huey.lock_task(REAPER_LOCK):
+                return self._runtime.reaper.reap()
+        except TaskLockedException:
+            return []
+
+
+class HueyLauncher:
+    """The JobLauncher port (core.services.JobLauncher) backed by the Huey queue."""
+
+    def __init__(self, tasks: AnalysisTasks) -> None:
+        self._tasks = tasks
+
+    def enqueue(self, job_id: str) -> None:
+        self._tasks.analyze_video(job_id)
