@@ -1,0 +1,85 @@
+"""Start the desktop app: Qt + qasync loop, database, local workers, main window."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from urllib.parse import urlsplit
+
+import structlog
+
+from app.settings import Settings
+from app.wiring import DatabaseLease, build_services
+from app.worker_pool import WorkerPool
+
+log = structlog.get_logger(__name__)
+
+
+def run_gui(settings: Settings) -> int:
+    from PySide6.QtWidgets import QApplication
+    import qasync
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("VIP Desktop")
+    app.setQuitOnLastWindowClosed(False)
+    return int(qasync.run(gui_main(settings)) or 0)
+
+
+def database_text(settings: Settings, uri: str) -> str:
+    if settings.mongo_uri is None:
+        return f"embedded FerretDB ({urlsplit(uri).netloc})"
+    host = urlsplit(uri).hostname or uri
+    return f"MongoDB at {host}"
+
+
+async def gui_main(settings: Settings, offer_samples: bool = True) -> int:
+    """Run until the main window closes (or Ctrl+C), then shut everything down in order."""
+    from PySide6.QtCore import QTimer
+
+    from ui.main_controller import ControllerConfig, MainController
+    from ui.main_view import MainView
+
+    view = MainView()
+    view.show()
+    view.statusBar().showMessage("Starting the database…")
+    stop = view.closed
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    wakeup = QTimer()  # lets Python run signal handlers while Qt waits
+    wakeup.start(200)
+    wakeup.timeout.connect(lambda: None)
+
+    lease = DatabaseLease(settings)
+    try:
+        database = await asyncio.to_thread(lease.acquire)
+    except Exception as exc:  # noqa: BLE001 - shown to the operator, then exit
+        log.error("database_unavailable", error=str(exc))
+        view.show_error("Database unavailable", str(exc))
+        view.statusBar().showMessage("Database unavailable — close the window")
+        await stop.wait()
+        return 3
+    services = await build_services(settings, database)
+    pool = WorkerPool(settings, settings.workers)
+    await asyncio.to_thread(pool.start)
+    controller = MainController(
+        view, services.projects, services.imports, services.library, services.jobs,
+        ControllerConfig(
+            samples_dir=settings.data_dir / "samples",
+            database_text=database_text(settings, database.uri),
+            offer_samples=offer_samples,
+            local_workers=pool.check,
+        ),
+    )
+    try:
+        await controller.start()
+        view.statusBar().showMessage("Ready", 4000)
+        await stop.wait()
+    finally:
+        view.hide()
+        await controller.stop()
+        await asyncio.to_thread(pool.stop)
+        await services.close()
+        await asyncio.to_thread(lease.release)
+        log.info("gui_stopped")
+    return 0

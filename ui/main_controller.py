@@ -1,0 +1,208 @@
+"""Drive the main window from core services on the asyncio (qasync) loop.
+
+Runs on the GUI thread's event loop. Never blocks it: database calls are async
+(AsyncMongoClient), file work goes through asyncio.to_thread. Job progress is polled from
+the job records at most 4 times a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+from PySide6.QtGui import QImage
+
+from core.media.samples import generate_samples
+from core.models import Job, Video
+from core.services import ImportService, JobService, LibraryService, ProjectService
+from core.timeutil import utc_now
+from ui.main_view import MainView
+
+log = structlog.get_logger(__name__)
+
+POLL_INTERVAL_S = 0.25  # job records: no faster than 4×/s
+STATUS_INTERVAL_S = 2.0
+POLL_OVERLAP = timedelta(seconds=2)  # tolerate clock differences between processes
+
+
+@dataclass
+class ControllerConfig:
+    samples_dir: Path
+    database_text: str
+    offer_samples: bool = True
+    local_workers: Callable[[], int] = lambda: 0
+
+
+class MainController:
+    def __init__(
+        self,
+        view: MainView,
+        projects: ProjectService,
+        imports: ImportService,
+        library: LibraryService,
+        jobs: JobService,
+        config: ControllerConfig,
+    ) -> None:
+        self.view = view
+        self._projects = projects
+        self._imports = imports
+        self._library = library
+        self._jobs = jobs
+        self._config = config
+        self.project_id: str | None = None
+        self._videos: dict[str, Video] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+        self._dialogs: list[Any] = []
+        self.on_job_shown: Callable[[Job], None] = lambda job: None  # hook for the benchmark
+        view.projects.project_selected = lambda pid: self._spawn(self.select_project(pid))
+        view.projects.new_button.clicked.connect(self._new_project)
+        view.library.paths_dropped = lambda paths: self._spawn(self.import_paths(paths))
+        view.jobs.cancel_requested = lambda job_id: self._spawn(self._jobs.cancel(job_id))
+        view.jobs.retry_requested = lambda job_id: self._spawn(self._jobs.retry(job_id))
+        view.import_files_action.triggered.connect(
+            lambda: self._keep(view.choose_files(lambda p: self._spawn(self.import_paths(p)))))
+        view.import_folder_action.triggered.connect(
+            lambda: self._keep(view.choose_folder(lambda p: self._spawn(self.import_paths(p)))))
+        view.import_samples_action.triggered.connect(lambda: self._spawn(self.import_samples()))
+        view.db_label.setText(f"Database: {config.database_text}")
+
+    async def start(self) -> None:
+        """Load projects and the library, start polling; offer samples on an empty library."""
+        default = await self._projects.ensure()
+        await self._reload_projects(default.id)
+        await self.select_project(default.id)
+        self._loops = [asyncio.create_task(self._poll_jobs()), asyncio.create_task(self._poll_status())]
+        if self._config.offer_samples and await self._library.is_empty():
+            self._keep(self.view.offer_samples(lambda: self._spawn(self.import_samples())))
+
+    async def stop(self) -> None:
+        for task in [*self._loops, *self._tasks]:
+            task.cancel()
+        await asyncio.gather(*self._loops, *self._tasks, return_exceptions=True)
+
+    # -- actions ----------------------------------------------------------------------------
+    async def select_project(self, project_id: str) -> None:
+        self.project_id = project_id
+        project = await self._projects.get(project_id)
+        self.view.library_title.setText(f"<b>Library — {project.name if project else ''}</b>")
+        videos = await self._library.videos(project_id)
+        self._videos = {v.id: v for v in videos}
+        self.view.library.set_videos(videos)
+        self.view.empty_hint.setVisible(not videos)
+        self.view.jobs.clear_jobs()
+        for job in reversed(await self._jobs.list(project_id, limit=200)):
+            self._show_job(job)
+        await self._load_posters(videos)
+
+    async def import_paths(self, paths: list[Path]) -> list[Job]:
+        """Import files/folders into the current project and queue analysis of new videos."""
+        assert self.project_id is not None
+        self.view.statusBar().showMessage(f"Importing {len(paths)} item(s)…")
+        result = await self._imports.import_paths(self.project_id, paths)
+        for video in result.added:
+            self._videos[video.id] = video
+            self.view.library.show_video(video)
+        self.view.empty_hint.setVisible(not self._videos)
+        jobs = await self._jobs.analyze(result.added)
+        for job in jobs:
+            self._show_job(job)
+        note = f" ({result.duplicates} already in the project)" if result.duplicates else ""
+        self.view.statusBar().showMessage(f"Imported {len(result.added)} video(s){note}", 8000)
+        return jobs
+
+    async def import_samples(self) -> list[Job]:
+        self.view.statusBar().showMessage("Generating sample videos…")
+        paths = await asyncio.to_thread(generate_samples, self._config.samples_dir)
+        return await self.import_paths(paths)
+
+    def _new_project(self) -> None:
+        self._keep(self.view.ask_project_name(lambda name: self._spawn(self._create_project(name))))
+
+    async def _create_project(self, name: str) -> None:
+        project = await self._projects.create(name)
+        await self._reload_projects(project.id)
+        await self.select_project(project.id)
+
+    async def _reload_projects(self, current_id: str) -> None:
+        self.view.projects.set_projects(await self._projects.list(), current_id)
+
+    # -- polling -------------------------------------------------------------------------------
+    async def _poll_jobs(self) -> None:
+        since = utc_now()
+        while True:
+            await asyncio.sleep(POLL_INTERVAL_S)
+            started = utc_now()
+            try:
+                changed = await self._jobs.changed_since(since - POLL_OVERLAP)
+            except Exception:  # noqa: BLE001 - the database may be restarting; keep polling
+                log.warning("job_poll_failed", exc_info=True)
+                continue
+            since = started
+            finished_videos = []
+            for job in changed:
+                shown = self.view.jobs.job(job.id)
+                if job.project_id != self.project_id or (shown and shown.updated_at >= job.updated_at
+                                                         and shown.status == job.status):
+                    continue
+                if shown is None or shown.status != job.status:
+                    finished_videos.append(job.video_id)
+                self._show_job(job)
+            if finished_videos:
+                await self._refresh_videos(finished_videos)
+
+    async def _poll_status(self) -> None:
+        while True:
+            try:
+                alive = await self._library.workers_alive()
+                local = self._config.local_workers()
+                busy = sum(1 for w in alive if w.current_job)
+                text = f"Workers: {len(alive)} online"
+                if local:
+                    text += f" ({local} local)"
+                self.view.workers_label.setText(text + (f", {busy} busy" if busy else ""))
+                self.view.db_label.setText(f"Database: {self._config.database_text} ✓")
+            except Exception:  # noqa: BLE001
+                self.view.db_label.setText(f"Database: {self._config.database_text} — not responding")
+                log.warning("status_poll_failed", exc_info=True)
+            await asyncio.sleep(STATUS_INTERVAL_S)
+
+    async def _refresh_videos(self, video_ids: list[str]) -> None:
+        videos = await self._library.get_many(sorted(set(video_ids)))
+        for video in videos:
+            if video.project_id == self.project_id:
+                self._videos[video.id] = video
+                self.view.library.show_video(video)
+        await self._load_posters(videos)
+
+    async def _load_posters(self, videos: list[Video]) -> None:
+        for video in videos:
+            if video.poster_path:
+                image = await asyncio.to_thread(QImage, video.poster_path)
+                self.view.library.set_poster(video.id, image)
+
+    def _show_job(self, job: Job) -> None:
+        video = self._videos.get(job.video_id)
+        self.view.jobs.show_job(job, video.name if video else job.video_id)
+        self.on_job_shown(job)
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.error("ui_action_failed", error=str(exc), exc_info=exc)
+            self.view.show_error("Something went wrong", str(exc))
+
+    def _keep(self, dialog: Any) -> None:
+        self._dialogs = [d for d in self._dialogs if d.isVisible()] + [dialog]

@@ -1,0 +1,161 @@
+"""The main window: projects sidebar, video library, jobs panel, status bar."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.models import Project
+from core.services.importing import VIDEO_EXTENSIONS
+from ui.jobs_widget import JobsWidget
+from ui.library_widget import LibraryWidget
+
+VIDEO_FILTER = "Videos (" + " ".join(f"*{e}" for e in sorted(VIDEO_EXTENSIONS)) + ");;All files (*)"
+
+
+class ProjectsWidget(QWidget):
+    """Sidebar listing projects; emits selections through `project_selected`."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        title = QLabel("<b>Projects</b>")
+        self.list = QListWidget()
+        self.new_button = QPushButton("New project…")
+        layout.addWidget(title)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.new_button)
+        self.project_selected: Callable[[str], None] = lambda project_id: None
+        self.list.currentItemChanged.connect(self._on_current)
+
+    def set_projects(self, projects: list[Project], current_id: str | None) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        for project in projects:
+            item = QListWidgetItem(project.name)
+            item.setData(Qt.ItemDataRole.UserRole, project.id)
+            self.list.addItem(item)
+            if project.id == current_id:
+                self.list.setCurrentItem(item)
+        self.list.blockSignals(False)
+
+    def _on_current(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        if item is not None:
+            self.project_selected(item.data(Qt.ItemDataRole.UserRole))
+
+
+class MainView(QMainWindow):
+    """Widgets only; MainController decides what they show and what their actions do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("VIP Desktop")
+        self.resize(1280, 800)
+        self.closed = asyncio.Event()
+        self.projects = ProjectsWidget()
+        self.library = LibraryWidget()
+        self.jobs = JobsWidget()
+        self.library_title = QLabel("<b>Library</b>")
+        self.empty_hint = QLabel("Drop video files or folders here, or use Import files / Import folder.")
+        self.empty_hint.setStyleSheet("color: palette(mid);")
+
+        center = QWidget()
+        center_layout = QVBoxLayout(center)
+        center_layout.setContentsMargins(6, 6, 6, 6)
+        center_layout.addWidget(self.library_title)
+        center_layout.addWidget(self.empty_hint)
+        center_layout.addWidget(self.library, 1)
+        jobs_box = QWidget()
+        jobs_layout = QVBoxLayout(jobs_box)
+        jobs_layout.setContentsMargins(6, 0, 6, 6)
+        jobs_layout.addWidget(QLabel("<b>Jobs</b>"))
+        jobs_layout.addWidget(self.jobs, 1)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(center)
+        right.addWidget(jobs_box)
+        right.setSizes([480, 280])
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(self.projects)
+        main.addWidget(right)
+        main.setSizes([220, 1060])
+        self.setCentralWidget(main)
+
+        toolbar = QToolBar("Main")
+        toolbar.setMovable(False)
+        self.addToolBar(toolbar)
+        self.import_files_action = QAction("Import files…", self)
+        self.import_files_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.import_folder_action = QAction("Import folder…", self)
+        self.import_samples_action = QAction("Add sample videos", self)
+        for action in (self.import_files_action, self.import_folder_action, self.import_samples_action):
+            toolbar.addAction(action)
+
+        self.db_label = QLabel("Database: connecting…")
+        self.workers_label = QLabel("Workers: starting…")
+        self.statusBar().addPermanentWidget(self.db_label)
+        self.statusBar().addPermanentWidget(self.workers_label)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        self.closed.set()
+        event.accept()
+
+    # -- dialogs (non-blocking: the asyncio loop keeps running) ----------------------------
+    def choose_files(self, on_chosen: Callable[[list[Path]], None]) -> QFileDialog:
+        dialog = QFileDialog(self, "Import video files")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setNameFilter(VIDEO_FILTER)
+        dialog.filesSelected.connect(lambda files: on_chosen([Path(f) for f in files]))
+        dialog.open()
+        return dialog
+
+    def choose_folder(self, on_chosen: Callable[[list[Path]], None]) -> QFileDialog:
+        dialog = QFileDialog(self, "Import a folder of videos (searched recursively)")
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dialog.fileSelected.connect(lambda folder: on_chosen([Path(folder)]))
+        dialog.open()
+        return dialog
+
+    def ask_project_name(self, on_named: Callable[[str], None]) -> QInputDialog:
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("New project")
+        dialog.setLabelText("Project name:")
+        dialog.textValueSelected.connect(on_named)
+        dialog.open()
+        return dialog
+
+    def offer_samples(self, on_accept: Callable[[], None]) -> QMessageBox:
+        box = QMessageBox(self)
+        box.setWindowTitle("Your library is empty")
+        box.setText("Import three short generated sample videos to see the whole flow — "
+                    "import, analysis with live progress, posters and metadata — in under a minute?")
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.button(QMessageBox.StandardButton.Yes).setText("Import samples")
+        box.button(QMessageBox.StandardButton.No).setText("Not now")
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        box.buttonClicked.connect(lambda button: on_accept() if button is yes else None)
+        box.open()
+        return box
+
+    def show_error(self, title: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.open()
