@@ -1,0 +1,185 @@
+"""The job runner and stale-job recovery, as a worker process runs them (sync PyMongo)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.errors import MediaError
+from core.media.fingerprint import fingerprint
+from core.models import Job, JobStatus, Stage, StageStatus, Video, VideoStatus
+from core.pipeline import JobRunner, ProbeStage
+from core.pipeline.progress import ProgressReporter
+from core.pipeline.runner import RunnerConfig
+from core.pipeline.stage import StageContext
+from core.repositories import JobRepository, VideoRepository
+from core.services import StaleJobReaper
+from core.timeutil import utc_now
+from tests.media import MediaSet
+
+
+def add_video_job(db: Any, path: Path, stages: tuple[str, ...] = ("probe",)) -> tuple[Video, Job]:
+    fp, size = fingerprint(path) if path.exists() else ("missing", 0)
+    video = Video(project_id="p1", path=str(path), fingerprint=fp, size_bytes=size)
+    db["videos"].insert_one(video.to_doc())
+    job = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[Stage(n) for n in stages])
+    db["jobs"].insert_one(job.to_doc())
+    return video, job
+
+
+def make_runner(db: Any, tmp_path: Path, stages: list[Any] | None = None,
+                should_stop: Any = lambda: False) -> JobRunner:
+    return JobRunner(JobRepository(db), VideoRepository(db), stages or [ProbeStage()],
+                     RunnerConfig(worker_id="test:1", media_dir=tmp_path / "media", heartbeat_s=0.2),
+                     should_stop=should_stop)
+
+
+def test_probe_job_succeeds_and_stores_metadata_and_poster(sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    video, job = add_video_job(sync_db, media.good)
+    assert make_runner(sync_db, tmp_path).run(job.id) == JobStatus.SUCCEEDED
+    done = JobRepository(sync_db).get(job.id)
+    stored = VideoRepository(sync_db).get(video.id)
+    assert done and stored and stored.media
+    assert done.status == JobStatus.SUCCEEDED and done.progress == 1.0 and done.attempts == 1
+    assert done.stages[0].status == StageStatus.SUCCEEDED and done.stages[0].finished_at
+    assert done.worker_id == "test:1" and done.error is None
+    assert stored.status == VideoStatus.READY
+    assert stored.media.duration_s == pytest.approx(4.0, abs=0.1)
+    assert stored.poster_path and Path(stored.poster_path).is_file()
+    assert stored.stage_version("probe") == ProbeStage.version
+
+
+def test_up_to_date_stage_is_skipped_unless_forced(sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    video, job = add_video_job(sync_db, media.good)
+    make_runner(sync_db, tmp_path).run(job.id)
+    again = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[Stage("probe")])
+    sync_db["jobs"].insert_one(again.to_doc())
+    make_runner(sync_db, tmp_path).run(again.id)
+    skipped = JobRepository(sync_db).get(again.id)
+    assert skipped and skipped.stages[0].status == StageStatus.SKIPPED
+    assert skipped.stages[0].message == "Up to date (v1)"
+    forced = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[Stage("probe")], force=True)
+    sync_db["jobs"].insert_one(forced.to_doc())
+    make_runner(sync_db, tmp_path).run(forced.id)
+    rerun = JobRepository(sync_db).get(forced.id)
+    assert rerun and rerun.stages[0].status == StageStatus.SUCCEEDED
+
+
+def test_bad_file_fails_the_job_with_a_specific_message(sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    video, job = add_video_job(sync_db, media.truncated)
+    assert make_runner(sync_db, tmp_path).run(job.id) == JobStatus.FAILED
+    failed = JobRepository(sync_db).get(job.id)
+    assert failed and failed.error
+    assert failed.error.type == "MediaError"
+    assert str(media.truncated) in failed.error.message
+    assert failed.stages[0].status == StageStatus.FAILED
+    assert failed.stages[0].error == failed.error
+    stored = VideoRepository(sync_db).get(video.id)
+    assert stored and stored.status == VideoStatus.FAILED and stored.error == failed.error.message
+
+
+class GatedStage:
+    """A stage that reports progress until a test releases it (cancel/stop checks)."""
+
+    name, title, version, weight = "probe", "Gated", 1, 1.0
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+
+    def run(self, ctx: StageContext) -> None:
+        self.started.set()
+        for i in range(400):
+            ctx.report(i / 400, f"step {i}")
+            threading.Event().wait(0.01)
+
+
+def test_cancel_request_stops_a_running_job(sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    _, job = add_video_job(sync_db, media.good)
+    stage = GatedStage()
+    outcome: list[Any] = []
+    thread = threading.Thread(target=lambda: outcome.append(make_runner(sync_db, tmp_path, [stage]).run(job.id)))
+    thread.start()
+    assert stage.started.wait(5)
+    sync_db["jobs"].update_one({"_id": job.id}, {"$set": {"cancel_requested": True}})
+    thread.join(10)
+    assert outcome == [JobStatus.CANCELED]
+    canceled = JobRepository(sync_db).get(job.id)
+    assert canceled and canceled.status == JobStatus.CANCELED
+    assert canceled.stages[0].status == StageStatus.CANCELED
+    assert 0 < canceled.progress < 1
+
+
+def test_worker_shutdown_hands_the_job_back_to_the_queue(sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    _, job = add_video_job(sync_db, media.good)
+    stop = threading.Event()
+    stage = GatedStage()
+    outcome: list[Any] = []
+    runner = make_runner(sync_db, tmp_path, [stage], should_stop=stop.is_set)
+    thread = threading.Thread(target=lambda: outcome.append(runner.run(job.id)))
+    thread.start()
+    assert stage.started.wait(5)
+    stop.set()
+    thread.join(10)
+    assert outcome == [JobStatus.QUEUED]
+    released = JobRepository(sync_db).get(job.id)
+    assert released and released.status == JobStatus.QUEUED and released.worker_id is None
+    assert "Interrupted" in released.message
+    assert make_runner(sync_db, tmp_path).run(job.id) == JobStatus.SUCCEEDED  # resumes
+
+
+def test_progress_writes_are_throttled_and_carry_an_eta(sync_db: Any, media: MediaSet) -> None:
+    _, job = add_video_job(sync_db, media.good)
+    writes: list[float] = []
+
+    class CountingRepo(JobRepository):
+        def save(self, j: Job) -> None:
+            writes.append(j.progress)
+            super().save(j)
+
+    now = [0.0]
+    job.status = JobStatus.RUNNING
+    reporter = ProgressReporter(job, CountingRepo(sync_db), [1.0], lambda: False,
+                                clock=lambda: now[0])
+    for i in range(1, 101):  # 100 reports over 2 s of simulated time
+        now[0] = i * 0.02
+        reporter.report(i / 100)
+    assert 7 <= len(writes) <= 9  # ~4 writes per second
+    stored = JobRepository(sync_db).get(job.id)
+    assert stored and stored.eta_s is not None and stored.eta_s < 1.0
+
+
+def test_reaper_requeues_jobs_of_dead_workers_once(sync_db: Any, media: MediaSet) -> None:
+    _, job = add_video_job(sync_db, media.good)
+    job.status, job.worker_id = JobStatus.RUNNING, "gone:42"
+    job.stages[0].status, job.stages[0].progress = StageStatus.RUNNING, 0.6
+    job.heartbeat_at = utc_now() - timedelta(seconds=60)
+    JobRepository(sync_db).save(job)
+    enqueued: list[str] = []
+    reaper = StaleJobReaper(JobRepository(sync_db), VideoRepository(sync_db), enqueued.append,
+                            timedelta(seconds=30))
+    assert reaper.reap() == [job.id]
+    assert reaper.reap() == []
+    assert enqueued == [job.id]
+    requeued = JobRepository(sync_db).get(job.id)
+    assert requeued and requeued.status == JobStatus.QUEUED
+    assert requeued.stages[0].status == StageStatus.PENDING
+    assert "gone:42 stopped responding" in requeued.message
+
+
+def test_unexpected_stage_error_is_recorded_with_detail(sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    class Broken:
+        name, title, version, weight = "probe", "Broken", 1, 1.0
+
+        def run(self, ctx: StageContext) -> None:
+            raise ZeroDivisionError("division by zero")
+
+    _, job = add_video_job(sync_db, media.good)
+    make_runner(sync_db, tmp_path, [Broken()]).run(job.id)
+    failed = JobRepository(sync_db).get(job.id)
+    assert failed and failed.error and failed.error.type == "ZeroDivisionError"
+    assert "Traceback" in failed.error.detail
+    assert not isinstance(failed.error, MediaError)
