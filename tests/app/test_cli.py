@@ -1,0 +1,92 @@
+"""`vip analyze` and `vip jobs` as a user runs them: real processes, real workers, real database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_vip
+from tests.media import MediaSet
+
+pytestmark = pytest.mark.slow
+
+
+def test_analyze_batch_with_bad_inputs(media: MediaSet, vip_env: dict[str, str]) -> None:
+    bad = [media.missing, media.empty, media.text, media.truncated, media.audio_only]
+    paths = [media.good, *bad, media.mkv]
+    result = run_vip(["analyze", "--json", "--project", "Batch", *map(str, paths)], vip_env)
+    assert result.returncode == 1, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    by_path = {Path(r["path"]).name: r for r in records}
+    assert [Path(r["path"]) for r in records] == paths
+    assert by_path["good.mp4"]["status"] == "succeeded"
+    assert by_path["good.mp4"]["media"]["duration_s"] == pytest.approx(4.0, abs=0.1)
+    assert by_path["good.mp4"]["media"]["width"] == 320
+    assert Path(by_path["good.mp4"]["poster"]).is_file()
+    assert by_path["clip.mkv"]["status"] == "succeeded"
+    expected = {
+        media.missing.name: "file not found",
+        media.empty.name: "the file is empty (0 bytes)",
+        media.text.name: "not a readable video",
+        media.truncated.name: "not a readable video",
+        media.audio_only.name: "contains no video stream",
+    }
+    for name, problem in expected.items():
+        record = by_path[name]
+        assert record["status"] == "failed", record
+        assert record["error"]["type"] == "MediaError"
+        assert problem in record["error"]["message"] and name in record["error"]["message"]
+
+
+def test_analyze_human_output_and_reimport(media: MediaSet, vip_env: dict[str, str], tmp_path: Path) -> None:
+    copy = tmp_path / "copy of good.mp4"
+    copy.write_bytes(media.good.read_bytes())
+    first = run_vip(["analyze", str(media.good)], vip_env)
+    assert first.returncode == 0, first.stderr
+    assert "ok      " in first.stdout and "0:04  320×240  25 fps  h264+aac" in first.stdout
+    assert "1 of 1 videos analysed" in first.stdout
+    again = run_vip(["analyze", "--json", str(copy)], vip_env)
+    record = json.loads(again.stdout.splitlines()[0])
+    assert record["status"] == "succeeded"
+    jobs = run_vip(["jobs", "--json"], vip_env)
+    listed = [json.loads(line) for line in jobs.stdout.splitlines()]
+    assert len(listed) == 2 and {j["video_id"] for j in listed} == {record["video_id"]}
+    assert listed[0]["stages"][0]["status"] == "skipped"  # same content, stage up to date
+    assert {"id", "status", "stages", "progress", "eta_s", "attempts", "heartbeat_at", "error"} <= set(listed[0])
+
+
+def test_analyze_with_no_videos_in_folder(tmp_path: Path, vip_env: dict[str, str]) -> None:
+    (tmp_path / "empty-folder").mkdir()
+    result = run_vip(["analyze", str(tmp_path / "empty-folder")], vip_env)
+    assert result.returncode == 2
+    assert "no video files found" in result.stderr
+
+
+def test_embedded_database_is_started_and_stopped_without_orphans(media: MediaSet, tmp_path: Path,
+                                                                  vip_env: dict[str, str]) -> None:
+    env = dict(vip_env)
+    env.pop("VIP_MONGO_URI")
+    env["VIP_DATA_DIR"] = str(tmp_path / "embedded")
+    env["VIP_WORKERS"] = "1"
+    result = run_vip(["analyze", "--json", str(media.good)], env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "succeeded"
+    assert not (tmp_path / "embedded" / "db" / "server.json").exists()
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "embedded")], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == "", "processes left behind: " + leftovers.stdout
+    logs = list((tmp_path / "embedded" / "logs").glob("*.log"))
+    assert any(p.name.startswith("analyze-") for p in logs) and any(p.name.startswith("worker-") for p in logs)
+    line = next(p for p in logs if p.name.startswith("worker-")).read_text().splitlines()[-1]
+    assert json.loads(line)["event"]  # JSON lines
+
+
+def test_missing_ferretdb_gives_install_command(media: MediaSet, tmp_path: Path, vip_env: dict[str, str]) -> None:
+    env = dict(vip_env)
+    env.pop("VIP_MONGO_URI")
+    env["VIP_FERRETDB"] = str(tmp_path / "nowhere" / "ferretdb")
+    result = run_vip(["analyze", str(media.good)], env)
+    assert result.returncode == 3
+    assert "scripts/setup.sh" in result.stderr and "VIP_MONGO_URI" in result.stderr

@@ -1,0 +1,66 @@
+"""A worker killed with SIGKILL mid-job: the job is re-queued and finishes on another worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pymongo import MongoClient
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _wait(predicate: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def test_sigkill_mid_job_is_recovered_by_another_worker(slow_video: Path, vip_env: dict[str, str]) -> None:
+    client: MongoClient = MongoClient(vip_env["VIP_MONGO_URI"])
+    db = client[vip_env["VIP_DB_NAME"]]
+    workers = subprocess.Popen([sys.executable, "-m", "app", "worker", "--workers", "2"], env=vip_env,
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    analyze = None
+    try:
+        _wait(lambda: db.workers.count_documents({}) >= 2, 60, "two workers to register")
+        analyze = subprocess.Popen([sys.executable, "-m", "app", "analyze", "--json", str(slow_video)],
+                                   env=vip_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        job = _wait(lambda: db.jobs.find_one({"status": "running", "progress": {"$gt": 0.2}}), 60,
+                    "the job to be running")
+        victim = job["worker_id"]
+        os.kill(int(victim.rsplit(":", 1)[1]), signal.SIGKILL)
+        out, err = analyze.communicate(timeout=120)
+        assert analyze.returncode == 0, err
+        assert json.loads(out.splitlines()[0])["status"] == "succeeded"
+        final = db.jobs.find_one({"_id": job["_id"]})
+        assert final["status"] == "succeeded" and final["progress"] == 1.0
+        assert final["attempts"] == 2
+        assert final["worker_id"] != victim
+        assert db.videos.find_one({"_id": job["video_id"]})["media"]["height"] == 1080
+        pids = [w["pid"] for w in db.workers.find({})]
+        assert len(pids) == 3  # two started, one killed (its record stays), one restarted
+    finally:
+        if analyze and analyze.poll() is None:
+            analyze.kill()
+        workers.send_signal(signal.SIGTERM)
+        assert workers.wait(timeout=30) == 0
+    # The supervisor stopped its (restarted) children too, and they deregistered.
+    assert db.workers.count_documents({}) == 1  # only the killed worker's stale record
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    client.close()

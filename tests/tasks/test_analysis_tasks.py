@@ -1,0 +1,54 @@
+"""The Huey task wrappers: enqueue a job id, a consumer runs it through core's runner."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from core.models import JobStatus
+from core.pipeline import JobRunner, ProbeStage
+from core.pipeline.runner import RunnerConfig
+from core.repositories import JobRepository, VideoRepository
+from core.services import StaleJobReaper
+from core.timeutil import utc_now
+from tasks import AnalysisTasks, HueyLauncher, WorkerRuntime, make_huey
+from tests.core.test_runner import add_video_job
+from tests.media import MediaSet
+
+
+def _tasks(db: Any, tmp_path: Path, immediate: bool) -> AnalysisTasks:
+    tasks = AnalysisTasks(make_huey(tmp_path / "queue", immediate=immediate))
+    jobs, videos = JobRepository(db), VideoRepository(db)
+    runner = JobRunner(jobs, videos, [ProbeStage()], RunnerConfig("w:1", tmp_path / "media"))
+    tasks.bind(WorkerRuntime(runner, StaleJobReaper(jobs, videos, tasks.analyze_video,
+                                                    timedelta(seconds=5))))
+    return tasks
+
+
+def test_enqueued_job_runs_through_the_queue(sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    _, job = add_video_job(sync_db, media.good)
+    tasks = _tasks(sync_db, tmp_path, immediate=False)
+    HueyLauncher(tasks).enqueue(job.id)
+    assert tasks.huey.pending_count() == 1
+    task = tasks.huey.dequeue()
+    tasks.huey.execute(task)
+    done = JobRepository(sync_db).get(job.id)
+    assert done and done.status == JobStatus.SUCCEEDED
+
+
+def test_sqlite_queue_is_a_file_in_the_data_dir(tmp_path: Path) -> None:
+    make_huey(tmp_path / "queue")
+    assert (tmp_path / "queue" / "queue.db").is_file()
+
+
+def test_reaping_is_exclusive_and_requeues_through_the_queue(sync_db: Any, media: MediaSet,
+                                                             tmp_path: Path) -> None:
+    _, job = add_video_job(sync_db, media.good)
+    job.status, job.worker_id, job.heartbeat_at = JobStatus.RUNNING, "dead:1", utc_now() - timedelta(minutes=5)
+    JobRepository(sync_db).save(job)
+    tasks = _tasks(sync_db, tmp_path, immediate=False)
+    with tasks.huey.lock_task("vip-reap-stale-jobs"):
+        assert tasks.reap_stale_jobs() == []  # another worker holds the lock
+    assert tasks.reap_stale_jobs() == [job.id]
+    assert tasks.huey.pending_count() == 1
