@@ -1,0 +1,99 @@
+"""The main window as an operator uses it: drop videos, watch progress reach 100%."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from app.settings import Settings
+from app.wiring import build_services
+from app.worker_pool import WorkerPool
+from core.repositories import Database
+from tests.media import MediaSet
+from ui.main_controller import ControllerConfig, MainController
+from ui.main_view import MainView
+
+pytestmark = pytest.mark.slow
+
+
+async def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        value = condition()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def drop_files(view: MainView, paths: list[Path]) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    target = view.library.viewport()
+    buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(QPoint(20, 20), Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    QApplication.sendEvent(target, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    QApplication.sendEvent(target, drop)
+    assert drop.isAccepted()
+
+
+def test_dropped_videos_are_analysed_with_live_progress(qloop: asyncio.AbstractEventLoop, qtbot: Any,
+                                                        media: MediaSet, vip_env: dict[str, str]) -> None:
+    settings = Settings.load(vip_env)
+    pool = WorkerPool(settings, 1, env=vip_env)
+    seen_values: list[int] = []
+
+    async def scenario() -> None:
+        services = await build_services(settings, Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
+        view = MainView()
+        qtbot.addWidget(view)
+        view.show()
+        controller = MainController(
+            view, services.projects, services.imports, services.library, services.jobs,
+            ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
+                             offer_samples=False, local_workers=pool.check))
+        pool.start()
+        try:
+            await controller.start()
+            assert view.empty_hint.isVisible()
+            drop_files(view, [media.good, media.truncated])
+            await wait_until(lambda: len(view.jobs._jobs) == 2, 20, "two job rows")
+            good_job = next(j for j in view.jobs._jobs.values() if view.jobs.bar(j.id) and
+                            controller._videos[j.video_id].name == "good.mp4")
+            bar = view.jobs.bar(good_job.id)
+            bar.valueChanged.connect(seen_values.append)
+            await wait_until(lambda: bar.value() == 1000, 90, "the progress bar to reach 100%")
+            assert bar.text() == "Done · 100%"
+            row = await wait_until(
+                lambda: (r := view.library.row_text(good_job.video_id))["Status"] == "Ready" and r,
+                10, "the library row to show the result")
+            assert row["Duration"] == "0:04" and row["Resolution"] == "320×240"
+            assert not view.empty_hint.isVisible()
+            await wait_until(lambda: view.library.has_poster(good_job.video_id), 10, "the poster")
+
+            bad_job = next(j for j in view.jobs._jobs.values() if j.id != good_job.id)
+            failed = await wait_until(lambda: (j := view.jobs.job(bad_job.id)) and j.status == "failed" and j,
+                                      60, "the truncated file's job to fail")
+            message = view.jobs._rows[failed.id].message.text()
+            assert "truncated.mp4" in message and "not a readable video" in message
+            assert view.jobs._rows[failed.id].retry.isEnabled()
+            assert not view.jobs._rows[failed.id].cancel.isEnabled()
+            await wait_until(lambda: view.workers_label.text() == "Workers: 1 online (1 local)", 10,
+                             "the status bar to show the worker")
+            assert view.db_label.text() == "Database: test server ✓"
+        finally:
+            await controller.stop()
+            await asyncio.to_thread(pool.stop)
+            await services.close()
+
+    qloop.run_until_complete(scenario())
+    assert seen_values and seen_values[-1] == 1000
