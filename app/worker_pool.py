@@ -24,8 +24,28 @@ def vip_command() -> list[str]:
     return [sys.executable, "-m", "app"]
 
 
-def _die_with_parent() -> None:
-    """Linux: deliver SIGTERM to the worker if the process that started it dies."""
+WORKER_NICENESS = 10  # analysis yields the CPU to the GUI and the operator's other work
+
+
+def _prepare_child() -> None:
+    """In the new worker process: lower its priority; on Linux, SIGTERM it if its parent dies."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:
+        pass
+    if not sys.platform.startswith("linux"):
+        return
+    try:  # Linux: run only on CPU time nothing else wants; the GUI always preempts analysis
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (OSError, AttributeError):
+        pass
+    try:
+        # With autogroup scheduling, nice only counts inside a session; a worker is its own
+        # session (start_new_session), so lower the priority of that session's group too.
+        with open("/proc/self/autogroup", "w") as autogroup:
+            autogroup.write(str(WORKER_NICENESS))
+    except OSError:
+        pass
     try:
         import ctypes
 
@@ -61,7 +81,7 @@ class WorkerPool:
             # Workers log to their own files; their console output would garble ours.
             command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=_prepare_child if os.name == "posix" else None,
         )
         log.info("worker_spawned", pid=process.pid)
         return process

@@ -1,111 +1,212 @@
-"""The jobs panel: one row per job with a live progress bar, Cancel and Retry."""
+"""The jobs panel: one row per job with a live progress bar, its message, Cancel and Retry.
+
+Progress is painted by a delegate from a table model, so an update only marks one cell
+dirty and Qt repaints it with the next frame (QProgressBar widgets repaint synchronously
+on every setValue, which stalls the loop when many jobs move at once).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
-    QProgressBar,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTableView,
     QWidget,
 )
 
-from core.formatting import job_progress_text
 from core.models import Job, JobStatus
+from core.formatting import job_progress_text
 
-COLUMNS = ("Video", "Progress", "Message", "")
+VIDEO, PROGRESS, MESSAGE, ACTIONS = range(4)
+HEADERS = ("Video", "Progress", "Message", "")
+PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1
+FAILED_COLOR = QColor("#c0392b")
+Index = QModelIndex | QPersistentModelIndex
 
 
-class _JobRow:
-    def __init__(self, table: QTableWidget, row: int, on_cancel: Callable[[], None],
-                 on_retry: Callable[[], None]) -> None:
-        self.name = QTableWidgetItem()
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 1000)
-        self.bar.setTextVisible(True)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+def progress_text(job: Job) -> str:
+    return "Failed" if job.status == JobStatus.FAILED else job_progress_text(job)
+
+
+def message_text(job: Job) -> str:
+    if job.status == JobStatus.FAILED and job.error:
+        return f"{job.error.type}: {job.error.message}"
+    return job.message
+
+
+class JobsModel(QAbstractTableModel):
+    """Jobs of the current project, newest first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._jobs: list[Job] = []
+        self._names: dict[str, str] = {}
+        self._rows: dict[str, int] = {}
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 (Qt API)
+        return 0 if parent.isValid() else len(self._jobs)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 (Qt API)
+        return len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        job = self._jobs[index.row()]
+        column = index.column()
+        if role == PROGRESS_ROLE:
+            return job
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == VIDEO:
+                return self._names.get(job.id, job.video_id)
+            if column == PROGRESS:
+                return progress_text(job)
+            if column == MESSAGE:
+                return message_text(job)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == MESSAGE and job.error:
+                return job.error.detail or job.error.message
+            if column in (VIDEO, MESSAGE):
+                return self.data(index, Qt.ItemDataRole.DisplayRole)
+        if role == Qt.ItemDataRole.ForegroundRole and column == MESSAGE and job.status == JobStatus.FAILED:
+            return FAILED_COLOR
+        return None
+
+    def job(self, job_id: str) -> Job | None:
+        row = self._rows.get(job_id)
+        return None if row is None else self._jobs[row]
+
+    def row_of(self, job_id: str) -> int:
+        return self._rows[job_id]
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._jobs.clear()
+        self._names.clear()
+        self._rows.clear()
+        self.endResetModel()
+
+    def upsert(self, job: Job, video_name: str) -> tuple[int, bool]:
+        """Add or replace `job`; return (row, added)."""
+        self._names[job.id] = video_name
+        row = self._rows.get(job.id)
+        if row is None:
+            self.beginInsertRows(QModelIndex(), 0, 0)
+            self._jobs.insert(0, job)
+            self._rows = {j.id: i for i, j in enumerate(self._jobs)}
+            self.endInsertRows()
+            return 0, True
+        self._jobs[row] = job
+        self.dataChanged.emit(self.index(row, VIDEO), self.index(row, MESSAGE))
+        return row, False
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Paints a job's progress as a progress bar with 'stage · percent · ETA' on it."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        job: Job = index.data(PROGRESS_ROLE)
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(2, 3, -2, -3)  # type: ignore[attr-defined]
+        bar.minimum, bar.maximum = 0, 1000
+        bar.progress = round(job.progress * 1000)
+        bar.text = progress_text(job)
+        bar.textVisible = True
+        bar.state = option.state  # type: ignore[attr-defined]
+        bar.palette = QPalette(option.palette)  # type: ignore[attr-defined]
+        if job.status == JobStatus.FAILED:
+            bar.palette.setColor(QPalette.ColorRole.Highlight, FAILED_COLOR)
+        style = option.widget.style() if option.widget else QApplication.style()  # type: ignore[attr-defined]
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+
+
+class _Actions(QWidget):
+    def __init__(self, on_cancel: Callable[[], None], on_retry: Callable[[], None]) -> None:
+        super().__init__()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(2, 0, 2, 0)
         self.cancel = QPushButton("Cancel")
         self.retry = QPushButton("Retry")
         self.cancel.clicked.connect(on_cancel)
         self.retry.clicked.connect(on_retry)
-        actions = QWidget()
-        layout = QHBoxLayout(actions)
-        layout.setContentsMargins(2, 0, 2, 0)
         layout.addWidget(self.cancel)
         layout.addWidget(self.retry)
-        table.setItem(row, 0, self.name)
-        table.setCellWidget(row, 1, self.bar)
-        table.setCellWidget(row, 2, self.message)
-        table.setCellWidget(row, 3, actions)
+        self.status: JobStatus | None = None
+        self.cancel_requested = False
 
 
-class JobsWidget(QTableWidget):
+class JobsWidget(QTableView):
     """Shows job records; the controller feeds it and handles the buttons' requests."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels(COLUMNS)
+        super().__init__(parent)
+        self.model_ = JobsModel()
+        self.setModel(self.model_)
+        self.setItemDelegateForColumn(PROGRESS, ProgressDelegate(self))
         self.verticalHeader().setVisible(False)
-        self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.verticalHeader().setDefaultSectionSize(32)
+        self.setSelectionMode(QTableView.SelectionMode.NoSelection)
+        self.setWordWrap(False)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
-        self.setColumnWidth(0, 220)
-        self.setColumnWidth(1, 300)
-        self._rows: dict[str, _JobRow] = {}
-        self._jobs: dict[str, Job] = {}
+        header.setSectionResizeMode(MESSAGE, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(ACTIONS, QHeaderView.ResizeMode.Fixed)
+        self.setColumnWidth(VIDEO, 220)
+        self.setColumnWidth(PROGRESS, 300)
+        self.setColumnWidth(ACTIONS, 170)
+        self._actions: dict[str, _Actions] = {}
         self.cancel_requested: Callable[[str], None] = lambda job_id: None
         self.retry_requested: Callable[[str], None] = lambda job_id: None
 
     def clear_jobs(self) -> None:
-        self.setRowCount(0)
-        self._rows.clear()
-        self._jobs.clear()
+        self.model_.clear()
+        self._actions.clear()
 
     def job(self, job_id: str) -> Job | None:
-        return self._jobs.get(job_id)
+        return self.model_.job(job_id)
 
-    def bar(self, job_id: str) -> QProgressBar:
-        return self._rows[job_id].bar
+    def job_ids(self) -> list[str]:
+        return [self.model_.data(self.model_.index(r, 0), PROGRESS_ROLE).id
+                for r in range(self.model_.rowCount())]
+
+    def shown(self, job_id: str) -> dict[str, Any]:
+        """What the operator sees in a job's row (tests and benchmarks read this)."""
+        row = self.model_.row_of(job_id)
+        job = self.model_.job(job_id)
+        assert job is not None
+        actions = self._actions[job_id]
+        return {
+            "video": self.model_.data(self.model_.index(row, VIDEO)),
+            "percent": round(job.progress * 100),
+            "progress": self.model_.data(self.model_.index(row, PROGRESS)),
+            "message": self.model_.data(self.model_.index(row, MESSAGE)),
+            "cancel_enabled": actions.cancel.isEnabled(),
+            "retry_enabled": actions.retry.isEnabled(),
+        }
 
     def show_job(self, job: Job, video_name: str) -> None:
         """Add or update the row of `job` (new jobs go on top)."""
-        row = self._rows.get(job.id)
-        if row is None:
-            self.insertRow(0)
-            row = _JobRow(self, 0, lambda j=job.id: self.cancel_requested(j),
-                          lambda j=job.id: self.retry_requested(j))
-            self._rows[job.id] = row
-        self._jobs[job.id] = job
-        row.name.setText(video_name)
-        row.name.setToolTip(video_name)
-        row.bar.setValue(int(round(job.progress * 1000)))
-        row.bar.setFormat(job_progress_text(job) if job.status != JobStatus.FAILED else "Failed")
-        failed = job.status == JobStatus.FAILED
-        row.bar.setStyleSheet("QProgressBar::chunk { background: #c0392b; }" if failed else "")
-        if failed and job.error:
-            row.message.setText(f"<b>{job.error.type}</b>: {job.error.message}")
-            row.message.setStyleSheet("color: #c0392b;")
-            row.message.setToolTip(job.error.detail or job.error.message)
-        else:
-            row.message.setText(job.message)
-            row.message.setStyleSheet("")
-            row.message.setToolTip(job.message)
-        row.cancel.setEnabled(not job.status.finished and not job.cancel_requested)
-        row.retry.setEnabled(job.status in (JobStatus.FAILED, JobStatus.CANCELED))
-        self.resizeRowToContents(self.row_of(job.id))
-
-    def row_of(self, job_id: str) -> int:
-        item = self._rows[job_id].name
-        return self.row(item)
+        row, added = self.model_.upsert(job, video_name)
+        actions = self._actions.get(job.id)
+        if added or actions is None:
+            actions = _Actions(lambda j=job.id: self.cancel_requested(j),
+                               lambda j=job.id: self.retry_requested(j))
+            self._actions[job.id] = actions
+            self.setIndexWidget(self.model_.index(row, ACTIONS), actions)
+        if actions.status != job.status or actions.cancel_requested != job.cancel_requested:
+            actions.status, actions.cancel_requested = job.status, job.cancel_requested
+            actions.cancel.setEnabled(not job.status.finished and not job.cancel_requested)
+            actions.retry.setEnabled(job.status in (JobStatus.FAILED, JobStatus.CANCELED))

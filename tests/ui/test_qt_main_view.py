@@ -66,13 +66,15 @@ def test_dropped_videos_are_analysed_with_live_progress(qloop: asyncio.AbstractE
             await controller.start()
             assert view.empty_hint.isVisible()
             drop_files(view, [media.good, media.truncated])
-            await wait_until(lambda: len(view.jobs._jobs) == 2, 20, "two job rows")
-            good_job = next(j for j in view.jobs._jobs.values() if view.jobs.bar(j.id) and
-                            controller._videos[j.video_id].name == "good.mp4")
-            bar = view.jobs.bar(good_job.id)
-            bar.valueChanged.connect(seen_values.append)
-            await wait_until(lambda: bar.value() == 1000, 90, "the progress bar to reach 100%")
-            assert bar.text() == "Done · 100%"
+            await wait_until(lambda: len(view.jobs.job_ids()) == 2, 20, "two job rows")
+            ids = {view.jobs.shown(j)["video"]: j for j in view.jobs.job_ids()}
+            good_job = view.jobs.job(ids["good.mp4"])
+            assert good_job is not None
+            view.jobs.model_.dataChanged.connect(
+                lambda *_: seen_values.append(view.jobs.shown(good_job.id)["percent"]))
+            await wait_until(lambda: view.jobs.shown(good_job.id)["percent"] == 100, 90,
+                             "the progress bar to reach 100%")
+            assert view.jobs.shown(good_job.id)["progress"] == "Done · 100%"
             row = await wait_until(
                 lambda: (r := view.library.row_text(good_job.video_id))["Status"] == "Ready" and r,
                 10, "the library row to show the result")
@@ -80,13 +82,13 @@ def test_dropped_videos_are_analysed_with_live_progress(qloop: asyncio.AbstractE
             assert not view.empty_hint.isVisible()
             await wait_until(lambda: view.library.has_poster(good_job.video_id), 10, "the poster")
 
-            bad_job = next(j for j in view.jobs._jobs.values() if j.id != good_job.id)
-            failed = await wait_until(lambda: (j := view.jobs.job(bad_job.id)) and j.status == "failed" and j,
-                                      60, "the truncated file's job to fail")
-            message = view.jobs._rows[failed.id].message.text()
-            assert "truncated.mp4" in message and "not a readable video" in message
-            assert view.jobs._rows[failed.id].retry.isEnabled()
-            assert not view.jobs._rows[failed.id].cancel.isEnabled()
+            bad_id = ids["truncated.mp4"]
+            await wait_until(lambda: view.jobs.shown(bad_id)["progress"] == "Failed", 60,
+                             "the truncated file's job to fail")
+            row = view.jobs.shown(bad_id)
+            assert row["message"].startswith("MediaError: ")
+            assert "truncated.mp4" in row["message"] and "not a readable video" in row["message"]
+            assert row["retry_enabled"] and not row["cancel_enabled"]
             await wait_until(lambda: view.workers_label.text() == "Workers: 1 online (1 local)", 10,
                              "the status bar to show the worker")
             assert view.db_label.text() == "Database: test server ✓"
@@ -96,4 +98,4 @@ def test_dropped_videos_are_analysed_with_live_progress(qloop: asyncio.AbstractE
             await services.close()
 
     qloop.run_until_complete(scenario())
-    assert seen_values and seen_values[-1] == 1000
+    assert seen_values and seen_values[-1] == 100
