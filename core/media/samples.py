@@ -61,12 +61,14 @@ def write_sample(path: Path, spec: SampleSpec) -> None:
         if spec.tone_hz:
             audio = out.add_stream("aac", rate=44100)
             audio.layout = "mono"
-        font = ImageFont.load_default(size=max(14, spec.height // 12))
+        font = ImageFont.load_default(size=max(14, min(spec.width, spec.height) // 12))
         total = int(spec.seconds * spec.fps)
         per_scene = total // len(spec.scenes)
         for i in range(total):
             scene = min(i // per_scene, len(spec.scenes) - 1)
             image = _frame(spec, i, scene, font)
+            if spec.rotation:  # draw upright, store turned back: players rotate it upright
+                image = image.rotate(spec.rotation, expand=True)
             frame = av.VideoFrame.from_image(image)
             for packet in video.encode(frame):
                 out.mux(packet)
@@ -77,7 +79,7 @@ def write_sample(path: Path, spec: SampleSpec) -> None:
 
 
 def _frame(spec: SampleSpec, i: int, scene: int, font: ImageFont.ImageFont | ImageFont.FreeTypeFont) -> Image.Image:
-    w, h = spec.width, spec.height
+    w, h = (spec.height, spec.width) if spec.rotation in (90, 270) else (spec.width, spec.height)
     base = np.array(spec.scenes[scene], dtype=np.float32)
     ramp = np.linspace(0.6, 1.2, w, dtype=np.float32)[None, :, None]
     pixels = np.clip(base[None, None, :] * ramp, 0, 255).astype(np.uint8)
@@ -88,7 +90,7 @@ def _frame(spec: SampleSpec, i: int, scene: int, font: ImageFont.ImageFont | Ima
     x = int((w - h // 4) * (0.5 + 0.45 * np.sin(t * 1.3 + scene)))
     y = int((h - h // 4) * (0.5 + 0.4 * np.cos(t * 0.9)))
     draw.ellipse((x, y, x + h // 4, y + h // 4), fill=(240, 240, 230))
-    draw.text((w // 20, h // 20), f"VIP sample — scene {scene + 1}", fill=(255, 255, 255), font=font)
+    draw.text((w // 20, h // 20), f"VIP sample - scene {scene + 1} of {len(spec.scenes)}", fill=(255, 255, 255), font=font)
     draw.text((w // 20, h - h // 8), f"{t:05.2f} s", fill=(255, 255, 255), font=font)
     return image
 

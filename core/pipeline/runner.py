@@ -70,6 +70,7 @@ class JobRunner:
             error = JobError("NotFound", "The video was removed from the library before analysis")
             return self._finish(job, None, JobStatus.FAILED, error.message, error)
 
+        started = utc_now()
         job.status = JobStatus.RUNNING
         job.worker_id = self._config.worker_id
         job.attempts += 1
@@ -94,7 +95,8 @@ class JobRunner:
                 return self._finish(job, reporter, JobStatus.CANCELED, "Canceled by the operator")
             except JobInterrupted:
                 return self._release(job, reporter)
-        return self._finish(job, reporter, JobStatus.SUCCEEDED, "Done")
+        took = (utc_now() - started).total_seconds()
+        return self._finish(job, reporter, JobStatus.SUCCEEDED, f"Done in {took:.1f} s")
 
     def _run_stage(
         self, job: Job, video: Video, index: int, reporter: ProgressReporter

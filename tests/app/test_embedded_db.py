@@ -68,17 +68,21 @@ def test_crashed_user_does_not_keep_the_server_alive(tmp_path: Path) -> None:
             "print('up', flush=True); time.sleep(60)")
     crashing = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                                 cwd=Path(__file__).resolve().parents[2])
-    assert crashing.stdout
-    for line in crashing.stdout:  # unconfigured structlog also prints here
-        if line.strip() == "up":
-            break
-    pid = _pid(tmp_path)
-    os.kill(crashing.pid, signal.SIGKILL)
-    crashing.wait()
     survivor = EmbeddedDatabase(tmp_path, tmp_path / "logs")
-    survivor.acquire()
-    assert _pid(tmp_path) == pid  # the orphaned server is reused, not duplicated
-    survivor.release()
+    try:
+        assert crashing.stdout
+        for line in crashing.stdout:  # unconfigured structlog also prints here
+            if line.strip() == "up":
+                break
+        pid = _pid(tmp_path)
+        os.kill(crashing.pid, signal.SIGKILL)
+        crashing.wait()
+        survivor.acquire()
+        assert _pid(tmp_path) == pid  # the orphaned server is reused, not duplicated
+    finally:
+        crashing.kill()
+        survivor.acquire()  # joins whatever server there is, so release() stops it
+        survivor.release()
     assert not _is_ferretdb(pid)
 
 
