@@ -19,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("gui", help="open the desktop app (the default)")
     worker = sub.add_parser("worker", help="run analysis workers headless (stop with Ctrl+C)")
-    worker.add_argument("--workers", type=int, default=None, help="worker processes (default: VIP_WORKERS or 1)")
+    worker.add_argument("--workers", type=int, default=None,
+                        help="worker processes (default: VIP_WORKERS, else the CPU count)")
     analyze = sub.add_parser("analyze", help="import videos and analyse them, with progress bars")
     analyze.add_argument("paths", nargs="+", type=Path, help="video files or folders (recursive)")
     analyze.add_argument("--project", default=None, help="project name (default: Default; created if missing)")
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             configure_logging("worker", settings.log_dir, console_level=logging.INFO)
             from app.worker import run_worker
 
-            return run_worker(settings, args.workers or 1)
+            return run_worker(settings, args.workers or settings.workers)
         if command == "analyze":
             configure_logging("analyze", settings.log_dir)
             from app.analyze_cli import run_analyze

@@ -43,6 +43,10 @@ def run_consumer(settings: Settings) -> int:
             backoff=1.3, max_delay=0.5, check_worker_health=True, graceful_signal="TERM",
             shutdown_timeout=15,
         )
+        # Ctrl+C (SIGINT) is graceful too, like SIGTERM: running jobs hand themselves back to
+        # the queue within a progress report. Huey has no option for two graceful signals; a
+        # second Ctrl+C still stops at once.
+        consumer._signal_actions[signal.SIGINT] = (False, True)
         tasks.bind(build_worker_runtime(settings, db, tasks, consumer.stop_flag.is_set))
         me = worker_id()
         registry = WorkerRepository(db)

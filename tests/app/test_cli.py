@@ -79,8 +79,11 @@ def test_embedded_database_is_started_and_stopped_without_orphans(media: MediaSe
     assert leftovers.stdout.strip() == "", "processes left behind: " + leftovers.stdout
     logs = list((tmp_path / "embedded" / "logs").glob("*.log"))
     assert any(p.name.startswith("analyze-") for p in logs) and any(p.name.startswith("worker-") for p in logs)
-    line = next(p for p in logs if p.name.startswith("worker-")).read_text().splitlines()[-1]
-    assert json.loads(line)["event"]  # JSON lines
+    worker_lines = [json.loads(line) for p in logs if p.name.startswith("worker-")
+                    for line in p.read_text().splitlines()]
+    started = [e for e in worker_lines if e["event"] == "job_started"]
+    assert started and started[0]["job_id"] and started[0]["video_id"]  # bound inside the task
+    assert any(e["logger"].startswith("huey") for e in worker_lines)  # library logs, same file
 
 
 def test_missing_ferretdb_gives_install_command(media: MediaSet, tmp_path: Path, vip_env: dict[str, str]) -> None:

@@ -64,3 +64,35 @@ def test_sigkill_mid_job_is_recovered_by_another_worker(slow_video: Path, vip_en
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
     client.close()
+
+
+def test_ctrl_c_on_a_worker_hands_its_job_back_and_it_resumes(slow_video: Path, vip_env: dict[str, str]) -> None:
+    client: MongoClient = MongoClient(vip_env["VIP_MONGO_URI"])
+    db = client[vip_env["VIP_DB_NAME"]]
+    command = [sys.executable, "-m", "app", "worker", "--workers", "1"]
+    first = subprocess.Popen(command, env=vip_env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    second = analyze = None
+    try:
+        _wait(lambda: db.workers.count_documents({}) >= 1, 60, "the worker to register")
+        analyze = subprocess.Popen([sys.executable, "-m", "app", "analyze", "--json", str(slow_video)],
+                                   env=vip_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        job = _wait(lambda: db.jobs.find_one({"status": "running", "progress": {"$gt": 0.2}}), 60,
+                    "the job to be running")
+        first.send_signal(signal.SIGINT)
+        assert first.wait(timeout=20) == 0
+        released = db.jobs.find_one({"_id": job["_id"]})
+        assert released["status"] == "queued" and released["worker_id"] is None
+        assert released["message"].startswith("Interrupted")
+        second = subprocess.Popen(command, env=vip_env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        out, err = analyze.communicate(timeout=120)
+        assert analyze.returncode == 0, err
+        final = db.jobs.find_one({"_id": job["_id"]})
+        assert final["status"] == "succeeded" and final["attempts"] == 2
+    finally:
+        for process in (first, second, analyze):
+            if process and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+        client.close()
