@@ -62,5 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vip: {exc}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:
-        print("vip: interrupted", file=sys.stderr)
+        note = ""
+        if command == "analyze":
+            note = ("; unfinished jobs stay queued and resume when workers run again "
+                    "(`vip worker`, the app, or `vip analyze` with the same files)")
+        print(f"vip: interrupted{note}", file=sys.stderr)
         return 130
