@@ -123,6 +123,16 @@ class Job:
                 return stage
         return self.stages[-1] if self.stages else None
 
+    def back_to_queue(self, message: str) -> None:
+        """Make the job queued again: unfinished stages start over, finished ones are kept."""
+        for stage in self.stages:
+            if not stage.status.done:
+                stage.status, stage.progress, stage.error = StageStatus.PENDING, 0.0, None
+                stage.message = ""
+        self.status, self.worker_id, self.eta_s, self.error = JobStatus.QUEUED, None, None, None
+        self.progress = round(sum(s.progress for s in self.stages) / max(1, len(self.stages)), 4)
+        self.message = message
+
     def stage_index(self, name: str) -> int:
         for i, stage in enumerate(self.stages):
             if stage.name == name:

@@ -94,7 +94,7 @@ class JobRunner:
                 job.stages[reporter.stage_index].status = StageStatus.CANCELED
                 return self._finish(job, reporter, JobStatus.CANCELED, "Canceled by the operator")
             except JobInterrupted:
-                return self._release(job, reporter)
+                return self._release(job)
         took = (utc_now() - started).total_seconds()
         return self._finish(job, reporter, JobStatus.SUCCEEDED, f"Done in {took:.1f} s")
 
@@ -168,13 +168,9 @@ class JobRunner:
         log.info("job_finished", status=str(status), message=message)
         return status
 
-    def _release(self, job: Job, reporter: ProgressReporter) -> JobStatus:
+    def _release(self, job: Job) -> JobStatus:
         """Put an interrupted job back in the queue; the stage it was in starts over."""
-        current = job.stages[reporter.stage_index]
-        current.status, current.progress = StageStatus.PENDING, 0.0
-        job.progress = reporter.overall()
-        job.status, job.worker_id, job.eta_s = JobStatus.QUEUED, None, None
-        job.message = "Interrupted (worker stopped); waiting for a worker to resume"
+        job.back_to_queue("Interrupted (worker stopped); waiting for a worker to resume")
         self._jobs.save(job)
         self._videos.set_status(job.video_id, VideoStatus.QUEUED)
         log.info("job_released")

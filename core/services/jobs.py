@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from core.errors import NotFound, VipError
-from core.models import Job, JobStatus, Stage, StageStatus, Video, VideoStatus
+from core.models import Job, JobStatus, Stage, Video, VideoStatus
 from core.repositories import AsyncJobRepository, AsyncVideoRepository
 from core.timeutil import utc_now
 
@@ -75,14 +75,8 @@ class JobService:
         job = await self._require(job_id)
         if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
             raise VipError(f"Only failed or canceled jobs can be retried (this one is {job.status})")
-        for stage in job.stages:
-            if not stage.status.done:
-                stage.status, stage.progress, stage.error, stage.message = (
-                    StageStatus.PENDING, 0.0, None, "")
-        job.status, job.error, job.eta_s, job.worker_id = JobStatus.QUEUED, None, None, None
+        job.back_to_queue("Waiting for a worker (retry)")
         job.cancel_requested = False
-        job.message = "Waiting for a worker (retry)"
-        job.progress = sum(s.progress for s in job.stages) / max(1, len(job.stages))
         job.updated_at = utc_now()
         if not await self._jobs.replace_unowned(job, [JobStatus.FAILED, JobStatus.CANCELED]):
             raise VipError("The job changed while retrying; refresh and try again")

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import structlog
 
-from core.models import JobStatus, StageStatus, VideoStatus
+from core.models import VideoStatus
 from core.repositories import JobRepository, VideoRepository
 from core.timeutil import utc_now
 
@@ -37,12 +37,7 @@ class StaleJobReaper:
         requeued = []
         for job in self._jobs.find_stale(utc_now() - self._stale_after):
             dead_worker = job.worker_id
-            for stage in job.stages:
-                if stage.status == StageStatus.RUNNING:
-                    stage.status, stage.progress = StageStatus.PENDING, 0.0
-            job.progress = sum(s.progress for s in job.stages) / max(1, len(job.stages))
-            job.status, job.worker_id, job.eta_s = JobStatus.QUEUED, None, None
-            job.message = f"Re-queued: worker {dead_worker} stopped responding"
+            job.back_to_queue(f"Re-queued: worker {dead_worker} stopped responding")
             if self._jobs.release(job, dead_worker):
                 self._videos.set_status(job.video_id, VideoStatus.QUEUED)
                 self._enqueue(job.id)

@@ -28,19 +28,27 @@ def _wait(predicate: Any, timeout: float, what: str) -> Any:
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def start_vip(args: list[str], env: dict[str, str], capture: bool = False) -> subprocess.Popen[str]:
+    output = subprocess.PIPE if capture else subprocess.DEVNULL
+    return subprocess.Popen([sys.executable, "-m", "app", *args], env=env, cwd=ROOT,
+                            stdout=output, stderr=output, text=True)
+
+
+def wait_running(db: Any) -> dict[str, Any]:
+    found: dict[str, Any] = _wait(lambda: db.jobs.find_one({"status": "running", "progress": {"$gt": 0.2}}),
+                                  60, "the job to be running")
+    return found
+
+
 def test_sigkill_mid_job_is_recovered_by_another_worker(slow_video: Path, vip_env: dict[str, str]) -> None:
     client: MongoClient = MongoClient(vip_env["VIP_MONGO_URI"])
     db = client[vip_env["VIP_DB_NAME"]]
-    workers = subprocess.Popen([sys.executable, "-m", "app", "worker", "--workers", "2"], env=vip_env,
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers = start_vip(["worker", "--workers", "2"], vip_env)
     analyze = None
     try:
         _wait(lambda: db.workers.count_documents({}) >= 2, 60, "two workers to register")
-        analyze = subprocess.Popen([sys.executable, "-m", "app", "analyze", "--json", str(slow_video)],
-                                   env=vip_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True)
-        job = _wait(lambda: db.jobs.find_one({"status": "running", "progress": {"$gt": 0.2}}), 60,
-                    "the job to be running")
+        analyze = start_vip(["analyze", "--json", str(slow_video)], vip_env, capture=True)
+        job = wait_running(db)
         victim = job["worker_id"]
         os.kill(int(victim.rsplit(":", 1)[1]), signal.SIGKILL)
         out, err = analyze.communicate(timeout=120)
@@ -69,23 +77,18 @@ def test_sigkill_mid_job_is_recovered_by_another_worker(slow_video: Path, vip_en
 def test_ctrl_c_on_a_worker_hands_its_job_back_and_it_resumes(slow_video: Path, vip_env: dict[str, str]) -> None:
     client: MongoClient = MongoClient(vip_env["VIP_MONGO_URI"])
     db = client[vip_env["VIP_DB_NAME"]]
-    command = [sys.executable, "-m", "app", "worker", "--workers", "1"]
-    first = subprocess.Popen(command, env=vip_env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = start_vip(["worker", "--workers", "1"], vip_env)
     second = analyze = None
     try:
         _wait(lambda: db.workers.count_documents({}) >= 1, 60, "the worker to register")
-        analyze = subprocess.Popen([sys.executable, "-m", "app", "analyze", "--json", str(slow_video)],
-                                   env=vip_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True)
-        job = _wait(lambda: db.jobs.find_one({"status": "running", "progress": {"$gt": 0.2}}), 60,
-                    "the job to be running")
+        analyze = start_vip(["analyze", "--json", str(slow_video)], vip_env, capture=True)
+        job = wait_running(db)
         first.send_signal(signal.SIGINT)
         assert first.wait(timeout=20) == 0
         released = db.jobs.find_one({"_id": job["_id"]})
         assert released["status"] == "queued" and released["worker_id"] is None
         assert released["message"].startswith("Interrupted")
-        second = subprocess.Popen(command, env=vip_env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+        second = start_vip(["worker", "--workers", "1"], vip_env)
         out, err = analyze.communicate(timeout=120)
         assert analyze.returncode == 0, err
         final = db.jobs.find_one({"_id": job["_id"]})
