@@ -138,7 +138,7 @@ async def run_jobs(settings: Settings, project_name: str | None, as_json: bool, 
         if project_name:
             project = await services.projects.ensure(project_name)
             project_id = project.id
-        jobs = await services.jobs.list(project_id, limit)
+        jobs = await services.jobs.recent(project_id, limit)
         names = {v.id: v.name for v in await services.library.get_many([j.video_id for j in jobs])}
         for job in jobs:
             if as_json:

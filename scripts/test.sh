@@ -16,8 +16,9 @@ run_pytest() {
   return $rc
 }
 
-echo "[test] 1/3 import rules (import-linter)"
+echo "[test] 1/3 import rules (import-linter) and types (mypy --strict on core, tasks)"
 .venv/bin/lint-imports
+.venv/bin/mypy core tasks
 echo "[test] 2/3 core and tasks with Qt blocked (they must not need PySide6)"
 VIP_BLOCK_QT=1 run_pytest -q -p no:pytest-qt tests/core tests/tasks
 echo "[test] 3/3 full suite"

@@ -96,7 +96,7 @@ class MainController:
         self.view.library.set_videos(videos)
         self.view.empty_hint.setVisible(not videos)
         self.view.jobs.clear_jobs()
-        for job in reversed(await self._jobs.list(project_id, limit=200)):
+        for job in reversed(await self._jobs.recent(project_id, limit=200)):
             self._show_job(job)
         await self._load_posters(videos)
 
@@ -130,7 +130,7 @@ class MainController:
         await self.select_project(project.id)
 
     async def _reload_projects(self, current_id: str) -> None:
-        self.view.projects.set_projects(await self._projects.list(), current_id)
+        self.view.projects.set_projects(await self._projects.all(), current_id)
 
     # -- polling -------------------------------------------------------------------------------
     async def _poll_jobs(self) -> None:

@@ -88,7 +88,7 @@ def _make_candidate(frame: av.VideoFrame) -> _Candidate:
     small = frame.reformat(width=160, height=90, format="gray").to_ndarray()
     width = min(POSTER_MAX_WIDTH, frame.width)
     height = max(2, round(frame.height * width / frame.width / 2) * 2)
-    image = frame.reformat(width=width, height=height, format="rgb24").to_image()
+    image = frame.reformat(width=width, height=height, format="rgb24").to_image()  # type: ignore[no-untyped-call]  # PyAV: untyped
     rotation = clockwise_rotation(frame)
     if rotation:
         image = image.rotate(-rotation, expand=True)  # PIL turns counter-clockwise

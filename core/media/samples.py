@@ -69,7 +69,7 @@ def write_sample(path: Path, spec: SampleSpec) -> None:
             image = _frame(spec, i, scene, font)
             if spec.rotation:  # draw upright, store turned back: players rotate it upright
                 image = image.rotate(spec.rotation, expand=True)
-            frame = av.VideoFrame.from_image(image)
+            frame = av.VideoFrame.from_image(image)  # type: ignore[no-untyped-call]  # PyAV: untyped
             for packet in video.encode(frame):
                 out.mux(packet)
         for packet in video.encode():

@@ -39,7 +39,7 @@ class AsyncJobRepository:
         doc = await self._coll.find_one({"_id": job_id})
         return Job.from_doc(doc) if doc else None
 
-    async def list(self, project_id: str | None = None, limit: int = 500) -> list[Job]:
+    async def recent(self, project_id: str | None = None, limit: int = 500) -> list[Job]:
         """Return the newest jobs first."""
         query = {"project_id": project_id} if project_id else {}
         docs = await self._coll.find(query).sort("created_at", -1).limit(limit).to_list(None)

@@ -14,7 +14,7 @@ class AsyncProjectRepository:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self._coll = db["projects"]
 
-    async def list(self) -> list[Project]:
+    async def all(self) -> list[Project]:
         docs = await self._coll.find({}).to_list(None)
         return sorted((Project.from_doc(d) for d in docs), key=lambda p: p.name.lower())
 

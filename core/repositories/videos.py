@@ -43,7 +43,7 @@ class AsyncVideoRepository:
         docs = await self._coll.find({"_id": {"$in": video_ids}}).to_list(None)
         return [Video.from_doc(d) for d in docs]
 
-    async def list(self, project_id: str | None = None) -> list[Video]:
+    async def in_project(self, project_id: str | None = None) -> list[Video]:
         query = {"project_id": project_id} if project_id else {}
         docs = await self._coll.find(query).to_list(None)
         return sorted((Video.from_doc(d) for d in docs), key=lambda v: v.imported_at)

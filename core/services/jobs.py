@@ -52,8 +52,8 @@ class JobService:
             jobs.append(job)
         return jobs
 
-    async def list(self, project_id: str | None = None, limit: int = 500) -> list[Job]:
-        return await self._jobs.list(project_id, limit)
+    async def recent(self, project_id: str | None = None, limit: int = 500) -> list[Job]:
+        return await self._jobs.recent(project_id, limit)
 
     async def changed_since(self, since: datetime) -> list[Job]:
         return await self._jobs.changed_since(since)

@@ -14,7 +14,7 @@ class LibraryService:
         self._workers = workers
 
     async def videos(self, project_id: str | None = None) -> list[Video]:
-        return await self._videos.list(project_id)
+        return await self._videos.in_project(project_id)
 
     async def get_many(self, video_ids: list[str]) -> list[Video]:
         return await self._videos.get_many(video_ids)

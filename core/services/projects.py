@@ -13,8 +13,8 @@ class ProjectService:
     def __init__(self, projects: AsyncProjectRepository) -> None:
         self._projects = projects
 
-    async def list(self) -> list[Project]:
-        return await self._projects.list()
+    async def all(self) -> list[Project]:
+        return await self._projects.all()
 
     async def get(self, project_id: str) -> Project | None:
         return await self._projects.get(project_id)

@@ -88,7 +88,7 @@ def test_analyze_queues_one_job_per_video_and_reuses_open_jobs(database: Databas
         result = await imports.import_paths(project.id, [media.good, media.mkv])
         queued = await jobs.analyze(result.added)
         again = await jobs.analyze(result.added)
-        listed = await jobs.list(project.id)
+        listed = await jobs.recent(project.id)
         videos = await library.videos(project.id)
         return queued, again, listed, videos
 
@@ -126,7 +126,7 @@ def test_projects_are_unique_by_name(database: Database) -> None:
         b = await projects.create("News ")
         with pytest.raises(VipError):
             await projects.create("  ")
-        return a, b, await projects.list()
+        return a, b, await projects.all()
 
     (a, b, listed), _ = with_services(database, body)
     assert a.id == b.id and [p.name for p in listed] == ["News"]
