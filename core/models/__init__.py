@@ -2,6 +2,7 @@
 
 from core.models.job import Job, JobError, JobStatus, Stage, StageStatus
 from core.models.project import Project
+from core.models.shot import Segment, Shot, Timeline
 from core.models.video import MediaInfo, Video, VideoStatus
 
 __all__ = [
@@ -10,8 +11,11 @@ __all__ = [
     "JobStatus",
     "MediaInfo",
     "Project",
+    "Segment",
+    "Shot",
     "Stage",
     "StageStatus",
+    "Timeline",
     "Video",
     "VideoStatus",
 ]

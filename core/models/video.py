@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from core.models.ids import new_id
+from core.models.shot import Segment, Timeline
 from core.timeutil import as_utc, utc_now
 
 
@@ -72,6 +73,8 @@ class Video:
     error: str | None = None
     # Per-stage results: {stage_name: {"status", "version", "finished_at"}}.
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timeline: Timeline | None = None  # thumbnail sprite sheet (visual stage)
+    black_segments: list[Segment] = field(default_factory=list)  # black/blank stretches
     imported_at: datetime = field(default_factory=utc_now)
 
     @property
@@ -99,6 +102,8 @@ class Video:
             "poster_path": self.poster_path,
             "error": self.error,
             "stages": self.stages,
+            "timeline": self.timeline.to_doc() if self.timeline else None,
+            "black_segments": [s.to_doc() for s in self.black_segments],
             "imported_at": self.imported_at,
         }
 
@@ -116,5 +121,7 @@ class Video:
             poster_path=doc.get("poster_path"),
             error=doc.get("error"),
             stages=dict(doc.get("stages") or {}),
+            timeline=Timeline.from_doc(doc["timeline"]) if doc.get("timeline") else None,
+            black_segments=[Segment.from_doc(s) for s in doc.get("black_segments") or []],
             imported_at=as_utc(doc.get("imported_at")) or utc_now(),
         )

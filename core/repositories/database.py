@@ -16,6 +16,7 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("jobs", [("status", 1)], {}),
     ("jobs", [("updated_at", 1)], {}),
     ("jobs", [("video_id", 1)], {}),
+    ("shots", [("video_id", 1), ("index", 1)], {}),
 ]
 
 _CLIENT_OPTIONS: dict[str, Any] = {

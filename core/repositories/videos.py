@@ -8,7 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database as SyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from core.models import MediaInfo, Video, VideoStatus
+from core.models import MediaInfo, Segment, Timeline, Video, VideoStatus
 from core.timeutil import utc_now
 
 
@@ -74,6 +74,13 @@ class VideoRepository:
         self._coll.update_one(
             {"_id": video_id},
             {"$set": {"media": media.to_doc(), "poster_path": poster_path}},
+        )
+
+    def save_visual(self, video_id: str, timeline: Timeline | None, black: list[Segment]) -> None:
+        self._coll.update_one(
+            {"_id": video_id},
+            {"$set": {"timeline": timeline.to_doc() if timeline else None,
+                      "black_segments": [s.to_doc() for s in black]}},
         )
 
     def record_stage(self, video_id: str, stage: str, status: str, version: int) -> None:

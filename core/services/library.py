@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.models import Video
-from core.repositories import AsyncVideoRepository, AsyncWorkerRepository, WorkerRecord
+from core.models import Shot, Video
+from core.repositories import (
+    AsyncShotRepository,
+    AsyncVideoRepository,
+    AsyncWorkerRepository,
+    WorkerRecord,
+)
 
 
 class LibraryService:
-    def __init__(self, videos: AsyncVideoRepository, workers: AsyncWorkerRepository) -> None:
+    def __init__(
+        self, videos: AsyncVideoRepository, workers: AsyncWorkerRepository, shots: AsyncShotRepository
+    ) -> None:
         self._videos = videos
         self._workers = workers
+        self._shots = shots
+
+    async def video(self, video_id: str) -> Video | None:
+        return await self._videos.get(video_id)
+
+    async def shots(self, video_id: str) -> list[Shot]:
+        """The video's shots in time order (empty until the visual stage has run)."""
+        return await self._shots.for_video(video_id)
 
     async def videos(self, project_id: str | None = None) -> list[Video]:
         return await self._videos.in_project(project_id)

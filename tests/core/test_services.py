@@ -15,6 +15,7 @@ from core.models import JobStatus, VideoStatus
 from core.repositories import (
     AsyncJobRepository,
     AsyncProjectRepository,
+    AsyncShotRepository,
     AsyncVideoRepository,
     AsyncWorkerRepository,
     Database,
@@ -46,7 +47,7 @@ def with_services(database: Database, body: Callable[..., Awaitable[T]]) -> tupl
             return await body(
                 ProjectService(AsyncProjectRepository(db)),
                 ImportService(videos),
-                LibraryService(videos, AsyncWorkerRepository(db)),
+                LibraryService(videos, AsyncWorkerRepository(db), AsyncShotRepository(db)),
                 JobService(AsyncJobRepository(db), videos, launcher, ["probe"]),
             )
         finally:

@@ -1,0 +1,127 @@
+"""Export a video's shot list: CSV, JSON, CMX 3600 EDL, and a keyframe contact sheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from core.formatting import format_duration
+from core.models import Shot, Video
+
+FORMATS = ("csv", "json", "edl", "contact-sheet")
+
+
+def timecode(seconds: float, fps: float) -> str:
+    """SMPTE non-drop-frame timecode HH:MM:SS:FF at the video's nominal (rounded) frame rate."""
+    rate = max(1, round(fps or 25))
+    frames = round(max(0.0, seconds) * rate)
+    ff = frames % rate
+    total_s = frames // rate
+    return f"{total_s // 3600:02d}:{total_s // 60 % 60:02d}:{total_s % 60:02d}:{ff:02d}"
+
+
+def _fps(video: Video) -> float:
+    return video.media.fps if video.media and video.media.fps else 25.0
+
+
+def _origin(video: Video) -> float:
+    """Times in exports count from the first frame (streams may start at PTS > 0)."""
+    return video.media.start_s if video.media else 0.0
+
+
+def shots_csv(video: Video, shots: list[Shot]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["shot", "start_s", "end_s", "duration_s", "start_tc", "end_tc", "start_frame",
+                     "end_frame", "transition", "keyframe_s", "keyframe"])
+    fps, origin = _fps(video), _origin(video)
+    for shot in shots:
+        writer.writerow([shot.index + 1, f"{shot.start_s:.3f}", f"{shot.end_s:.3f}",
+                         f"{shot.duration_s:.3f}", timecode(shot.start_s - origin, fps),
+                         timecode(shot.end_s - origin, fps), shot.start_frame, shot.end_frame,
+                         shot.transition, f"{shot.keyframe_s:.3f}", shot.keyframe_path or ""])
+    return out.getvalue()
+
+
+def shots_json(video: Video, shots: list[Shot]) -> str:
+    payload = {
+        "video": {"id": video.id, "path": video.path, "name": video.name,
+                  "media": video.media.to_doc() if video.media else None},
+        "shots": [{k: v for k, v in s.to_doc().items() if k not in ("_id", "video_id")}
+                  for s in shots],
+    }
+    return json.dumps(payload, indent=2)
+
+
+def shots_edl(video: Video, shots: list[Shot]) -> str:
+    """CMX 3600 EDL: one video event per shot, source and record times equal (a cut list)."""
+    fps, origin = _fps(video), _origin(video)
+    reel = "AX"
+    lines = [f"TITLE: {Path(video.name).stem[:60]}", "FCM: NON-DROP FRAME", ""]
+    for number, shot in enumerate(shots, start=1):
+        start = timecode(shot.start_s - origin, fps)
+        end = timecode(shot.end_s - origin, fps)
+        lines.append(f"{number:03d}  {reel:<8} V     C        {start} {end} {start} {end}")
+        lines.append(f"* FROM CLIP NAME: {video.name}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def parse_edl(text: str) -> list[tuple[int, str, str]]:
+    """Read back (event number, record in, record out) from a CMX 3600 EDL."""
+    events = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 8 and parts[0].isdigit() and parts[2] == "V":
+            events.append((int(parts[0]), parts[-2], parts[-1]))
+    return events
+
+
+def contact_sheet(video: Video, shots: list[Shot], target: Path, columns: int = 5,
+                  tile_width: int = 256) -> Path:
+    """Write a grid of the shots' keyframes with their number and start time (PNG or JPEG)."""
+    tiles = [s for s in shots if s.keyframe_path and Path(s.keyframe_path).is_file()]
+    if not tiles:
+        raise ValueError(f"{video.name} has no keyframes yet: run the analysis first")
+    aspect = 9 / 16
+    if video.media and video.media.display_width:
+        aspect = video.media.display_height / video.media.display_width
+    tile_height = round(tile_width * aspect)
+    label_h, pad, header = 22, 8, 40
+    rows = math.ceil(len(tiles) / columns)
+    sheet = Image.new("RGB", (pad + columns * (tile_width + pad),
+                              header + rows * (tile_height + label_h + pad)), (24, 24, 28))
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=14)
+    title = f"{video.name} — {len(shots)} shots"
+    if video.media:
+        title += f", {format_duration(video.media.duration_s)}"
+    draw.text((pad, 12), title, fill=(235, 235, 235), font=ImageFont.load_default(size=18))
+    for i, shot in enumerate(tiles):
+        x = pad + (i % columns) * (tile_width + pad)
+        y = header + (i // columns) * (tile_height + label_h + pad)
+        with Image.open(str(shot.keyframe_path)) as image:
+            thumb = image.convert("RGB")
+            thumb.thumbnail((tile_width, tile_height))
+            sheet.paste(thumb, (x + (tile_width - thumb.width) // 2, y + (tile_height - thumb.height) // 2))
+        draw.text((x, y + tile_height + 3), f"#{shot.index + 1}  {format_duration(shot.start_s)}",
+                  fill=(220, 220, 220), font=font)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(target)
+    return target
+
+
+def export_text(fmt: str, video: Video, shots: list[Shot]) -> str:
+    """Return the shot list in a text format: csv, json or edl."""
+    if fmt == "csv":
+        return shots_csv(video, shots)
+    if fmt == "json":
+        return shots_json(video, shots)
+    if fmt == "edl":
+        return shots_edl(video, shots)
+    raise ValueError(f"unknown text export format {fmt!r}; choose csv, json or edl")

@@ -1,0 +1,1 @@
+"""Visual analysis of decoded frames: small-frame decoding and shot-boundary detection."""
