@@ -70,6 +70,8 @@ class MainController:
         view.import_folder_action.triggered.connect(
             lambda: self._keep(view.choose_folder(lambda p: self._spawn(self.import_paths(p)))))
         view.import_samples_action.triggered.connect(lambda: self._spawn(self.import_samples()))
+        view.video_activated = lambda video_id: self._spawn(self.open_video(video_id))
+        view.detail.back_requested.connect(view.show_library)
         view.db_label.setText(f"Database: {config.database_text}")
 
     async def start(self) -> None:
@@ -88,9 +90,14 @@ class MainController:
 
     # -- actions ----------------------------------------------------------------------------
     async def select_project(self, project_id: str) -> None:
+        if self.view.showing_detail():
+            self.view.detail.close_video()
+            self.view.show_library()
         self.project_id = project_id
         project = await self._projects.get(project_id)
-        self.view.library_title.setText(f"<b>Library — {project.name if project else ''}</b>")
+        self.view.library_title.setText(f"<b>Library — {project.name if project else ''}</b>"
+                                        "&nbsp;&nbsp;<span style='color:#666'>double-click a video "
+                                        "(or press Enter) to review it</span>")
         videos = await self._library.videos(project_id)
         self._videos = {v.id: v for v in videos}
         self.view.library.set_videos(videos)
@@ -99,6 +106,16 @@ class MainController:
         for job in reversed(await self._jobs.recent(project_id, limit=200)):
             self._show_job(job)
         await self._load_posters(videos)
+
+    async def open_video(self, video_id: str) -> None:
+        """Show one video on the review screen: player, timeline, shots, exports."""
+        video = await self._library.video(video_id)
+        if video is None:
+            self.view.show_error("Video not found", "This video is no longer in the library.")
+            return
+        shots = await self._library.shots(video_id)
+        self.view.detail.show_video(video, shots)
+        self.view.show_detail()
 
     async def import_paths(self, paths: list[Path]) -> list[Job]:
         """Import files/folders into the current project and queue analysis of new videos."""
@@ -178,6 +195,10 @@ class MainController:
             if video.project_id == self.project_id:
                 self._videos[video.id] = video
                 self.view.library.show_video(video)
+        reviewed = self.view.detail.video
+        for video in videos:  # analysis finished while the operator reviews it: show the shots
+            if self.view.showing_detail() and reviewed is not None and video.id == reviewed.id:
+                self.view.detail.show_video(video, await self._library.shots(video.id))
         await self._load_posters(videos)
 
     async def _load_posters(self, videos: list[Video]) -> None:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -27,6 +28,7 @@ from core.models import Project
 from core.services.importing import VIDEO_EXTENSIONS
 from ui.jobs_widget import JobsWidget
 from ui.library_widget import LibraryWidget
+from ui.video_detail_view import VideoDetailView
 
 VIDEO_FILTER = "Videos (" + " ".join(f"*{e}" for e in sorted(VIDEO_EXTENSIONS)) + ");;All files (*)"
 
@@ -93,9 +95,17 @@ class MainView(QMainWindow):
         right.addWidget(center)
         right.addWidget(jobs_box)
         right.setSizes([480, 280])
+        # The library + jobs page and the video review page share the space right of projects.
+        self.detail = VideoDetailView()
+        self.library_page = right
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.library_page)
+        self.pages.addWidget(self.detail)
+        self.video_activated: Callable[[str], None] = lambda video_id: None
+        self.library.activated.connect(self._on_library_activated)
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(self.projects)
-        main.addWidget(right)
+        main.addWidget(self.pages)
         main.setSizes([220, 1060])
         self.setCentralWidget(main)
 
@@ -115,8 +125,27 @@ class MainView(QMainWindow):
         self.statusBar().addPermanentWidget(self.workers_label)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        self.detail.close_video()
         self.closed.set()
         event.accept()
+
+    # -- pages: the library, or one video under review --------------------------------------
+    def _on_library_activated(self, index: QModelIndex) -> None:
+        item = self.library.item(index.row(), 0)
+        video_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if video_id:
+            self.video_activated(video_id)
+
+    def show_detail(self) -> None:
+        self.pages.setCurrentWidget(self.detail)
+        self.detail.setFocus()
+
+    def show_library(self) -> None:
+        self.pages.setCurrentWidget(self.library_page)
+        self.library.setFocus()
+
+    def showing_detail(self) -> bool:
+        return self.pages.currentWidget() is self.detail
 
     # -- dialogs (non-blocking: the asyncio loop keeps running) ----------------------------
     def choose_files(self, on_chosen: Callable[[list[Path]], None]) -> QFileDialog:

@@ -1,0 +1,305 @@
+"""The video review screen as an operator uses it: play, jump to shots, step frames, export.
+
+No database: the Video, its shots and its timeline are built here around a real clip made
+with ffmpeg (three visually different 2 s scenes, 320×240, 25 fps, h264), real keyframe
+JPEGs and a real sprite sheet.
+
+The scenarios run inside the qasync loop (the view decodes images with asyncio.to_thread),
+so they wait with an async `wait_until` rather than qtbot.waitUntil, whose nested Qt event
+loop would re-enter asyncio tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from core.export import parse_edl
+from core.models import MediaInfo, Segment, Shot, Timeline, Video, VideoStatus
+from ui.main_controller import ControllerConfig, MainController
+from ui.main_view import MainView
+from ui.video_detail_view import VideoDetailView
+
+FPS = 25
+SCENES = ("testsrc2", "smptebars", "mandelbrot")  # 2 s each
+
+
+@dataclass
+class Clip:
+    video: Video
+    shots: list[Shot]
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Clip:
+    if shutil.which("ffmpeg") is None:
+        pytest.fail("ffmpeg is required for the tests: run `bash scripts/setup.sh`")
+    folder = tmp_path_factory.mktemp("clip")
+    path = folder / "three scenes.mp4"
+    inputs: list[str] = []
+    for source in SCENES:
+        inputs += ["-f", "lavfi", "-i", f"{source}=size=320x240:rate={FPS}"]
+    _ffmpeg(*inputs, "-filter_complex",
+            "[0:v]trim=duration=2[a];[1:v]trim=duration=2[b];[2:v]trim=duration=2[c];"
+            "[a][b][c]concat=n=3:v=1[v]", "-map", "[v]", "-t", "6",
+            "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p", str(path))
+    shots = []
+    for i, transition in enumerate(("start", "cut", "fade")):
+        keyframe = folder / f"shot{i + 1}.jpg"
+        _ffmpeg("-ss", f"{i * 2 + 1}", "-i", str(path), "-frames:v", "1", str(keyframe))
+        shots.append(Shot(video_id="v1", index=i, start_s=2.0 * i, end_s=2.0 * (i + 1),
+                          start_frame=i * 2 * FPS, end_frame=(i + 1) * 2 * FPS,
+                          transition=transition, keyframe_path=str(keyframe),
+                          keyframe_s=2.0 * i + 1, mean_rgb=[90, 90, 90]))
+    sprite = folder / "sprite.jpg"  # one 80×60 tile per second, 3 columns × 2 rows
+    _ffmpeg("-i", str(path), "-vf", "fps=1,scale=80:60,tile=3x2", "-frames:v", "1", str(sprite))
+    size = path.stat().st_size
+    media = MediaInfo(container="mp4", duration_s=6.0, start_s=0.0, fps=float(FPS), width=320,
+                      height=240, rotation=0, display_width=320, display_height=240,
+                      video_codec="h264", has_audio=False, audio_codec=None, audio_channels=None,
+                      audio_sample_rate=None, bit_rate=size * 8 // 6, frame_count=6 * FPS,
+                      size_bytes=size)
+    video = Video(project_id="p1", path=str(path), fingerprint="f", size_bytes=size, id="v1",
+                  status=VideoStatus.READY, media=media,
+                  timeline=Timeline(sprite_path=str(sprite), interval_s=1.0, columns=3, rows=2,
+                                    tile_width=80, tile_height=60, count=6),
+                  black_segments=[Segment(5.5, 6.0)])
+    return Clip(video, shots)
+
+
+async def wait_until(condition: Callable[[], Any], what: str, timeout: float = 10) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        value = condition()
+        if value:
+            return value
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def near(value: float | None, expected: float, tolerance: float) -> bool:
+    return value is not None and abs(value - expected) <= tolerance
+
+
+def hover(widget: Any, x: int) -> None:
+    point = QPointF(x, widget.height() / 2)
+    event = QMouseEvent(QMouseEvent.Type.MouseMove, point, widget.mapToGlobal(point),
+                        Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def test_review_a_video(qloop: asyncio.AbstractEventLoop, qtbot: Any, clip: Clip, tmp_path: Path) -> None:
+    view = VideoDetailView()
+    qtbot.addWidget(view)
+    view.resize(1100, 720)
+    view.show()
+    player = view.player
+
+    async def scenario() -> None:
+        view.show_video(clip.video, clip.shots)
+        assert view.title.text() == "three scenes.mp4"
+        info = view.metadata_text()
+        assert info["Duration"] == "0:06" and info["Resolution"] == "320×240"
+        assert info["Frame rate"] == "25 fps" and info["Shots"] == "3" and info["Audio"] == "none"
+        await wait_until(player.is_ready, "the clip to load")
+        await wait_until(lambda: near(player.displayed_frame_s(), 0.0, 0.001), "the first frame")
+        assert player.time_label.text() == "0:00.00 / 0:06"
+        await wait_until(lambda: all(view.strip.has_thumbnail(i) for i in range(3)), "keyframes")
+
+        # Click the second shot: the player jumps to its start and the strip highlights it.
+        strip = view.strip
+        assert [strip.item(i).text() for i in range(3)] == ["#1  0:00.00", "#2  0:02.00", "#3  0:04.00"]
+        qtbot.mouseClick(strip.viewport(), Qt.MouseButton.LeftButton,
+                         pos=strip.visualItemRect(strip.item(1)).center())
+        await wait_until(lambda: near(player.position_s(), 2.0, 0.1), "the seek to shot 2")
+        await wait_until(lambda: near(player.displayed_frame_s(), 2.0, 0.001), "shot 2's first frame")
+        assert strip.highlighted() == 1 and strip.item(1).isSelected() and view.current_shot() == 1
+        assert player.time_label.text() == "0:02.00 / 0:06"
+
+        # Right arrow: one frame (40 ms) later, on screen too; Left comes back.
+        before = player.position_ms()
+        qtbot.keyClick(view, Qt.Key.Key_Right)
+        assert player.position_ms() == before + 40
+        await wait_until(lambda: near(player.displayed_frame_s(), 2.04, 0.001), "the next frame")
+        assert player.time_label.text() == "0:02.04 / 0:06"
+        qtbot.keyClick(view, Qt.Key.Key_Left)
+        await wait_until(lambda: near(player.displayed_frame_s(), 2.0, 0.001), "the frame before")
+
+        # Space plays; the highlight follows playback into shot 3; K pauses.
+        qtbot.keyClick(view, Qt.Key.Key_Space)
+        assert player.is_playing() and player.play_button.toolTip() == "Pause (Space)"
+        await wait_until(lambda: view.current_shot() == 2 and strip.highlighted() == 2,
+                         "playback to reach shot 3 and highlight it")
+        assert view.timeline.position_s() >= 4.0
+        qtbot.keyClick(view, Qt.Key.Key_K)
+        assert not player.is_playing()
+
+        # L plays, then 2×, then 4×; K pauses at normal speed again.
+        qtbot.keyClick(view, Qt.Key.Key_Home)
+        assert player.position_s() < 0.05
+        for expected in (1.0, 2.0, 4.0, 4.0):
+            qtbot.keyClick(view, Qt.Key.Key_L)
+            assert player.is_playing() and player.rate() == expected
+        assert player.rate_label.text() == "4×"
+        qtbot.keyClick(view, Qt.Key.Key_K)
+        assert not player.is_playing() and player.rate() == 1.0
+
+        # J jumps back 5 s from the end, then to the start.
+        qtbot.keyClick(view, Qt.Key.Key_End)
+        assert near(player.position_s(), 5.98, 0.001)
+        await wait_until(lambda: near(player.displayed_frame_s(), 5.96, 0.001), "the last frame")
+        qtbot.keyClick(view, Qt.Key.Key_J)
+        assert near(player.position_s(), 0.98, 0.021)
+        qtbot.keyClick(view, Qt.Key.Key_J)
+        assert player.position_s() < 0.05
+
+        # Timeline: hovering 3.4 s previews sprite tile 3 (row 1, column 0) and the time.
+        timeline = view.timeline
+        await wait_until(timeline.has_sprite, "the sprite sheet")
+        assert timeline.tile_index(3.4) == 3
+        assert timeline.tile_rect(3.4).getRect() == (0, 60, 80, 60)
+        assert timeline.tile_rect(5.9).getRect() == (160, 60, 80, 60)
+        hover(timeline, timeline.x_for_time(3.4))
+        assert timeline.popup.isVisible() and timeline.preview_text().startswith("0:03.4")
+        assert timeline.preview_text().endswith("shot 2")
+        assert not timeline.popup.image.pixmap().isNull()
+        assert sorted(timeline.boundary_rects()) == [1, 2]  # the cut at 2 s and the fade at 4 s
+        # …and clicking there seeks.
+        qtbot.mouseClick(timeline, Qt.MouseButton.LeftButton, pos=QPoint(timeline.x_for_time(4.5), 10))
+        await wait_until(lambda: near(player.position_s(), 4.5, 0.1), "the timeline seek")
+        assert view.current_shot() == 2 and strip.highlighted() == 2
+
+        # Playing to the end stops on the last frame (not a black picture); Space restarts.
+        view.seek_to(5.6)
+        qtbot.keyClick(view, Qt.Key.Key_Space)
+        await wait_until(lambda: not player.is_playing() and near(player.displayed_frame_s(), 5.96, 0.001),
+                         "playback to stop on the last frame")
+        assert player.time_label.text() == "0:05.96 / 0:06"
+        qtbot.keyClick(view, Qt.Key.Key_Space)
+        assert player.is_playing() and player.position_s() < 0.1
+        qtbot.keyClick(view, Qt.Key.Key_K)
+
+        # Exports: CSV, EDL and JSON parse; the contact sheet is an image.
+        assert [a.text() for a in view.export_menu.actions()] == [
+            "Shot list as CSV…", "Shot list as JSON…", "Shot list as EDL…", "Contact sheet…"]
+        rows = list(csv.DictReader(io.StringIO((await view.export_to("csv", tmp_path / "s.csv"))
+                                               .read_text())))
+        assert [(r["shot"], r["start_s"], r["transition"]) for r in rows] == [
+            ("1", "0.000", "start"), ("2", "2.000", "cut"), ("3", "4.000", "fade")]
+        edl = parse_edl((await view.export_to("edl", tmp_path / "s.edl")).read_text())
+        assert edl == [(1, "00:00:00:00", "00:00:02:00"), (2, "00:00:02:00", "00:00:04:00"),
+                       (3, "00:00:04:00", "00:00:06:00")]
+        doc = json.loads((await view.export_to("json", tmp_path / "s.json")).read_text())
+        assert len(doc["shots"]) == 3
+        sheet = await view.export_to("contact-sheet", tmp_path / "sheet.png")
+        with Image.open(sheet) as image:
+            assert image.width > 500
+        assert view.notice.text() == "Saved sheet.png"
+
+        # The file dialog is non-blocking; Esc goes back to the library and stops the player.
+        dialog = view.choose_export("csv")
+        assert dialog.isVisible() and dialog.selectedFiles()[0].endswith("three scenes-shots.csv")
+        dialog.reject()
+        with qtbot.waitSignal(view.back_requested, timeout=1000):
+            qtbot.keyClick(view, Qt.Key.Key_Escape)
+        assert not player.is_playing() and player.player.source().isEmpty()
+
+    qloop.run_until_complete(scenario())
+
+
+class FakeLibrary:
+    """The two LibraryService calls the detail view needs."""
+
+    def __init__(self, clip: Clip) -> None:
+        self.clip = clip
+
+    async def video(self, video_id: str) -> Video | None:
+        return self.clip.video if video_id == self.clip.video.id else None
+
+    async def shots(self, video_id: str) -> list[Shot]:
+        return self.clip.shots if video_id == self.clip.video.id else []
+
+
+def test_double_click_in_library_opens_review_and_back_returns(
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, clip: Clip, tmp_path: Path) -> None:
+    view = MainView()
+    qtbot.addWidget(view)
+    view.show()
+    controller = MainController(view, None, None, FakeLibrary(clip), None,  # type: ignore[arg-type]
+                                ControllerConfig(samples_dir=tmp_path, database_text="none"))
+
+    async def scenario() -> None:
+        view.library.set_videos([clip.video])
+        assert not view.showing_detail()
+        row = view.library.visualItemRect(view.library.item(0, 1)).center()
+        # A real double-click: press/release, then the double-click press/release.
+        qtbot.mouseClick(view.library.viewport(), Qt.MouseButton.LeftButton, pos=row)
+        qtbot.mouseDClick(view.library.viewport(), Qt.MouseButton.LeftButton, pos=row)
+        await wait_until(view.showing_detail, "the review screen")
+        assert view.detail.title.text() == "three scenes.mp4"
+        assert view.detail.strip.count() == 3
+        await wait_until(view.detail.player.is_ready, "the clip to load")
+        view.detail.back_button.click()
+        assert not view.showing_detail() and view.library.isVisible()
+        # Enter on the current row opens it too.
+        view.library.setCurrentCell(0, 1)
+        view.library.setFocus()
+        qtbot.keyClick(view.library, Qt.Key.Key_Return)
+        await wait_until(view.showing_detail, "the review screen after Enter")
+        view.detail.go_back()
+        await controller.stop()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_shot_times_of_a_stream_that_starts_late(qloop: asyncio.AbstractEventLoop, qtbot: Any,
+                                                 tmp_path: Path) -> None:
+    """Shots carry PTS times; the player counts from the first frame (PTS 1.0 here)."""
+    path = tmp_path / "late.mp4"
+    _ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=320x240:rate={FPS}:duration=4", "-c:v", "libx264",
+            "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-output_ts_offset", "1.0", str(path))
+    media = MediaInfo(container="mp4", duration_s=4.0, start_s=1.0, fps=float(FPS), width=320,
+                      height=240, rotation=0, display_width=320, display_height=240,
+                      video_codec="h264", has_audio=False, audio_codec=None, audio_channels=None,
+                      audio_sample_rate=None, bit_rate=None, frame_count=4 * FPS, size_bytes=1)
+    video = Video(project_id="p1", path=str(path), fingerprint="f", size_bytes=1, id="late",
+                  status=VideoStatus.READY, media=media)
+    shots = [Shot(video_id="late", index=i, start_s=1.0 + 2 * i, end_s=3.0 + 2 * i, start_frame=50 * i,
+                  end_frame=50 * (i + 1), transition="cut" if i else "start") for i in range(2)]
+    view = VideoDetailView()
+    qtbot.addWidget(view)
+    view.show()
+
+    async def scenario() -> None:
+        view.show_video(video, shots)
+        assert [view.strip.item(i).text() for i in range(2)] == ["#1  0:00.00", "#2  0:02.00"]
+        await wait_until(view.player.is_ready, "the clip to load")
+        assert view.current_shot() == 0
+        view.seek_to(3.0)  # shot 2's start, in PTS
+        await wait_until(lambda: near(view.player.displayed_frame_s(), 3.0, 0.001), "shot 2's first frame")
+        assert view.current_shot() == 1 and view.strip.highlighted() == 1
+        assert view.player.time_label.text() == "0:02.00 / 0:04"
+        timeline = view.timeline  # the bar spans PTS 1.0 .. 5.0: 3.0 is its middle
+        middle = (timeline.x_for_time(1.0) + timeline.x_for_time(5.0)) / 2
+        assert abs(timeline.x_for_time(3.0) - middle) <= 1
+        view.close_video()
+
+    qloop.run_until_complete(scenario())

@@ -1,0 +1,379 @@
+"""The video review screen: player, timeline, shot strip, metadata and exports of one video.
+
+Runs on the GUI thread's asyncio (qasync) loop. It reaches no database: the controller hands
+it a Video and its shots. File work — decoding keyframes and the sprite sheet, writing
+exports — goes through asyncio.to_thread, so the loop never waits on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import structlog
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QImage, QKeyEvent, QPixmap
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.export import contact_sheet, export_text
+from core.formatting import format_duration
+from core.models import Shot, Video
+from ui.player_widget import KEY_HELP, PlayerWidget
+from ui.shot_strip_widget import ShotStripWidget, read_thumbnail
+from ui.timeline_widget import TimelineLegendWidget, TimelineWidget
+
+log = structlog.get_logger(__name__)
+
+# format -> (menu text, file dialog filter, default file name suffix)
+EXPORTS: dict[str, tuple[str, str, str]] = {
+    "csv": ("Shot list as CSV…", "CSV files (*.csv)", "-shots.csv"),
+    "json": ("Shot list as JSON…", "JSON files (*.json)", "-shots.json"),
+    "edl": ("Shot list as EDL…", "Edit decision lists (*.edl)", "-shots.edl"),
+    "contact-sheet": ("Contact sheet…", "Images (*.png *.jpg)", "-contact-sheet.png"),
+}
+METADATA_FIELDS = ("Container", "Duration", "Resolution", "Frame rate", "Video codec", "Audio",
+                   "Bit rate", "File size", "Rotation", "Shots", "Black frames")
+THUMB_BATCH = 8
+
+
+def _size_text(size: int | None) -> str:
+    if not size:
+        return "—"
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    return "—"
+
+
+def _bit_rate_text(bit_rate: int | None) -> str:
+    if not bit_rate:
+        return "—"
+    return f"{bit_rate / 1e6:.1f} Mb/s" if bit_rate >= 1e6 else f"{bit_rate / 1e3:.0f} kb/s"
+
+
+def metadata_rows(video: Video, shots: list[Shot]) -> dict[str, str]:
+    """What the metadata panel shows for `video`, field by field."""
+    media = video.media
+    rows = dict.fromkeys(METADATA_FIELDS, "—")
+    rows["File size"] = _size_text(media.size_bytes if media else video.size_bytes)
+    rows["Shots"] = str(len(shots)) if shots else "not analysed yet"
+    if media is None:
+        return rows
+    rows["Container"] = media.container or "—"
+    rows["Duration"] = format_duration(media.duration_s)
+    rows["Resolution"] = media.resolution
+    if (media.display_width, media.display_height) != (media.width, media.height):
+        rows["Resolution"] += f" (coded {media.width}×{media.height})"
+    rows["Frame rate"] = f"{media.fps:.3f}".rstrip("0").rstrip(".") + " fps" if media.fps else "—"
+    rows["Video codec"] = media.video_codec or "—"
+    if media.has_audio:
+        audio = [media.audio_codec or "audio"]
+        if media.audio_channels:
+            audio.append(f"{media.audio_channels} ch")
+        if media.audio_sample_rate:
+            audio.append(f"{media.audio_sample_rate / 1000:g} kHz")
+        rows["Audio"] = ", ".join(audio)
+    else:
+        rows["Audio"] = "none"
+    rows["Bit rate"] = _bit_rate_text(media.bit_rate)
+    rows["Rotation"] = f"{media.rotation}° clockwise" if media.rotation else "none"
+    black = video.black_segments
+    if black:
+        rows["Black frames"] = (f"{len(black)} stretch{'es' if len(black) != 1 else ''}, "
+                                f"{sum(s.end_s - s.start_s for s in black):.1f} s")
+    else:
+        rows["Black frames"] = "none found" if shots else "not analysed yet"
+    return rows
+
+
+def _write_export(fmt: str, video: Video, shots: list[Shot], path: Path) -> Path:
+    """Write one export file (worker thread)."""
+    if fmt == "contact-sheet":
+        return contact_sheet(video, shots, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(export_text(fmt, video, shots), encoding="utf-8")
+    return path
+
+
+def _read_thumbnails(keyframes: list[tuple[int, str]], size: QSize) -> list[tuple[int, QImage]]:
+    """Decode a batch of keyframes (worker thread)."""
+    return [(index, read_thumbnail(path, size)) for index, path in keyframes]
+
+
+class VideoDetailView(QWidget):
+    """One video under review; emits `back_requested` when the operator returns to the library."""
+
+    back_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._video: Video | None = None
+        self._shots: list[Shot] = []
+        self._starts: list[float] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._load_task: asyncio.Task[None] | None = None
+        self._dialog: QFileDialog | None = None
+
+        self.back_button = QPushButton("← Library")
+        self.back_button.setToolTip("Back to the library (Esc)")
+        self.back_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.title = QLabel()
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.folder = QLabel()
+        self.folder.setStyleSheet("color: #555;")
+        self.notice = QLabel()
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.export_button = QToolButton()
+        self.export_button.setText("Export…")
+        self.export_button.setToolTip("Save the shot list or a contact sheet of the keyframes")
+        self.export_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.export_menu = QMenu(self.export_button)
+        self.export_actions: dict[str, QAction] = {}
+        for fmt, (text, _filter, _suffix) in EXPORTS.items():
+            action = self.export_menu.addAction(text)
+            action.triggered.connect(lambda _checked=False, f=fmt: self.choose_export(f))
+            self.export_actions[fmt] = action
+        self.export_button.setMenu(self.export_menu)
+
+        self.player = PlayerWidget()
+        self.timeline = TimelineWidget()
+        self.legend = TimelineLegendWidget()
+        self.strip = ShotStripWidget()
+        self.shots_title = QLabel("<b>Shots</b>")
+        self.shots_empty = QLabel()
+        self.shots_empty.setStyleSheet("color: #555;")
+        self.shots_empty.hide()
+        self.metadata = QGroupBox("Details")
+        form = QFormLayout(self.metadata)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self._fields: dict[str, QLabel] = {}
+        for name in METADATA_FIELDS:
+            value = QLabel("—")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setWordWrap(True)
+            self._fields[name] = value
+            form.addRow(f"{name}:", value)
+        keys = QLabel("<b>Keys</b><br>" + KEY_HELP.replace(" · ", "<br>") + "<br>Esc back to the library")
+        keys.setStyleSheet("color: #555;")
+        keys.setWordWrap(True)
+
+        header = QHBoxLayout()
+        header.addWidget(self.back_button)
+        header.addSpacing(8)
+        header.addWidget(self.title)
+        header.addSpacing(8)
+        header.addWidget(self.folder, 1)
+        header.addWidget(self.notice)
+        header.addWidget(self.export_button)
+        left = QVBoxLayout()
+        left.addWidget(self.player, 1)
+        left.addWidget(self.timeline)
+        left.addWidget(self.legend)
+        side = QVBoxLayout()
+        side.addWidget(self.metadata)
+        side.addWidget(keys)
+        side.addStretch(1)
+        side_box = QWidget()
+        side_box.setLayout(side)
+        side_box.setFixedWidth(270)
+        body = QHBoxLayout()
+        body.addLayout(left, 1)
+        body.addWidget(side_box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(header)
+        layout.addLayout(body, 1)
+        layout.addWidget(self.shots_title)
+        layout.addWidget(self.shots_empty)
+        layout.addWidget(self.strip)
+
+        self.back_button.clicked.connect(self.go_back)
+        self.player.position_changed.connect(self._on_position)
+        self.timeline.seek_requested.connect(self.seek_to)
+        self.strip.shot_clicked.connect(self._on_shot_clicked)
+
+    # -- public API ------------------------------------------------------------------------------
+    @property
+    def video(self) -> Video | None:
+        return self._video
+
+    @property
+    def shots(self) -> list[Shot]:
+        return list(self._shots)
+
+    def show_video(self, video: Video, shots: list[Shot]) -> None:
+        """Show `video` paused on its first frame (or keep playing if it is already open).
+
+        Starts a task on the running loop that decodes the keyframes and sprite sheet.
+        """
+        same_file = self._video is not None and (self._video.id, self._video.path) == (video.id, video.path)
+        self._video = video
+        self._shots = sorted(shots, key=lambda s: s.start_s)
+        self._starts = [s.start_s for s in self._shots]
+        media = video.media
+        start_s = media.start_s if media else 0.0
+        self.title.setText(video.name)
+        self.title.setToolTip(video.path)
+        folder = str(Path(video.path).parent)
+        self.folder.setText(self.folder.fontMetrics().elidedText(folder, Qt.TextElideMode.ElideMiddle, 420))
+        self.folder.setToolTip(video.path)
+        self.notice.clear()
+        for name, text in metadata_rows(video, self._shots).items():
+            self._fields[name].setText(text)
+        aspect = media.display_width / media.display_height if media and media.display_height else 16 / 9
+        self.timeline.set_video(start_s, media.duration_s if media else 0.0, self._shots,
+                                video.black_segments, video.timeline)
+        self.strip.set_shots(self._shots, start_s, aspect)
+        self.shots_title.setText(f"<b>Shots ({len(self._shots)})</b>" if self._shots else "<b>Shots</b>")
+        self.shots_empty.setText("No shots yet: they appear here when the analysis of this video "
+                                 "has finished.")
+        self.shots_empty.setVisible(not self._shots)
+        self.strip.setVisible(bool(self._shots))
+        for action in self.export_actions.values():
+            action.setEnabled(bool(self._shots))
+        self.export_button.setEnabled(bool(self._shots))
+        self.export_button.setToolTip(
+            "Save the shot list or a contact sheet of the keyframes" if self._shots
+            else "Nothing to export yet: the shot list comes with the analysis")
+        if not same_file:
+            self.player.load(video.path, start_s, media.fps if media else None,
+                             media.duration_s if media else None, media.frame_count if media else None)
+        self._on_position(self.player.position_s())
+        if self._load_task is not None:
+            self._load_task.cancel()
+        self._load_task = self._spawn(self._load_images(video, self._shots))
+        self.setFocus()
+
+    def close_video(self) -> None:
+        """Stop playback, release the file and stop loading images."""
+        self.player.unload()
+        self.timeline.hide_preview()
+        if self._load_task is not None:
+            self._load_task.cancel()
+            self._load_task = None
+
+    def go_back(self) -> None:
+        self.close_video()
+        self.back_requested.emit()
+
+    def seek_to(self, time_s: float) -> None:
+        """Show the frame at media time `time_s` (PTS seconds, as on shots)."""
+        self.player.seek(time_s)
+
+    def current_shot(self) -> int | None:
+        """Index of the shot that contains the player's position."""
+        return self._shot_index_at(self.player.position_s())
+
+    def metadata_text(self) -> dict[str, str]:
+        """The metadata panel as the operator reads it: {field: value}."""
+        return {name: label.text() for name, label in self._fields.items()}
+
+    def choose_export(self, fmt: str) -> QFileDialog:
+        """Ask where to save an export (non-blocking dialog), then write it off the loop."""
+        text, name_filter, suffix = EXPORTS[fmt]
+        dialog = QFileDialog(self, text.rstrip("…"))
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilter(name_filter)
+        dialog.setDefaultSuffix(suffix.rsplit(".", 1)[-1])
+        if self._video is not None:
+            video_path = Path(self._video.path)
+            dialog.setDirectory(str(video_path.parent))
+            dialog.selectFile(video_path.stem + suffix)
+        dialog.fileSelected.connect(lambda chosen: self._spawn(self.export_to(fmt, Path(chosen))))
+        dialog.open()
+        self._dialog = dialog
+        return dialog
+
+    async def export_to(self, fmt: str, path: Path) -> Path:
+        """Write the shot list (`csv`, `json`, `edl`) or the contact sheet to `path`."""
+        if self._video is None:
+            raise RuntimeError("no video is open")
+        if fmt not in EXPORTS:
+            raise ValueError(f"unknown export format {fmt!r}")
+        self.notice.setStyleSheet("")
+        self.notice.setText(f"Saving {path.name}…")
+        try:
+            written = await asyncio.to_thread(_write_export, fmt, self._video, list(self._shots), path)
+        except Exception as exc:
+            self.notice.setStyleSheet("color: #c0392b;")
+            self.notice.setText(f"Could not save {path.name}: {exc}")
+            raise
+        self.notice.setText(f"Saved {written.name}")
+        self.notice.setToolTip(str(written))
+        return written
+
+    # -- keyboard ---------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        if event.key() == Qt.Key.Key_Escape or (
+                event.key() == Qt.Key.Key_Left and event.modifiers() == Qt.KeyboardModifier.AltModifier):
+            self.go_back()
+        elif not self.player.handle_key(event):
+            super().keyPressEvent(event)
+
+    # -- internals --------------------------------------------------------------------------
+    def _shot_index_at(self, media_s: float) -> int | None:
+        if not self._shots:
+            return None
+        i = bisect.bisect_right(self._starts, media_s + 1e-6) - 1
+        return max(0, i) if media_s >= self._shots[0].start_s - 1e-3 else None
+
+    def _on_position(self, media_s: float) -> None:
+        self.timeline.set_position(media_s)
+        self.strip.highlight(self._shot_index_at(media_s))
+
+    def _on_shot_clicked(self, index: int) -> None:
+        if 0 <= index < len(self._shots):
+            self.seek_to(self._shots[index].start_s)
+            self.setFocus()
+
+    async def _load_images(self, video: Video, shots: list[Shot]) -> None:
+        """Decode the sprite sheet and keyframes on worker threads; show them as they come."""
+        if video.timeline and video.timeline.sprite_path:
+            sprite = await asyncio.to_thread(QImage, video.timeline.sprite_path)
+            if not sprite.isNull():
+                self.timeline.set_sprite(QPixmap.fromImage(sprite))
+            else:
+                log.warning("sprite_unreadable", path=video.timeline.sprite_path)
+        size: QSize = self.strip.iconSize()
+        todo = [(i, s.keyframe_path) for i, s in enumerate(shots) if s.keyframe_path]
+        for first in range(0, len(todo), THUMB_BATCH):
+            images = await asyncio.to_thread(_read_thumbnails, todo[first:first + THUMB_BATCH], size)
+            for index, image in images:
+                self.strip.set_thumbnail(index, image)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.warning("detail_view_task_failed", error=str(exc), exc_info=exc)
+            if not self.notice.text().startswith("Could not"):
+                self.notice.setStyleSheet("color: #c0392b;")
+                self.notice.setText(str(exc))
