@@ -12,7 +12,7 @@ from app.settings import Settings
 from app.wiring import DatabaseLease, Services, build_services
 from app.worker_pool import WorkerPool
 from core.formatting import format_duration, job_progress_text
-from core.models import Job, JobStatus, Video
+from core.models import Job, JobStatus, Shot, Video
 
 POLL_S = 0.25
 BAR_WIDTH = 24
@@ -43,7 +43,8 @@ async def run_analyze(
                 for item in imported.items]
         if as_json:
             for path, video, job in rows:
-                print(json.dumps(video_result(path, video, job)), flush=True)
+                shots = await services.library.shots(video.id)
+                print(json.dumps(video_result(path, video, job, shots)), flush=True)
         else:
             _print_summary(rows, sys.stdout)
         return 0 if all(job.status == JobStatus.SUCCEEDED for _, _, job in rows) else 1
@@ -102,7 +103,7 @@ class ProgressBars:
         self._out.flush()
 
 
-def video_result(path: str, video: Video, job: Job) -> dict[str, Any]:
+def video_result(path: str, video: Video, job: Job, shots: list[Shot]) -> dict[str, Any]:
     """The stable `vip analyze --json` record for one input path."""
     return {
         "path": path,
@@ -111,6 +112,10 @@ def video_result(path: str, video: Video, job: Job) -> dict[str, Any]:
         "status": str(job.status),
         "media": video.media.to_doc() if video.media else None,
         "poster": video.poster_path,
+        "shots": [{k: v for k, v in s.to_doc().items() if k not in ("_id", "video_id")} for s in shots],
+        "timeline": video.timeline.to_doc() if video.timeline else None,
+        "black_segments": [s.to_doc() for s in video.black_segments],
+        "stages": {name: info.get("status") for name, info in video.stages.items()},
         "error": job.error.to_doc() if job.error else None,
     }
 

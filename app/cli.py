@@ -26,6 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--project", default=None, help="project name (default: Default; created if missing)")
     analyze.add_argument("--json", action="store_true", help="print one JSON object per video")
     analyze.add_argument("--force", action="store_true", help="re-run stages that are up to date")
+    export = sub.add_parser("export", help="export a video's shot list or contact sheet")
+    export.add_argument("video", help="the video's path, file name or id")
+    export.add_argument("--format", required=True, choices=["csv", "json", "edl", "contact-sheet"])
+    export.add_argument("--output", "-o", type=Path, default=None,
+                        help="file to write (default: standard output; contact sheet: NAME-contact-sheet.jpg)")
     jobs = sub.add_parser("jobs", help="list recent jobs")
     jobs.add_argument("--json", action="store_true", help="print one JSON object per job")
     jobs.add_argument("--project", default=None, help="only jobs of this project")
@@ -49,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
             from app.analyze_cli import run_analyze
 
             return asyncio.run(run_analyze(settings, args.paths, args.project, args.json, args.force))
+        if command == "export":
+            configure_logging("cli", settings.log_dir)
+            from app.export_cli import run_export
+
+            return asyncio.run(run_export(settings, args.video, args.format, args.output))
         if command == "jobs":
             configure_logging("cli", settings.log_dir)
             from app.analyze_cli import run_jobs

@@ -22,6 +22,7 @@ from core.repositories import (
     AsyncWorkerRepository,
     Database,
     JobRepository,
+    ShotRepository,
     VideoRepository,
     connect,
     connect_async,
@@ -106,7 +107,7 @@ def build_worker_runtime(
     jobs = JobRepository(db)
     videos = VideoRepository(db)
     runner = JobRunner(
-        jobs, videos, default_stages(),
+        jobs, videos, ShotRepository(db), default_stages(),
         RunnerConfig(worker_id=worker_id(), media_dir=settings.media_dir,
                      heartbeat_s=settings.heartbeat_s),
         should_stop=should_stop,

@@ -19,7 +19,7 @@ from core.models import Job, JobError, JobStatus, StageStatus, Video, VideoStatu
 from core.periodic import Periodic
 from core.pipeline.progress import ProgressReporter
 from core.pipeline.stage import Stage, StageContext
-from core.repositories import JobRepository, VideoRepository
+from core.repositories import JobRepository, ShotRepository, VideoRepository
 from core.timeutil import utc_now
 
 log = structlog.get_logger(__name__)
@@ -37,12 +37,14 @@ class JobRunner:
         self,
         jobs: JobRepository,
         videos: VideoRepository,
+        shots: ShotRepository,
         stages: list[Stage],
         config: RunnerConfig,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self._jobs = jobs
         self._videos = videos
+        self._shots = shots
         self._stages = {s.name: s for s in stages}
         self._config = config
         self._should_stop = should_stop
@@ -87,6 +89,7 @@ class JobRunner:
             try:
                 for index in range(len(job.stages)):
                     reporter.stage_index = index
+                    video = self._videos.get(video.id) or video  # sees earlier stages' output
                     failure = self._run_stage(job, video, index, reporter)
                     if failure is not None:
                         return self._finish(job, reporter, JobStatus.FAILED, failure.message, failure)
@@ -119,8 +122,8 @@ class JobRunner:
         job.message = stage.title
         reporter.flush()
         log.info("stage_started", stage=stage.name)
-        ctx = StageContext(video=video, videos=self._videos, media_dir=self._config.media_dir,
-                           report=reporter.report)
+        ctx = StageContext(video=video, videos=self._videos, shots=self._shots,
+                           media_dir=self._config.media_dir, report=reporter.report)
         try:
             stage.run(ctx)
         except (JobCanceled, JobInterrupted):

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from core.models import Video
-from core.repositories import VideoRepository
+from core.repositories import ShotRepository, VideoRepository
 
 
 class ProgressSink(Protocol):
@@ -21,6 +21,7 @@ class StageContext:
 
     video: Video
     videos: VideoRepository
+    shots: ShotRepository
     media_dir: Path
     report: ProgressSink
 

@@ -37,6 +37,15 @@ class AsyncVideoRepository:
         doc = await self._coll.find_one({"_id": video_id})
         return Video.from_doc(doc) if doc else None
 
+    async def find(self, path: str | None = None, name: str | None = None,
+                   fingerprint: str | None = None) -> list[Video]:
+        """Videos (in any project) with this exact path, file name or content fingerprint."""
+        query = {k: v for k, v in (("path", path), ("name", name), ("fingerprint", fingerprint)) if v}
+        if not query:
+            return []
+        docs = await self._coll.find(query).to_list(None)
+        return [Video.from_doc(d) for d in docs]
+
     async def get_many(self, video_ids: list[str]) -> list[Video]:
         if not video_ids:
             return []

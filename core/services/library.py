@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from pathlib import Path
 
+from core.media.fingerprint import fingerprint
 from core.models import Shot, Video
 from core.repositories import (
     AsyncShotRepository,
@@ -23,6 +26,25 @@ class LibraryService:
 
     async def video(self, video_id: str) -> Video | None:
         return await self._videos.get(video_id)
+
+    async def resolve(self, ref: str) -> list[Video]:
+        """Find videos by id, id prefix (6+ characters), file path or file name."""
+        if video := await self._videos.get(ref):
+            return [video]
+        path = Path(ref).expanduser()
+        if path.exists():
+            found = await self._videos.find(path=str(path.absolute()))
+            if not found and path.is_file():
+                fp, _ = await asyncio.to_thread(fingerprint, path)
+                found = await self._videos.find(fingerprint=fp)
+            if found:
+                return found
+        by_name = await self._videos.find(name=Path(ref).name)
+        if by_name:
+            return by_name
+        if len(ref) >= 6:
+            return [v for v in await self._videos.in_project(None) if v.id.startswith(ref)]
+        return []
 
     async def shots(self, video_id: str) -> list[Shot]:
         """The video's shots in time order (empty until the visual stage has run)."""

@@ -93,3 +93,27 @@ def test_missing_ferretdb_gives_install_command(media: MediaSet, tmp_path: Path,
     result = run_vip(["analyze", str(media.good)], env)
     assert result.returncode == 3
     assert "scripts/setup.sh" in result.stderr and "VIP_MONGO_URI" in result.stderr
+
+
+def test_analyze_json_includes_shots_and_export_formats(tmp_path: Path, vip_env: dict[str, str]) -> None:
+    from core.export import parse_edl
+    from tests.media import make_cut_video
+
+    clip = make_cut_video(tmp_path / "three shots.mp4", (2.0, 1.5, 2.5))
+    result = run_vip(["analyze", "--json", str(clip)], vip_env)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert [s["start_frame"] for s in record["shots"]] == [0, 50, 88]
+    assert record["timeline"]["count"] == 6 and record["stages"] == {"probe": "succeeded", "visual": "succeeded"}
+
+    edl = run_vip(["export", str(clip), "--format", "edl"], vip_env)
+    assert edl.returncode == 0, edl.stderr
+    assert [event[1] for event in parse_edl(edl.stdout)] == ["00:00:00:00", "00:00:02:00", "00:00:03:13"]
+    csv_out = run_vip(["export", record["video_id"], "--format", "csv", "-o", str(tmp_path / "shots.csv")], vip_env)
+    assert csv_out.returncode == 0 and (tmp_path / "shots.csv").read_text().count("\n") == 4
+    sheet = run_vip(["export", "three shots.mp4", "--format", "contact-sheet", "-o", str(tmp_path / "s.jpg")],
+                    vip_env)
+    assert sheet.returncode == 0, sheet.stderr
+    assert (tmp_path / "s.jpg").stat().st_size > 1000
+    missing = run_vip(["export", "no-such-video.mp4", "--format", "csv"], vip_env)
+    assert missing.returncode == 2 and "no video matches" in missing.stderr

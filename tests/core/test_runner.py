@@ -16,7 +16,7 @@ from core.pipeline import JobRunner, ProbeStage
 from core.pipeline.progress import ProgressReporter
 from core.pipeline.runner import RunnerConfig
 from core.pipeline.stage import StageContext
-from core.repositories import JobRepository, VideoRepository
+from core.repositories import JobRepository, ShotRepository, VideoRepository
 from core.services import StaleJobReaper
 from core.timeutil import utc_now
 from tests.media import MediaSet
@@ -33,7 +33,7 @@ def add_video_job(db: Any, path: Path, stages: tuple[str, ...] = ("probe",)) -> 
 
 def make_runner(db: Any, tmp_path: Path, stages: list[Any] | None = None,
                 should_stop: Any = lambda: False) -> JobRunner:
-    return JobRunner(JobRepository(db), VideoRepository(db), stages or [ProbeStage()],
+    return JobRunner(JobRepository(db), VideoRepository(db), ShotRepository(db), stages or [ProbeStage()],
                      RunnerConfig(worker_id="test:1", media_dir=tmp_path / "media", heartbeat_s=0.2),
                      should_stop=should_stop)
 

@@ -1,0 +1,48 @@
+"""`vip export VIDEO --format csv|json|edl|contact-sheet`: a video's shot list, headless."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from app.settings import Settings
+from app.wiring import DatabaseLease, build_services
+from core.export import contact_sheet, export_text
+
+
+async def run_export(settings: Settings, ref: str, fmt: str, output: Path | None) -> int:
+    lease = DatabaseLease(settings)
+    database = await asyncio.to_thread(lease.acquire)
+    services = await build_services(settings, database)
+    try:
+        videos = await services.library.resolve(ref)
+        if not videos:
+            print(f"vip export: no video matches {ref!r} (give its path, file name or id; "
+                  "`vip jobs` lists analysed videos)", file=sys.stderr)
+            return 2
+        if len(videos) > 1:
+            listing = "\n".join(f"  {v.id}  {v.path}" for v in videos)
+            print(f"vip export: {ref!r} matches {len(videos)} videos; give one id:\n{listing}", file=sys.stderr)
+            return 2
+        video = videos[0]
+        shots = await services.library.shots(video.id)
+        if not shots:
+            print(f"vip export: {video.name} has no shots yet — analyse it first (vip analyze {video.path})",
+                  file=sys.stderr)
+            return 1
+        if fmt == "contact-sheet":
+            target = output or Path(f"{Path(video.name).stem}-contact-sheet.jpg")
+            await asyncio.to_thread(contact_sheet, video, shots, target)
+            print(target)
+            return 0
+        text = export_text(fmt, video, shots)
+        if output:
+            await asyncio.to_thread(output.write_text, text, encoding="utf-8")
+            print(output)
+        else:
+            sys.stdout.write(text)
+        return 0
+    finally:
+        await services.close()
+        await asyncio.to_thread(lease.release)
