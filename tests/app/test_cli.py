@@ -104,7 +104,7 @@ def test_analyze_json_includes_shots_and_export_formats(tmp_path: Path, vip_env:
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert [s["start_frame"] for s in record["shots"]] == [0, 50, 88]
-    assert record["timeline"]["count"] == 6 and record["stages"] == {"probe": "succeeded", "visual": "succeeded"}
+    assert record["timeline"]["interval_s"] == 1.0 and record["stages"] == {"probe": "succeeded", "visual": "succeeded"}
 
     edl = run_vip(["export", str(clip), "--format", "edl"], vip_env)
     assert edl.returncode == 0, edl.stderr

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from core.media.probe import probe
-from core.models import JobStatus, StageStatus
+from core.models import Job, JobStatus, Stage, StageStatus
 from core.pipeline import ProbeStage, VisualStage
 from core.repositories import JobRepository, ShotRepository, VideoRepository
 from core.visual.visual_pass import run_visual_pass
@@ -42,7 +42,8 @@ def test_sprite_sheet_has_a_tile_per_second(tmp_path: Path) -> None:
     video = make_cut_video(tmp_path / "cuts.mp4", (2.0, 1.5, 2.5))
     result, _ = _pass(video, tmp_path)
     timeline = result.timeline
-    assert timeline and timeline.interval_s == 1.0 and timeline.count == 6
+    last_frame_s = (result.frames - 1) / 25
+    assert timeline and timeline.interval_s == 1.0 and timeline.count == int(last_frame_s) + 1
     with Image.open(timeline.sprite_path) as sprite:
         assert sprite.size == (timeline.columns * timeline.tile_width, timeline.rows * timeline.tile_height)
     assert timeline.tile_at(3.6) == 3
@@ -97,9 +98,8 @@ def test_visual_stage_stores_shots_and_is_skipped_when_up_to_date(sync_db: Any, 
     done = JobRepository(sync_db).get(job.id)
     assert done and [s.status for s in done.stages] == [StageStatus.SUCCEEDED, StageStatus.SUCCEEDED]
 
-    again, rerun = add_video_job(sync_db, path, stages=("probe", "visual"))
-    sync_db["videos"].delete_one({"_id": again.id})
-    sync_db["jobs"].update_one({"_id": rerun.id}, {"$set": {"video_id": video.id}})
+    rerun = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[Stage("probe"), Stage("visual")])
+    sync_db["jobs"].insert_one(rerun.to_doc())
     assert runner.run(rerun.id) == JobStatus.SUCCEEDED
     skipped = JobRepository(sync_db).get(rerun.id)
     assert skipped and [s.status for s in skipped.stages] == [StageStatus.SKIPPED, StageStatus.SKIPPED]
