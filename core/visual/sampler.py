@@ -35,8 +35,9 @@ class FrameSampler:
     def rgb(self, frame: av.VideoFrame) -> npt.NDArray[np.uint8]:
         layout = _PLANAR_YUV.get(frame.format.name)
         if layout is None:
-            return frame.reformat(width=self.width, height=self.height, format="rgb24",  # type: ignore[no-any-return]
-                                  interpolation="AREA").to_ndarray()
+            small = frame.reformat(width=self.width, height=self.height, format="rgb24",
+                                   interpolation="AREA").to_ndarray()
+            return np.asarray(small, dtype=np.uint8)
         sub_y, sub_x, full_range = layout
         ys, xs, cys, cxs = self._grid(frame.height, frame.width, sub_y, sub_x)
         y = _taps(_plane(frame, 0), ys, xs)
@@ -69,7 +70,8 @@ class FrameSampler:
 
 def _plane(frame: av.VideoFrame, index: int) -> npt.NDArray[np.uint8]:
     plane = frame.planes[index]
-    return np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+    data: npt.NDArray[np.uint8] = np.frombuffer(memoryview(plane), np.uint8)
+    return data.reshape(-1, plane.line_size)
 
 
 def _taps(plane: npt.NDArray[np.uint8], ys: npt.NDArray[np.intp], xs: npt.NDArray[np.intp]) -> npt.NDArray[np.float32]:
