@@ -12,8 +12,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import numpy as np
+import numpy.typing as npt
+
+from PIL import Image
 
 from core.models import Shot
 
@@ -54,17 +56,13 @@ class KeyframeCandidates:
             return True
         return time_s >= self._next_time
 
-    def add(self, index: int, time_s: float, frame: av.VideoFrame) -> None:
+    def add(self, index: int, time_s: float, rgb: npt.NDArray[np.uint8]) -> None:
+        """Save `rgb` (the frame at KEYFRAME_WIDTH, as decoded: not yet rotated) as a candidate."""
         self._pending_change_at = None
         self._next_time = time_s + EVERY_S
-        width = min(KEYFRAME_WIDTH, frame.width)
-        height = max(2, round(frame.height * width / frame.width / 2) * 2)
-        rgb = frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA").to_ndarray()
         gray = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
         # Variance of the Laplacian: the usual focus measure.
         lap = (gray[1:-1, :-2] + gray[1:-1, 2:] + gray[:-2, 1:-1] + gray[2:, 1:-1] - 4 * gray[1:-1, 1:-1])
-        from PIL import Image
-
         image = Image.fromarray(rgb)
         if self._rotation:
             image = image.rotate(-self._rotation, expand=True)

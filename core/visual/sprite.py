@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import av
+import numpy as np
+import numpy.typing as npt
 from PIL import Image
 
 from core.models import Timeline
@@ -34,11 +35,11 @@ class SpriteSheet:
     def wants(self, time_s: float) -> bool:
         return self.count < self._capacity and time_s - self._start >= self.count * self.interval_s - 1e-6
 
-    def add(self, frame: av.VideoFrame) -> None:
-        """Paste `frame` (full size, as decoded) as the next tile, upright."""
+    def add(self, rgb: npt.NDArray[np.uint8]) -> None:
+        """Paste `rgb` (a downscaled frame, as decoded: not yet rotated) as the next tile, upright."""
         swapped = self._rotation in (90, 270)
         w, h = (self.tile_h, self.tile_w) if swapped else (self.tile_w, self.tile_h)
-        image = frame.reformat(width=w, height=h, format="rgb24").to_image()  # type: ignore[no-untyped-call]  # PyAV: untyped
+        image = Image.fromarray(rgb).resize((w, h), Image.Resampling.BILINEAR, reducing_gap=2.0)
         if self._rotation:
             image = image.rotate(-self._rotation, expand=True)
         x, y = (self.count % COLUMNS) * self.tile_w, (self.count // COLUMNS) * self.tile_h
