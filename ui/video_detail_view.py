@@ -75,7 +75,7 @@ def metadata_rows(video: Video, shots: list[Shot]) -> dict[str, str]:
     rows["Shots"] = str(len(shots)) if shots else "not analysed yet"
     if media is None:
         return rows
-    rows["Container"] = media.container or "—"
+    rows["Container"] = media.container_label
     rows["Duration"] = format_duration(media.duration_s)
     rows["Resolution"] = media.resolution
     if (media.display_width, media.display_height) != (media.width, media.height):

@@ -56,6 +56,16 @@ class MediaInfo:
         return cls(**{k: doc.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
 
     @property
+    def container_label(self) -> str:
+        """A readable container name: FFmpeg reports families ("mov,mp4,m4a,3gp,3g2,mj2")."""
+        names = self.container.split(",")
+        for family, label in (("mp4", "MP4 / QuickTime"), ("matroska", "Matroska / WebM"),
+                              ("avi", "AVI"), ("mpegts", "MPEG-TS"), ("mpeg", "MPEG-PS")):
+            if family in names:
+                return label
+        return names[0] if names and names[0] else "—"
+
+    @property
     def resolution(self) -> str:
         return f"{self.display_width}×{self.display_height}"
 
