@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.media import make_cut_video  # noqa: E402  (benchmarks run from a checkout)
 TARGET_VS_DECODE = 1.2
 TARGET_VS_PYSCENEDETECT = 0.8
 
@@ -59,29 +62,10 @@ print(json.dumps({"seconds": seconds, "shots": len(result.shots), "frames": resu
 
 
 def make_clip(path: Path, size: str, seconds: int) -> Path:
-    """Scenes of different lavfi sources, cut every few seconds, H.264 (x264 'fast', CRF 23)."""
-    if path.exists():
-        return path
-    sources = ["testsrc2", "mandelbrot", "cellauto", "smptebars", "life", "gradients"]
-    length = 5
-    count = max(1, seconds // length)
-    inputs: list[str] = []
-    for i in range(count):
-        source = sources[i % len(sources)]
-        spec = f"{source}=size={size}:rate=30"
-        if source in ("testsrc2", "smptebars", "gradients"):
-            spec += f":duration={length}"
-        inputs += ["-f", "lavfi", "-i", spec]
-    parts = "".join(f"[{i}:v]trim=duration={length},setpts=PTS-STARTPTS,format=yuv420p[v{i}];"
-                    for i in range(count))
-    graph = parts + "".join(f"[v{i}]" for i in range(count)) + f"concat=n={count}:v=1[out]"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(".tmp-" + path.name)
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", graph, "-map", "[out]",
-                    "-c:v", "libx264", "-preset", "fast", "-crf", "23", "-pix_fmt", "yuv420p", str(tmp)],
-                   check=True)
-    tmp.replace(path)
-    return path
+    """Scenes of different lavfi sources, cut every 5 s, H.264 (x264 'fast', CRF 23)."""
+    sources = ("testsrc2", "mandelbrot", "cellauto", "smptebars", "life", "gradients")
+    return make_cut_video(path, (5.0,) * max(1, seconds // 5), size=size, fps=30, sources=sources,
+                          codec=("-c:v", "libx264", "-preset", "fast", "-crf", "23", "-pix_fmt", "yuv420p"))
 
 
 def time_decode(clip: Path) -> float:

@@ -84,21 +84,24 @@ SCENES = ("testsrc2", "smptebars", "mandelbrot", "rgbtestsrc", "cellauto")
 
 def make_cut_video(path: Path, seconds: tuple[float, ...] = (2.0, 1.5, 2.5), size: str = "320x240",
                    fps: int = 25, codec: tuple[str, ...] = ("-c:v", "libx264", "-pix_fmt", "yuv420p"),
-                   extra: tuple[str, ...] = ()) -> Path:
+                   extra: tuple[str, ...] = (), sources: tuple[str, ...] = SCENES) -> Path:
     """Concatenate visually different lavfi scenes with hard cuts; the first frame of scene k
     is frame sum(seconds[:k]) * fps. `extra` goes before the output path (e.g. metadata)."""
     if path.exists():
         return path
     inputs: list[str] = []
     for i, length in enumerate(seconds):
-        source = SCENES[i % len(SCENES)]
+        source = sources[i % len(sources)]
         spec = f"{source}=size={size}:rate={fps}"
-        if source in ("testsrc2", "smptebars", "rgbtestsrc"):
+        if source in ("testsrc2", "smptebars", "rgbtestsrc", "gradients"):
             spec += f":duration={length}"
         inputs += ["-f", "lavfi", "-i", spec]
     parts = "".join(f"[{i}:v]trim=duration={length},setpts=PTS-STARTPTS,format=yuv420p[v{i}];"
                     for i, length in enumerate(seconds))
     joined = "".join(f"[v{i}]" for i in range(len(seconds)))
     graph = f"{parts}{joined}concat=n={len(seconds)}:v=1[out]"
-    _ffmpeg(*inputs, "-filter_complex", graph, "-map", "[out]", *codec, *extra, str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(".tmp-" + path.name)
+    _ffmpeg(*inputs, "-filter_complex", graph, "-map", "[out]", *codec, *extra, str(tmp))
+    tmp.replace(path)
     return path

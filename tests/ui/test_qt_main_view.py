@@ -17,20 +17,11 @@ from app.wiring import build_services
 from app.worker_pool import WorkerPool
 from core.repositories import Database
 from tests.media import MediaSet
+from tests.ui.waiting import wait_until
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
 
 pytestmark = pytest.mark.slow
-
-
-async def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        value = condition()
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def drop_files(view: MainView, paths: list[Path]) -> None:
@@ -66,31 +57,28 @@ def test_dropped_videos_are_analysed_with_live_progress(qloop: asyncio.AbstractE
             await controller.start()
             assert view.empty_hint.isVisible()
             drop_files(view, [media.good, media.truncated])
-            await wait_until(lambda: len(view.jobs.job_ids()) == 2, 20, "two job rows")
+            await wait_until(lambda: len(view.jobs.job_ids()) == 2, "two job rows", 20)
             ids = {view.jobs.shown(j)["video"]: j for j in view.jobs.job_ids()}
             good_job = view.jobs.job(ids["good.mp4"])
             assert good_job is not None
             view.jobs.model_.dataChanged.connect(
                 lambda *_: seen_values.append(view.jobs.shown(good_job.id)["percent"]))
-            await wait_until(lambda: view.jobs.shown(good_job.id)["percent"] == 100, 90,
-                             "the progress bar to reach 100%")
+            await wait_until(lambda: view.jobs.shown(good_job.id)["percent"] == 100, "the progress bar to reach 100%", 90)
             assert view.jobs.shown(good_job.id)["progress"] == "Done · 100%"
             row = await wait_until(
                 lambda: (r := view.library.row_text(good_job.video_id))["Status"] == "Ready" and r,
-                10, "the library row to show the result")
+                "the library row to show the result", 10)
             assert row["Duration"] == "0:04" and row["Resolution"] == "320×240"
             assert not view.empty_hint.isVisible()
-            await wait_until(lambda: view.library.has_poster(good_job.video_id), 10, "the poster")
+            await wait_until(lambda: view.library.has_poster(good_job.video_id), "the poster", 10)
 
             bad_id = ids["truncated.mp4"]
-            await wait_until(lambda: view.jobs.shown(bad_id)["progress"] == "Failed", 60,
-                             "the truncated file's job to fail")
+            await wait_until(lambda: view.jobs.shown(bad_id)["progress"] == "Failed", "the truncated file's job to fail", 60)
             row = view.jobs.shown(bad_id)
             assert row["message"].startswith("MediaError: ")
             assert "truncated.mp4" in row["message"] and "not a readable video" in row["message"]
             assert row["retry_enabled"] and not row["cancel_enabled"]
-            await wait_until(lambda: view.workers_label.text() == "Workers: 1 online (1 local)", 10,
-                             "the status bar to show the worker")
+            await wait_until(lambda: view.workers_label.text() == "Workers: 1 online (1 local)", "the status bar to show the worker", 10)
             assert view.db_label.text() == "Database: test server ✓"
         finally:
             await controller.stop()

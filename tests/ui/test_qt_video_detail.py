@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QApplication
 
 from core.export import parse_edl
 from core.models import MediaInfo, Segment, Shot, Timeline, Video, VideoStatus
+from tests.ui.waiting import wait_until
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
 from ui.video_detail_view import VideoDetailView
@@ -83,16 +84,6 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Clip:
                                     tile_width=80, tile_height=60, count=6),
                   black_segments=[Segment(5.5, 6.0)])
     return Clip(video, shots)
-
-
-async def wait_until(condition: Callable[[], Any], what: str, timeout: float = 10) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        value = condition()
-        if value:
-            return value
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def near(value: float | None, expected: float, tolerance: float) -> bool:
