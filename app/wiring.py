@@ -22,6 +22,7 @@ from core.repositories import (
     AsyncWorkerRepository,
     Database,
     JobRepository,
+    SegmentRepository,
     ShotRepository,
     VideoRepository,
     connect,
@@ -111,6 +112,7 @@ def build_worker_runtime(
         RunnerConfig(worker_id=worker_id(), media_dir=settings.media_dir,
                      heartbeat_s=settings.heartbeat_s),
         should_stop=should_stop,
+        segments=SegmentRepository(db),
     )
     reaper = StaleJobReaper(jobs, videos, tasks.analyze_video,
                             timedelta(seconds=settings.stale_after_s))

@@ -14,6 +14,7 @@ class ProbeStage:
     title = "Probe + poster"
     version = 1
     weight = 1.0
+    requires: tuple[str, ...] = ()
 
     def run(self, ctx: StageContext) -> None:
         path = Path(ctx.video.path)

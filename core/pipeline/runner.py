@@ -19,7 +19,7 @@ from core.models import Job, JobError, JobStatus, StageStatus, Video, VideoStatu
 from core.periodic import Periodic
 from core.pipeline.progress import ProgressReporter
 from core.pipeline.stage import Stage, StageContext
-from core.repositories import JobRepository, ShotRepository, VideoRepository
+from core.repositories import JobRepository, SegmentRepository, ShotRepository, VideoRepository
 from core.timeutil import utc_now
 
 log = structlog.get_logger(__name__)
@@ -41,7 +41,9 @@ class JobRunner:
         stages: list[Stage],
         config: RunnerConfig,
         should_stop: Callable[[], bool] = lambda: False,
+        segments: SegmentRepository | None = None,
     ) -> None:
+        self._segments = segments
         self._jobs = jobs
         self._videos = videos
         self._shots = shots
@@ -87,12 +89,19 @@ class JobRunner:
         beat = lambda: self._jobs.heartbeat(job.id, self._config.worker_id)  # noqa: E731
         with Periodic("job-heartbeat", self._config.heartbeat_s, beat):
             try:
+                failures: list[JobError] = []
                 for index in range(len(job.stages)):
                     reporter.stage_index = index
                     video = self._videos.get(video.id) or video  # sees earlier stages' output
                     failure = self._run_stage(job, video, index, reporter)
                     if failure is not None:
-                        return self._finish(job, reporter, JobStatus.FAILED, failure.message, failure)
+                        failures.append(failure)
+                if failures:
+                    done = sum(1 for s in job.stages if s.status.done)
+                    first = failures[0]
+                    message = first.message if len(job.stages) == 1 else (
+                        f"{done} of {len(job.stages)} stages done; {first.message}")
+                    return self._finish(job, reporter, JobStatus.FAILED, message, first)
             except JobCanceled:
                 job.stages[reporter.stage_index].status = StageStatus.CANCELED
                 return self._finish(job, reporter, JobStatus.CANCELED, "Canceled by the operator")
@@ -112,6 +121,12 @@ class JobRunner:
             record.status = StageStatus.FAILED
             record.error = JobError("UnknownStage", f"This worker has no stage named {record.name!r}")
             return record.error
+        missing = [n for n in getattr(stage, "requires", ()) if not self._stage_done(job, video, n)]
+        if missing:
+            record.status = StageStatus.FAILED
+            record.error = JobError("StageSkipped", f"{stage.title}: not run because {', '.join(missing)} did not succeed")
+            record.message = record.error.message
+            return record.error
         if not job.force and video.stage_version(stage.name) == stage.version:
             record.status, record.progress = StageStatus.SKIPPED, 1.0
             record.message = f"Up to date (v{stage.version})"
@@ -123,7 +138,8 @@ class JobRunner:
         reporter.flush()
         log.info("stage_started", stage=stage.name)
         ctx = StageContext(video=video, videos=self._videos, shots=self._shots,
-                           media_dir=self._config.media_dir, report=reporter.report)
+                           media_dir=self._config.media_dir, report=reporter.report,
+                           segments=self._segments)
         try:
             stage.run(ctx)
         except (JobCanceled, JobInterrupted):
@@ -142,6 +158,13 @@ class JobRunner:
         reporter.flush()
         log.info("stage_finished", stage=stage.name)
         return None
+
+    @staticmethod
+    def _stage_done(job: Job, video: Video, name: str) -> bool:
+        for record in job.stages:
+            if record.name == name:
+                return record.status.done
+        return video.stage_version(name) is not None  # not in this job: stored earlier
 
     def _weight(self, name: str) -> float:
         stage = self._stages.get(name)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from core.models import Video
-from core.repositories import ShotRepository, VideoRepository
+from core.repositories import SegmentRepository, ShotRepository, VideoRepository
 
 
 class ProgressSink(Protocol):
@@ -24,6 +24,7 @@ class StageContext:
     shots: ShotRepository
     media_dir: Path
     report: ProgressSink
+    segments: SegmentRepository | None = None
 
 
 class Stage(Protocol):
@@ -33,5 +34,6 @@ class Stage(Protocol):
     title: str  # shown to operators, e.g. "Probe + poster"
     version: int  # bump when the output changes; stored outputs of older versions re-run
     weight: float  # share of the job's total time, for overall progress and ETA
+    requires: tuple[str, ...]  # stages that must have succeeded first (others still run)
 
     def run(self, ctx: StageContext) -> None: ...

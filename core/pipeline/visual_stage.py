@@ -15,6 +15,7 @@ class VisualStage:
     title = "Shots + keyframes"
     version = 1 * 100 + ShotDetector.version  # bump either to re-run stored results
     weight = 10.0
+    requires: tuple[str, ...] = ("probe",)
 
     def run(self, ctx: StageContext) -> None:
         video = ctx.video

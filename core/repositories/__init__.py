@@ -8,11 +8,14 @@ models; documents never leave this package.
 from core.repositories.database import Database, connect, connect_async, ensure_indexes
 from core.repositories.jobs import AsyncJobRepository, JobRepository
 from core.repositories.projects import AsyncProjectRepository
+from core.repositories.segments import AsyncSegmentRepository, SegmentRepository
 from core.repositories.shots import AsyncShotRepository, ShotRepository
 from core.repositories.videos import AsyncVideoRepository, VideoRepository
 from core.repositories.workers import AsyncWorkerRepository, WorkerRecord, WorkerRepository
 
 __all__ = [
+    "AsyncSegmentRepository",
+    "SegmentRepository",
     "AsyncJobRepository",
     "AsyncProjectRepository",
     "AsyncShotRepository",

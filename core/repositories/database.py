@@ -17,6 +17,7 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("jobs", [("updated_at", 1)], {}),
     ("jobs", [("video_id", 1)], {}),
     ("shots", [("video_id", 1), ("index", 1)], {}),
+    ("segments", [("video_id", 1), ("kind", 1)], {}),
 ]
 
 _CLIENT_OPTIONS: dict[str, Any] = {

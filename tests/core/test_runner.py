@@ -183,3 +183,30 @@ def test_unexpected_stage_error_is_recorded_with_detail(sync_db: Any, media: Med
     assert failed and failed.error and failed.error.type == "ZeroDivisionError"
     assert "Traceback" in failed.error.detail
     assert not isinstance(failed.error, MediaError)
+
+
+def test_a_failed_stage_does_not_stop_independent_stages(sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    ran: list[str] = []
+
+    class Step:
+        version, weight = 1, 1.0
+
+        def __init__(self, name: str, requires: tuple[str, ...] = (), fail: bool = False) -> None:
+            self.name, self.title, self.requires, self.fail = name, name.title(), requires, fail
+
+        def run(self, ctx: StageContext) -> None:
+            ran.append(self.name)
+            if self.fail:
+                raise MediaError(ctx.video.path, "speech model missing", "install it")
+
+    stages = [Step("probe"), Step("speech", ("probe",), fail=True), Step("ocr", ("probe",)),
+              Step("embed", ("speech",))]
+    _, job = add_video_job(sync_db, media.good, stages=("probe", "speech", "ocr", "embed"))
+    assert make_runner(sync_db, tmp_path, stages).run(job.id) == JobStatus.FAILED
+    assert ran == ["probe", "speech", "ocr"]
+    done = JobRepository(sync_db).get(job.id)
+    assert done and [s.status for s in done.stages] == [
+        StageStatus.SUCCEEDED, StageStatus.FAILED, StageStatus.SUCCEEDED, StageStatus.FAILED]
+    assert done.stages[3].error and "not run because speech did not succeed" in done.stages[3].error.message
+    assert done.error and "speech model missing" in done.error.message
+    assert done.message.startswith("2 of 4 stages done; ")

@@ -1,0 +1,100 @@
+"""A searchable piece of a video with a time range: speech, on-screen text, faces, labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.models.ids import new_id
+
+
+@dataclass
+class Word:
+    text: str
+    start_s: float
+    end_s: float
+    probability: float = 1.0
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"text": self.text, "start_s": self.start_s, "end_s": self.end_s, "p": self.probability}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Word:
+        return cls(doc["text"], float(doc["start_s"]), float(doc["end_s"]), float(doc.get("p", 1.0)))
+
+
+@dataclass
+class Box:
+    """A rectangle in display (upright) pixel coordinates of the video."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    score: float = 1.0
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"x": self.x, "y": self.y, "w": self.w, "h": self.h, "score": self.score}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Box:
+        return cls(int(doc["x"]), int(doc["y"]), int(doc["w"]), int(doc["h"]), float(doc.get("score", 1.0)))
+
+
+@dataclass
+class TextSegment:
+    """One entry of the `segments` collection (ARCHITECTURE.md §3).
+
+    kind: "speech" (words with times), "ocr" (boxes), "face" (boxes, image_path), ...
+    `stage` and `version` say which analyzer produced it, so a re-run replaces exactly
+    its own output. No nested arrays: words and boxes are lists of documents.
+    """
+
+    video_id: str
+    kind: str
+    start_s: float
+    end_s: float
+    text: str = ""
+    stage: str = ""
+    version: int = 0
+    language: str | None = None
+    confidence: float = 1.0
+    words: list[Word] = field(default_factory=list)
+    boxes: list[Box] = field(default_factory=list)
+    image_path: str | None = None
+    id: str = field(default_factory=new_id)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "_id": self.id,
+            "video_id": self.video_id,
+            "kind": self.kind,
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "text": self.text,
+            "stage": self.stage,
+            "version": self.version,
+            "language": self.language,
+            "confidence": self.confidence,
+            "words": [w.to_doc() for w in self.words],
+            "boxes": [b.to_doc() for b in self.boxes],
+            "image_path": self.image_path,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> TextSegment:
+        return cls(
+            id=doc["_id"],
+            video_id=doc["video_id"],
+            kind=doc["kind"],
+            start_s=float(doc["start_s"]),
+            end_s=float(doc["end_s"]),
+            text=doc.get("text", ""),
+            stage=doc.get("stage", ""),
+            version=int(doc.get("version") or 0),
+            language=doc.get("language"),
+            confidence=float(doc.get("confidence", 1.0)),
+            words=[Word.from_doc(w) for w in doc.get("words") or []],
+            boxes=[Box.from_doc(b) for b in doc.get("boxes") or []],
+            image_path=doc.get("image_path"),
+        )
