@@ -17,6 +17,7 @@ from core.pipeline.runner import RunnerConfig
 from core.repositories import (
     AsyncJobRepository,
     AsyncProjectRepository,
+    AsyncSegmentRepository,
     AsyncShotRepository,
     AsyncVideoRepository,
     AsyncWorkerRepository,
@@ -92,7 +93,8 @@ async def build_services(settings: Settings, database: Database) -> Services:
     return Services(
         projects=ProjectService(AsyncProjectRepository(db)),
         imports=ImportService(videos),
-        library=LibraryService(videos, AsyncWorkerRepository(db), AsyncShotRepository(db)),
+        library=LibraryService(videos, AsyncWorkerRepository(db), AsyncShotRepository(db),
+                               AsyncSegmentRepository(db)),
         jobs=JobService(AsyncJobRepository(db), videos, launcher, stage_names),
         _client=client,
     )

@@ -7,8 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from core.media.fingerprint import fingerprint
-from core.models import Shot, Video
+from core.models import Shot, TextSegment, Video
 from core.repositories import (
+    AsyncSegmentRepository,
     AsyncShotRepository,
     AsyncVideoRepository,
     AsyncWorkerRepository,
@@ -18,11 +19,20 @@ from core.repositories import (
 
 class LibraryService:
     def __init__(
-        self, videos: AsyncVideoRepository, workers: AsyncWorkerRepository, shots: AsyncShotRepository
+        self,
+        videos: AsyncVideoRepository,
+        workers: AsyncWorkerRepository,
+        shots: AsyncShotRepository,
+        segments: AsyncSegmentRepository,
     ) -> None:
         self._videos = videos
         self._workers = workers
         self._shots = shots
+        self._segments = segments
+
+    async def segments(self, video_id: str, kind: str | None = None) -> list[TextSegment]:
+        """The video's segments of one kind ("speech", "ocr", "face", ...) in time order."""
+        return await self._segments.for_video(video_id, kind)
 
     async def video(self, video_id: str) -> Video | None:
         return await self._videos.get(video_id)

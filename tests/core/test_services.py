@@ -15,6 +15,7 @@ from core.models import JobStatus, VideoStatus
 from core.repositories import (
     AsyncJobRepository,
     AsyncProjectRepository,
+    AsyncSegmentRepository,
     AsyncShotRepository,
     AsyncVideoRepository,
     AsyncWorkerRepository,
@@ -47,7 +48,8 @@ def with_services(database: Database, body: Callable[..., Awaitable[T]]) -> tupl
             return await body(
                 ProjectService(AsyncProjectRepository(db)),
                 ImportService(videos),
-                LibraryService(videos, AsyncWorkerRepository(db), AsyncShotRepository(db)),
+                LibraryService(videos, AsyncWorkerRepository(db), AsyncShotRepository(db),
+                               AsyncSegmentRepository(db)),
                 JobService(AsyncJobRepository(db), videos, launcher, ["probe"]),
             )
         finally:
