@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import socket
+import asyncio
 import os
-from dataclasses import dataclass
+import socket
 from datetime import timedelta
 from typing import Any
 
@@ -15,12 +15,6 @@ from app.settings import Settings
 from core.pipeline import JobRunner, default_stages
 from core.pipeline.runner import RunnerConfig
 from core.repositories import (
-    AsyncJobRepository,
-    AsyncProjectRepository,
-    AsyncSegmentRepository,
-    AsyncShotRepository,
-    AsyncVideoRepository,
-    AsyncWorkerRepository,
     Database,
     JobRepository,
     SegmentRepository,
@@ -30,7 +24,7 @@ from core.repositories import (
     connect_async,
     ensure_indexes,
 )
-from core.services import ImportService, JobService, LibraryService, ProjectService, StaleJobReaper
+from core.services import ClientServices, StaleJobReaper, client_services
 from tasks import AnalysisTasks, HueyLauncher, WorkerRuntime, make_huey
 
 
@@ -60,15 +54,12 @@ def make_tasks(settings: Settings) -> AnalysisTasks:
     return AnalysisTasks(make_huey(settings.queue_dir, settings.redis_url))
 
 
-@dataclass
-class Services:
-    """The async services the GUI and the CLI use (one AsyncMongoClient on the running loop)."""
+class Services(ClientServices):
+    """The client services plus the AsyncMongoClient they share (close it when done)."""
 
-    projects: ProjectService
-    imports: ImportService
-    library: LibraryService
-    jobs: JobService
-    _client: AsyncMongoClient[dict[str, Any]]
+    def __init__(self, services: ClientServices, client: AsyncMongoClient[dict[str, Any]]) -> None:
+        super().__init__(services.projects, services.imports, services.library, services.jobs)
+        self._client = client
 
     async def close(self) -> None:
         await self._client.close()
@@ -76,7 +67,6 @@ class Services:
 
 async def build_services(settings: Settings, database: Database) -> Services:
     """Create the GUI/CLI services; ensures indexes (in a thread) on the way."""
-    import asyncio
 
     def _indexes() -> None:
         client, db = connect(database)
@@ -87,17 +77,8 @@ async def build_services(settings: Settings, database: Database) -> Services:
 
     await asyncio.to_thread(_indexes)
     client, db = connect_async(database)
-    videos = AsyncVideoRepository(db)
     launcher = HueyLauncher(make_tasks(settings))
-    stage_names = [s.name for s in default_stages()]
-    return Services(
-        projects=ProjectService(AsyncProjectRepository(db)),
-        imports=ImportService(videos),
-        library=LibraryService(videos, AsyncWorkerRepository(db), AsyncShotRepository(db),
-                               AsyncSegmentRepository(db)),
-        jobs=JobService(AsyncJobRepository(db), videos, launcher, stage_names),
-        _client=client,
-    )
+    return Services(client_services(db, launcher, [s.name for s in default_stages()]), client)
 
 
 def worker_id() -> str:

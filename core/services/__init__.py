@@ -1,5 +1,6 @@
 """Use cases the GUI and the CLI call (async), and the worker-side recovery (sync)."""
 
+from core.services.client import ClientServices, client_services
 from core.services.importing import ImportItem, ImportResult, ImportService, VIDEO_EXTENSIONS
 from core.services.jobs import JobLauncher, JobService
 from core.services.library import LibraryService
@@ -7,6 +8,8 @@ from core.services.projects import ProjectService
 from core.services.recovery import StaleJobReaper
 
 __all__ = [
+    "ClientServices",
+    "client_services",
     "VIDEO_EXTENSIONS",
     "ImportItem",
     "ImportResult",

@@ -12,17 +12,8 @@ import pytest
 
 from core.errors import VipError
 from core.models import JobStatus, VideoStatus
-from core.repositories import (
-    AsyncJobRepository,
-    AsyncProjectRepository,
-    AsyncSegmentRepository,
-    AsyncShotRepository,
-    AsyncVideoRepository,
-    AsyncWorkerRepository,
-    Database,
-    connect_async,
-)
-from core.services import ImportService, JobService, LibraryService, ProjectService
+from core.repositories import Database, connect_async
+from core.services import ImportService, JobService, LibraryService, ProjectService, client_services
 from tests.media import MediaSet
 
 T = TypeVar("T")
@@ -44,14 +35,8 @@ def with_services(database: Database, body: Callable[..., Awaitable[T]]) -> tupl
     async def main() -> T:
         client, db = connect_async(database)
         try:
-            videos = AsyncVideoRepository(db)
-            return await body(
-                ProjectService(AsyncProjectRepository(db)),
-                ImportService(videos),
-                LibraryService(videos, AsyncWorkerRepository(db), AsyncShotRepository(db),
-                               AsyncSegmentRepository(db)),
-                JobService(AsyncJobRepository(db), videos, launcher, ["probe"]),
-            )
+            services = client_services(db, launcher, ["probe"])
+            return await body(services.projects, services.imports, services.library, services.jobs)
         finally:
             await client.close()
 
