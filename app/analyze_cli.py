@@ -12,7 +12,7 @@ from app.settings import Settings
 from app.wiring import DatabaseLease, Services, build_services
 from app.worker_pool import WorkerPool
 from core.formatting import format_duration, job_progress_text
-from core.models import Job, JobStatus, Shot, Video
+from core.models import Job, JobStatus, Shot, TextSegment, Video
 
 POLL_S = 0.25
 BAR_WIDTH = 24
@@ -44,7 +44,8 @@ async def run_analyze(
         if as_json:
             for path, video, job in rows:
                 shots = await services.library.shots(video.id)
-                print(json.dumps(video_result(path, video, job, shots)), flush=True)
+                transcript = await services.library.segments(video.id, "speech")
+                print(json.dumps(video_result(path, video, job, shots, transcript)), flush=True)
         else:
             _print_summary(rows, sys.stdout)
         return 0 if all(job.status == JobStatus.SUCCEEDED for _, _, job in rows) else 1
@@ -103,7 +104,8 @@ class ProgressBars:
         self._out.flush()
 
 
-def video_result(path: str, video: Video, job: Job, shots: list[Shot]) -> dict[str, Any]:
+def video_result(path: str, video: Video, job: Job, shots: list[Shot],
+                 transcript: list[TextSegment] | None = None) -> dict[str, Any]:
     """The stable `vip analyze --json` record for one input path."""
     return {
         "path": path,
@@ -115,6 +117,8 @@ def video_result(path: str, video: Video, job: Job, shots: list[Shot]) -> dict[s
         "shots": [{k: v for k, v in s.to_doc().items() if k not in ("_id", "video_id")} for s in shots],
         "timeline": video.timeline.to_doc() if video.timeline else None,
         "black_segments": [s.to_doc() for s in video.black_segments],
+        "transcript": [{"start_s": t.start_s, "end_s": t.end_s, "text": t.text, "language": t.language}
+                       for t in transcript or []],
         "stages": {name: info.get("status") for name, info in video.stages.items()},
         "error": job.error.to_doc() if job.error else None,
     }

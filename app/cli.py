@@ -1,4 +1,4 @@
-"""The `vip` command: GUI by default; `worker`, `analyze`, `jobs` for headless use."""
+"""The `vip` command: GUI by default; `worker`, `analyze`, `export`, `jobs`, `models` for headless use."""
 
 from __future__ import annotations
 
@@ -26,11 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--project", default=None, help="project name (default: Default; created if missing)")
     analyze.add_argument("--json", action="store_true", help="print one JSON object per video")
     analyze.add_argument("--force", action="store_true", help="re-run stages that are up to date")
-    export = sub.add_parser("export", help="export a video's shot list or contact sheet")
+    export = sub.add_parser("export", help="export a video's shot list, contact sheet or subtitles")
     export.add_argument("video", help="the video's path, file name or id")
-    export.add_argument("--format", required=True, choices=["csv", "json", "edl", "contact-sheet"])
+    export.add_argument("--format", required=True, choices=["csv", "json", "edl", "contact-sheet", "srt", "vtt"])
     export.add_argument("--output", "-o", type=Path, default=None,
                         help="file to write (default: standard output; contact sheet: NAME-contact-sheet.jpg)")
+    models = sub.add_parser("models", help="list the analysis models: source, size, status")
+    models.add_argument("--json", action="store_true", help="print one JSON object per model")
     jobs = sub.add_parser("jobs", help="list recent jobs")
     jobs.add_argument("--json", action="store_true", help="print one JSON object per job")
     jobs.add_argument("--project", default=None, help="only jobs of this project")
@@ -59,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
             from app.export_cli import run_export
 
             return asyncio.run(run_export(settings, args.video, args.format, args.output))
+        if command == "models":
+            from app.models_cli import run_models
+
+            return run_models(settings, args.json)
         if command == "jobs":
             configure_logging("cli", settings.log_dir)
             from app.analyze_cli import run_jobs

@@ -1,4 +1,4 @@
-"""`vip export VIDEO --format csv|json|edl|contact-sheet`: a video's shot list, headless."""
+"""`vip export VIDEO --format csv|json|edl|contact-sheet|srt|vtt`: shot list or subtitles, headless."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from pathlib import Path
 from app.settings import Settings
 from app.wiring import DatabaseLease, build_services
 from core.export import contact_sheet, export_text
+from core.subtitles import to_srt, to_vtt
+
+SUBTITLE_FORMATS = {"srt": to_srt, "vtt": to_vtt}
 
 
 async def run_export(settings: Settings, ref: str, fmt: str, output: Path | None) -> int:
@@ -26,6 +29,15 @@ async def run_export(settings: Settings, ref: str, fmt: str, output: Path | None
             print(f"vip export: {ref!r} matches {len(videos)} videos; give one id:\n{listing}", file=sys.stderr)
             return 2
         video = videos[0]
+        if fmt in SUBTITLE_FORMATS:
+            speech = await services.library.segments(video.id, "speech")
+            if not speech:
+                stage = video.stages.get("speech", {}).get("status")
+                why = ("no speech was found in it" if stage == "succeeded"
+                       else f"it has no transcript yet — analyse it first (vip analyze {video.path})")
+                print(f"vip export: {video.name} has no subtitles: {why}", file=sys.stderr)
+                return 1
+            return await _write_text(SUBTITLE_FORMATS[fmt](speech), output)
         shots = await services.library.shots(video.id)
         if not shots:
             print(f"vip export: {video.name} has no shots yet — analyse it first (vip analyze {video.path})",
@@ -36,13 +48,16 @@ async def run_export(settings: Settings, ref: str, fmt: str, output: Path | None
             await asyncio.to_thread(contact_sheet, video, shots, target)
             print(target)
             return 0
-        text = export_text(fmt, video, shots)
-        if output:
-            await asyncio.to_thread(output.write_text, text, encoding="utf-8")
-            print(output)
-        else:
-            sys.stdout.write(text)
-        return 0
+        return await _write_text(export_text(fmt, video, shots), output)
     finally:
         await services.close()
         await asyncio.to_thread(lease.release)
+
+
+async def _write_text(text: str, output: Path | None) -> int:
+    if output:
+        await asyncio.to_thread(output.write_text, text, encoding="utf-8")
+        print(output)
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -30,3 +30,13 @@ class JobInterrupted(VipError):
 
 class NotFound(VipError):
     """A project, video or job that the caller named does not exist."""
+
+
+class ModelError(VipError):
+    """A model is missing or corrupt: names the model, what is wrong and how to install it."""
+
+    def __init__(self, model: str, problem: str, fix: str) -> None:
+        self.model = model
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"Model {model!r}: {problem} — {fix}")

@@ -1,13 +1,20 @@
 """The analysis pipeline: stages, the job runner that executes them, progress reporting."""
 
+from pathlib import Path
+
 from core.pipeline.probe_stage import ProbeStage
 from core.pipeline.runner import JobRunner
+from core.pipeline.speech_stage import SpeechStage
 from core.pipeline.stage import Stage, StageContext
 from core.pipeline.visual_stage import VisualStage
 
-__all__ = ["JobRunner", "ProbeStage", "Stage", "StageContext", "VisualStage", "default_stages"]
+__all__ = ["JobRunner", "ProbeStage", "SpeechStage", "Stage", "StageContext", "VisualStage", "default_stages"]
 
 
-def default_stages() -> list[Stage]:
-    """Return the pipeline's stages in the order they run (ARCHITECTURE.md §5)."""
-    return [ProbeStage(), VisualStage()]
+def default_stages(data_dir: Path | None = None) -> list[Stage]:
+    """Return the pipeline's stages in the order they run (ARCHITECTURE.md §5).
+
+    `data_dir` holds the user models dir (`models/`); by default the folder above the
+    media cache the runner is given.
+    """
+    return [ProbeStage(), VisualStage(), SpeechStage(data_dir)]

@@ -152,7 +152,7 @@ class JobRunner:
             log.warning("stage_failed", stage=stage.name, error=record.error.message)
             return record.error
         record.status, record.progress, record.finished_at = StageStatus.SUCCEEDED, 1.0, utc_now()
-        record.message = "Done"
+        record.message = ctx.summary or "Done"
         self._videos.record_stage(video.id, stage.name, "succeeded", stage.version)
         job.progress = reporter.overall()
         reporter.flush()

@@ -25,6 +25,7 @@ class StageContext:
     media_dir: Path
     report: ProgressSink
     segments: SegmentRepository | None = None
+    summary: str = ""  # a stage may set a one-line outcome ("No speech"); else "Done"
 
 
 class Stage(Protocol):

@@ -104,7 +104,8 @@ def test_analyze_json_includes_shots_and_export_formats(tmp_path: Path, vip_env:
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert [s["start_frame"] for s in record["shots"]] == [0, 50, 88]
-    assert record["timeline"]["interval_s"] == 1.0 and record["stages"] == {"probe": "succeeded", "visual": "succeeded"}
+    assert record["timeline"]["interval_s"] == 1.0 and record["stages"] == {
+        "probe": "succeeded", "visual": "succeeded", "speech": "succeeded"}
 
     edl = run_vip(["export", str(clip), "--format", "edl"], vip_env)
     assert edl.returncode == 0, edl.stderr
@@ -117,3 +118,6 @@ def test_analyze_json_includes_shots_and_export_formats(tmp_path: Path, vip_env:
     assert (tmp_path / "s.jpg").stat().st_size > 1000
     missing = run_vip(["export", "no-such-video.mp4", "--format", "csv"], vip_env)
     assert missing.returncode == 2 and "no video matches" in missing.stderr
+    assert record["transcript"] == []
+    srt = run_vip(["export", str(clip), "--format", "srt"], vip_env)
+    assert srt.returncode == 1 and "no subtitles" in srt.stderr and "no speech" in srt.stderr

@@ -16,7 +16,7 @@ from core.pipeline import JobRunner, ProbeStage
 from core.pipeline.progress import ProgressReporter
 from core.pipeline.runner import RunnerConfig
 from core.pipeline.stage import StageContext
-from core.repositories import JobRepository, ShotRepository, VideoRepository
+from core.repositories import JobRepository, SegmentRepository, ShotRepository, VideoRepository
 from core.services import StaleJobReaper
 from core.timeutil import utc_now
 from tests.media import MediaSet
@@ -35,7 +35,7 @@ def make_runner(db: Any, tmp_path: Path, stages: list[Any] | None = None,
                 should_stop: Any = lambda: False) -> JobRunner:
     return JobRunner(JobRepository(db), VideoRepository(db), ShotRepository(db), stages or [ProbeStage()],
                      RunnerConfig(worker_id="test:1", media_dir=tmp_path / "media", heartbeat_s=0.2),
-                     should_stop=should_stop)
+                     should_stop=should_stop, segments=SegmentRepository(db))
 
 
 def test_probe_job_succeeds_and_stores_metadata_and_poster(sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
