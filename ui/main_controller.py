@@ -18,7 +18,7 @@ import structlog
 from PySide6.QtGui import QImage
 
 from core.media.samples import generate_samples
-from core.models import Job, Video
+from core.models import Job, TextSegment, Video
 from core.services import ImportService, JobService, LibraryService, ProjectService
 from core.timeutil import utc_now
 from ui.main_view import MainView
@@ -108,13 +108,22 @@ class MainController:
         await self._load_posters(videos)
 
     async def open_video(self, video_id: str) -> None:
-        """Show one video on the review screen: player, timeline, shots, exports."""
+        """Show one video on the review screen: player, timeline, shots, transcript, exports."""
         video = await self._library.video(video_id)
         if video is None:
             self.view.show_error("Video not found", "This video is no longer in the library.")
             return
         shots = await self._library.shots(video_id)
-        self.view.detail.show_video(video, shots)
+        try:
+            transcript: list[TextSegment] | None = await self._library.segments(video_id, "speech")
+        except Exception as exc:  # the review screen still opens; the notice says what is missing
+            log.warning("transcript_load_failed", video_id=video_id, error=str(exc))
+            transcript, problem = None, str(exc)
+        else:
+            problem = ""
+        self.view.detail.show_video(video, shots, transcript)
+        if problem:
+            self.view.detail.notice.setText(f"Could not load the transcript: {problem}")
         self.view.show_detail()
 
     async def import_paths(self, paths: list[Path]) -> list[Job]:

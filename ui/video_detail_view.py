@@ -1,8 +1,9 @@
-"""The video review screen: player, timeline, shot strip, metadata and exports of one video.
+"""The video review screen: player, timeline, shot strip, metadata, transcript and exports.
 
 Runs on the GUI thread's asyncio (qasync) loop. It reaches no database: the controller hands
-it a Video and its shots. File work — decoding keyframes and the sprite sheet, writing
-exports — goes through asyncio.to_thread, so the loop never waits on disk.
+it a Video, its shots and its transcript (speech segments). File work — decoding keyframes
+and the sprite sheet, writing exports — goes through asyncio.to_thread, so the loop never
+waits on disk.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPushButton,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -31,10 +33,12 @@ from PySide6.QtWidgets import (
 
 from core.export import contact_sheet, export_text
 from core.formatting import format_duration
-from core.models import Shot, Video
+from core.models import Shot, TextSegment, Video
+from core.subtitles import to_srt, to_vtt
 from ui.player_widget import KEY_HELP, PlayerWidget
 from ui.shot_strip_widget import ShotStripWidget, read_thumbnail
 from ui.timeline_widget import TimelineLegendWidget, TimelineWidget
+from ui.transcript_widget import TranscriptWidget
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +49,12 @@ EXPORTS: dict[str, tuple[str, str, str]] = {
     "edl": ("Shot list as EDL…", "Edit decision lists (*.edl)", "-shots.edl"),
     "contact-sheet": ("Contact sheet…", "Images (*.png *.jpg)", "-contact-sheet.png"),
 }
+# Listed in the Export menu only while the video has a transcript.
+TRANSCRIPT_EXPORTS: dict[str, tuple[str, str, str]] = {
+    "srt": ("Transcript as SRT…", "SubRip subtitles (*.srt)", ".srt"),
+    "vtt": ("Transcript as VTT…", "WebVTT subtitles (*.vtt)", ".vtt"),
+}
+ALL_EXPORTS = {**EXPORTS, **TRANSCRIPT_EXPORTS}
 METADATA_FIELDS = ("Container", "Duration", "Resolution", "Frame rate", "Video codec", "Audio",
                    "Bit rate", "File size", "Rotation", "Shots", "Black frames")
 THUMB_BATCH = 8
@@ -102,12 +112,17 @@ def metadata_rows(video: Video, shots: list[Shot]) -> dict[str, str]:
     return rows
 
 
-def _write_export(fmt: str, video: Video, shots: list[Shot], path: Path) -> Path:
+def _write_export(fmt: str, video: Video, shots: list[Shot], path: Path,
+                  transcript: list[TextSegment] | None = None) -> Path:
     """Write one export file (worker thread)."""
     if fmt == "contact-sheet":
         return contact_sheet(video, shots, path)
+    if fmt in TRANSCRIPT_EXPORTS:
+        text = to_srt(transcript or []) if fmt == "srt" else to_vtt(transcript or [])
+    else:
+        text = export_text(fmt, video, shots)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(export_text(fmt, video, shots), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -126,6 +141,7 @@ class VideoDetailView(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._video: Video | None = None
         self._shots: list[Shot] = []
+        self._transcript: list[TextSegment] = []
         self._starts: list[float] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._load_task: asyncio.Task[None] | None = None
@@ -155,6 +171,13 @@ class VideoDetailView(QWidget):
             action = self.export_menu.addAction(text)
             action.triggered.connect(lambda _checked=False, f=fmt: self.choose_export(f))
             self.export_actions[fmt] = action
+        self.transcript_separator = QAction(self.export_menu)
+        self.transcript_separator.setSeparator(True)
+        self.transcript_actions: dict[str, QAction] = {}
+        for fmt, (text, _filter, _suffix) in TRANSCRIPT_EXPORTS.items():
+            action = QAction(text, self.export_menu)
+            action.triggered.connect(lambda _checked=False, f=fmt: self.choose_export(f))
+            self.transcript_actions[fmt] = action
         self.export_button.setMenu(self.export_menu)
 
         self.player = PlayerWidget()
@@ -165,7 +188,8 @@ class VideoDetailView(QWidget):
         self.shots_empty = QLabel()
         self.shots_empty.setStyleSheet("color: #555;")
         self.shots_empty.hide()
-        self.metadata = QGroupBox("Details")
+        self.metadata = QGroupBox()
+        self.metadata.setFlat(True)
         form = QFormLayout(self.metadata)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self._fields: dict[str, QLabel] = {}
@@ -191,16 +215,23 @@ class VideoDetailView(QWidget):
         left.addWidget(self.player, 1)
         left.addWidget(self.timeline)
         left.addWidget(self.legend)
-        side = QVBoxLayout()
-        side.addWidget(self.metadata)
-        side.addWidget(keys)
-        side.addStretch(1)
-        side_box = QWidget()
-        side_box.setLayout(side)
-        side_box.setFixedWidth(270)
+        details = QVBoxLayout()
+        details.setContentsMargins(0, 4, 0, 0)
+        details.addWidget(self.metadata)
+        details.addWidget(keys)
+        details.addStretch(1)
+        details_box = QWidget()
+        details_box.setLayout(details)
+        self.transcript = TranscriptWidget()
+        self.side_tabs = QTabWidget()
+        self.side_tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.side_tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.side_tabs.addTab(details_box, "Details")
+        self.side_tabs.addTab(self.transcript, "Transcript")
+        self.side_tabs.setFixedWidth(310)
         body = QHBoxLayout()
         body.addLayout(left, 1)
-        body.addWidget(side_box)
+        body.addWidget(self.side_tabs)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(header)
@@ -213,6 +244,7 @@ class VideoDetailView(QWidget):
         self.player.position_changed.connect(self._on_position)
         self.timeline.seek_requested.connect(self.seek_to)
         self.strip.shot_clicked.connect(self._on_shot_clicked)
+        self.transcript.seek_requested.connect(self._on_line_clicked)
 
     # -- public API ------------------------------------------------------------------------------
     @property
@@ -223,10 +255,16 @@ class VideoDetailView(QWidget):
     def shots(self) -> list[Shot]:
         return list(self._shots)
 
-    def show_video(self, video: Video, shots: list[Shot]) -> None:
+    @property
+    def transcript_segments(self) -> list[TextSegment]:
+        return list(self._transcript)
+
+    def show_video(self, video: Video, shots: list[Shot], transcript: list[TextSegment] | None = None) -> None:
         """Show `video` paused on its first frame (or keep playing if it is already open).
 
-        Starts a task on the running loop that decodes the keyframes and sprite sheet.
+        `transcript` is the video's speech segments (None or empty: the Transcript tab says
+        why there are none, from the speech stage's status). Starts a task on the running
+        loop that decodes the keyframes and sprite sheet.
         """
         same_file = self._video is not None and (self._video.id, self._video.path) == (video.id, video.path)
         self._video = video
@@ -246,6 +284,11 @@ class VideoDetailView(QWidget):
         self.timeline.set_video(start_s, media.duration_s if media else 0.0, self._shots,
                                 video.black_segments, video.timeline)
         self.strip.set_shots(self._shots, start_s, aspect)
+        self._transcript = sorted(transcript or [], key=lambda s: s.start_s)
+        self.transcript.set_transcript(self._transcript, start_s,
+                                       (video.stages.get("speech") or {}).get("status"))
+        self.side_tabs.setTabText(1, f"Transcript ({len(self._transcript)})" if self._transcript
+                                  else "Transcript")
         self.shots_title.setText(f"<b>Shots ({len(self._shots)})</b>" if self._shots else "<b>Shots</b>")
         self.shots_empty.setText("No shots yet: they appear here when the analysis of this video "
                                  "has finished.")
@@ -253,8 +296,11 @@ class VideoDetailView(QWidget):
         self.strip.setVisible(bool(self._shots))
         for action in self.export_actions.values():
             action.setEnabled(bool(self._shots))
-        self.export_button.setEnabled(bool(self._shots))
+        self._show_transcript_exports(bool(self._transcript))
+        self.export_button.setEnabled(bool(self._shots or self._transcript))
         self.export_button.setToolTip(
+            "Save the shot list, a contact sheet of the keyframes or the transcript as subtitles"
+            if self._transcript else
             "Save the shot list or a contact sheet of the keyframes" if self._shots
             else "Nothing to export yet: the shot list comes with the analysis")
         if not same_file:
@@ -292,7 +338,7 @@ class VideoDetailView(QWidget):
 
     def choose_export(self, fmt: str) -> QFileDialog:
         """Ask where to save an export (non-blocking dialog), then write it off the loop."""
-        text, name_filter, suffix = EXPORTS[fmt]
+        text, name_filter, suffix = ALL_EXPORTS[fmt]
         dialog = QFileDialog(self, text.rstrip("…"))
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setNameFilter(name_filter)
@@ -307,15 +353,18 @@ class VideoDetailView(QWidget):
         return dialog
 
     async def export_to(self, fmt: str, path: Path) -> Path:
-        """Write the shot list (`csv`, `json`, `edl`) or the contact sheet to `path`."""
+        """Write the shot list (`csv`, `json`, `edl`), the contact sheet or the transcript (`srt`, `vtt`)."""
         if self._video is None:
             raise RuntimeError("no video is open")
-        if fmt not in EXPORTS:
+        if fmt not in ALL_EXPORTS:
             raise ValueError(f"unknown export format {fmt!r}")
+        if fmt in TRANSCRIPT_EXPORTS and not self._transcript:
+            raise RuntimeError("this video has no transcript")
         self.notice.setStyleSheet("")
         self.notice.setText(f"Saving {path.name}…")
         try:
-            written = await asyncio.to_thread(_write_export, fmt, self._video, list(self._shots), path)
+            written = await asyncio.to_thread(_write_export, fmt, self._video, list(self._shots), path,
+                                              list(self._transcript))
         except Exception as exc:
             self.notice.setStyleSheet("color: #c0392b;")
             self.notice.setText(f"Could not save {path.name}: {exc}")
@@ -342,11 +391,26 @@ class VideoDetailView(QWidget):
     def _on_position(self, media_s: float) -> None:
         self.timeline.set_position(media_s)
         self.strip.highlight(self._shot_index_at(media_s))
+        self.transcript.set_position(media_s)
 
     def _on_shot_clicked(self, index: int) -> None:
         if 0 <= index < len(self._shots):
             self.seek_to(self._shots[index].start_s)
             self.setFocus()
+
+    def _show_transcript_exports(self, shown: bool) -> None:
+        """List "Transcript as SRT/VTT…" in the Export menu only when there is a transcript."""
+        listed = self.transcript_separator in self.export_menu.actions()
+        if shown and not listed:
+            self.export_menu.addAction(self.transcript_separator)
+            self.export_menu.addActions(list(self.transcript_actions.values()))
+        elif listed and not shown:
+            for action in [self.transcript_separator, *self.transcript_actions.values()]:
+                self.export_menu.removeAction(action)
+
+    def _on_line_clicked(self, start_s: float) -> None:
+        self.seek_to(start_s)
+        self.setFocus()
 
     async def _load_images(self, video: Video, shots: list[Shot]) -> None:
         """Decode the sprite sheet and keyframes on worker threads; show them as they come."""

@@ -1,0 +1,238 @@
+"""The transcript panel of the review screen as an operator uses it: read, click, follow, search.
+
+No database: a real 6 s clip made with ffmpeg (so the player can seek), its Video and shots,
+and hand-written speech segments. The scenarios run inside the qasync loop and wait with the
+async `wait_until` (see tests/ui/waiting.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from core.models import MediaInfo, Shot, TextSegment, Video, VideoStatus, Word
+from core.subtitles import parse_srt
+from tests.ui.waiting import wait_until
+from ui.main_controller import ControllerConfig, MainController
+from ui.main_view import MainView
+from ui.transcript_widget import NO_SPEECH_TEXT, NOT_RUN_TEXT, TranscriptWidget
+from ui.video_detail_view import VideoDetailView
+
+FPS = 25
+LINES = [  # (start_s, end_s, text)
+    (0.2, 1.4, "Welcome to the harbour tour."),
+    (1.6, 2.8, "On the left you can see the old lighthouse."),
+    (3.0, 4.4, "The lighthouse was built in 1852."),
+    (4.6, 5.8, "Thank you for watching."),
+]
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", *args], check=True)
+
+
+def _segments(video_id: str, lines: list[tuple[float, float, str]]) -> list[TextSegment]:
+    return [TextSegment(video_id=video_id, kind="speech", start_s=start, end_s=end, text=text,
+                        language="en", confidence=0.9,
+                        words=[Word(w, start, end, 0.9) for w in text.split()])
+            for start, end, text in lines]
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory: pytest.TempPathFactory) -> Video:
+    if shutil.which("ffmpeg") is None:
+        pytest.fail("ffmpeg is required for the tests: run `bash scripts/setup.sh`")
+    path = tmp_path_factory.mktemp("clip") / "harbour tour.mp4"
+    _ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=320x240:rate={FPS}:duration=6", "-c:v", "libx264",
+            "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p", str(path))
+    media = MediaInfo(container="mp4", duration_s=6.0, start_s=0.0, fps=float(FPS), width=320,
+                      height=240, rotation=0, display_width=320, display_height=240,
+                      video_codec="h264", has_audio=False, audio_codec=None, audio_channels=None,
+                      audio_sample_rate=None, bit_rate=None, frame_count=6 * FPS,
+                      size_bytes=path.stat().st_size)
+    return Video(project_id="p1", path=str(path), fingerprint="f", size_bytes=media.size_bytes or 1,
+                 id="v1", status=VideoStatus.READY, media=media,
+                 stages={"speech": {"status": "succeeded", "version": 1}})
+
+
+@pytest.fixture
+def shots() -> list[Shot]:
+    return [Shot(video_id="v1", index=i, start_s=3.0 * i, end_s=3.0 * (i + 1), start_frame=75 * i,
+                 end_frame=75 * (i + 1), transition="cut" if i else "start") for i in range(2)]
+
+
+def near(value: float | None, expected: float, tolerance: float) -> bool:
+    return value is not None and abs(value - expected) <= tolerance
+
+
+def test_read_click_follow_and_search_the_transcript(qloop: asyncio.AbstractEventLoop, qtbot: Any,
+                                                     video: Video, shots: list[Shot], tmp_path: Path) -> None:
+    view = VideoDetailView()
+    qtbot.addWidget(view)
+    view.resize(1200, 760)
+    view.show()
+    panel = view.transcript
+    player = view.player
+
+    async def scenario() -> None:
+        view.show_video(video, shots, _segments("v1", LINES))
+        view.side_tabs.setCurrentWidget(panel)
+        assert view.side_tabs.tabText(1) == "Transcript (4)"
+        assert panel.visible_lines() == ["0:00  Welcome to the harbour tour.",
+                                         "0:01  On the left you can see the old lighthouse.",
+                                         "0:03  The lighthouse was built in 1852.",
+                                         "0:04  Thank you for watching."]
+        assert panel.count_label.text().startswith("4 lines")
+        assert not panel.empty_label.isVisible()
+        await wait_until(player.is_ready, "the clip to load")
+
+        # Clicking the 3rd line plays from its start; it becomes the highlighted line.
+        qtbot.mouseClick(panel.lines.viewport(), Qt.MouseButton.LeftButton, pos=panel.line_rect(2).center())
+        await wait_until(lambda: near(player.position_s(), 3.0, 0.1), "the seek to line 3")
+        assert panel.highlighted() == 2
+
+        # Seeking into the 2nd line's time highlights it; between lines nothing is.
+        view.seek_to(2.0)
+        await wait_until(lambda: near(player.position_s(), 2.0, 0.1), "the seek to 2.0 s")
+        assert panel.highlighted() == 1
+        view.seek_to(2.9)
+        assert panel.highlighted() is None
+
+        # Playback moves the highlight along.
+        view.seek_to(4.0)
+        player.play()
+        await wait_until(lambda: panel.highlighted() == 3, "playback to reach the last line")
+        player.pause()
+
+        # Searching narrows the lines (case-insensitive) and says how many match.
+        qtbot.keyClicks(panel.search, "LIGHTHOUSE")
+        assert panel.visible_lines() == ["0:01  On the left you can see the old lighthouse.",
+                                         "0:03  The lighthouse was built in 1852."]
+        assert panel.count_label.text() == "2 of 4 lines"
+        panel.search.setText("submarine")
+        assert panel.visible_lines() == []
+        assert panel.count_label.text() == "No line contains “submarine”"
+        qtbot.keyClick(panel.search, Qt.Key.Key_Escape)  # Esc clears the search
+        assert panel.search.text() == "" and len(panel.visible_lines()) == 4
+
+        # The Export menu offers the transcript as subtitles.
+        assert [a.text() for a in view.export_menu.actions() if not a.isSeparator()][-2:] == [
+            "Transcript as SRT…", "Transcript as VTT…"]
+        srt = parse_srt((await view.export_to("srt", tmp_path / "t.srt")).read_text(encoding="utf-8"))
+        assert [(c.start_s, c.text) for c in srt] == [(start, text) for start, _end, text in LINES]
+        vtt = (await view.export_to("vtt", tmp_path / "t.vtt")).read_text(encoding="utf-8")
+        assert vtt.startswith("WEBVTT") and "00:00:03.000 --> 00:00:04.400" in vtt
+        view.close_video()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_empty_transcript_says_why(qtbot: Any) -> None:
+    panel = TranscriptWidget()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_transcript([], speech_status=None)
+    assert panel.empty_label.isVisible() and panel.empty_label.text() == NOT_RUN_TEXT
+    assert NOT_RUN_TEXT == "No transcript yet — the speech stage has not run"
+    assert not panel.search.isVisible() and not panel.lines.isVisible()
+    panel.set_transcript([], speech_status="succeeded")
+    assert panel.empty_label.text() == NO_SPEECH_TEXT == "No speech in this video"
+    panel.set_transcript(_segments("v1", LINES[:1]), speech_status="succeeded")
+    assert not panel.empty_label.isVisible() and panel.visible_lines() == ["0:00  Welcome to the harbour tour."]
+
+
+def test_detail_view_without_transcript_and_old_callers(qloop: asyncio.AbstractEventLoop, qtbot: Any,
+                                                        video: Video, shots: list[Shot]) -> None:
+    view = VideoDetailView()
+    qtbot.addWidget(view)
+    view.show()
+    not_run = Video(project_id="p1", path=video.path, fingerprint="f", size_bytes=1, id="v2",
+                    status=VideoStatus.READY, media=video.media)
+
+    async def scenario() -> None:
+        view.show_video(not_run, shots)  # the two-argument form still works
+        view.side_tabs.setCurrentWidget(view.transcript)
+        assert view.side_tabs.tabText(1) == "Transcript"
+        assert "Transcript as SRT…" not in [a.text() for a in view.export_menu.actions()]
+        assert view.transcript.empty_label.text() == NOT_RUN_TEXT
+        view.show_video(video, shots, [])
+        assert view.transcript.empty_label.text() == NO_SPEECH_TEXT
+        view.close_video()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_four_thousand_lines_stay_cheap(qtbot: Any) -> None:
+    lines = [(i * 2.0, i * 2.0 + 1.8, f"Line number {i} of a long talk about harbours and ships.")
+             for i in range(4000)]
+    panel = TranscriptWidget()
+    qtbot.addWidget(panel)
+    panel.resize(320, 600)
+    panel.show()
+    started = time.perf_counter()
+    panel.set_transcript(_segments("v1", lines))
+    assert time.perf_counter() - started < 2.0
+    assert panel.line_text(3999).startswith("2:13:18  Line number 3999")
+    started = time.perf_counter()
+    for step in range(2000):  # what an hour of position updates does, compressed
+        panel.set_position(step * 3.7)
+    assert time.perf_counter() - started < 2.0
+    assert panel.highlighted() == int(1999 * 3.7 // 2)
+    started = time.perf_counter()
+    qtbot.keyClicks(panel.search, "number 39")
+    assert time.perf_counter() - started < 2.0
+    assert panel.count_label.text() == "111 of 4000 lines"
+
+
+def test_times_count_from_the_first_frame(qtbot: Any) -> None:
+    """Segments carry PTS times; lines show time since the first frame, like the player."""
+    panel = TranscriptWidget()
+    qtbot.addWidget(panel)
+    panel.set_transcript(_segments("v1", [(1.0, 2.0, "Hello"), (63.5, 65.0, "Later")]), start_s=1.0)
+    assert [panel.line_text(i) for i in range(2)] == ["0:00  Hello", "1:02  Later"]
+    assert panel.line_at(1.5) == 0 and panel.line_at(64.0) == 1 and panel.line_at(10.0) is None
+
+
+class FakeLibrary:
+    """The LibraryService calls the review screen needs."""
+
+    def __init__(self, video: Video, shots: list[Shot], segments: list[TextSegment]) -> None:
+        self.clip, self.clip_shots, self.clip_segments = video, shots, segments
+        self.asked: list[tuple[str, str | None]] = []
+
+    async def video(self, video_id: str) -> Video | None:
+        return self.clip if video_id == self.clip.id else None
+
+    async def shots(self, video_id: str) -> list[Shot]:
+        return self.clip_shots
+
+    async def segments(self, video_id: str, kind: str | None = None) -> list[TextSegment]:
+        self.asked.append((video_id, kind))
+        return self.clip_segments
+
+
+def test_opening_a_video_loads_its_transcript(qloop: asyncio.AbstractEventLoop, qtbot: Any, video: Video,
+                                              shots: list[Shot], tmp_path: Path) -> None:
+    view = MainView()
+    qtbot.addWidget(view)
+    view.show()
+    library = FakeLibrary(video, shots, _segments("v1", LINES))
+    controller = MainController(view, None, None, library, None,  # type: ignore[arg-type]
+                                ControllerConfig(samples_dir=tmp_path, database_text="none"))
+
+    async def scenario() -> None:
+        await controller.open_video("v1")
+        assert view.showing_detail() and library.asked == [("v1", "speech")]
+        assert view.detail.side_tabs.tabText(1) == "Transcript (4)"
+        assert view.detail.transcript.visible_lines()[0] == "0:00  Welcome to the harbour tour."
+        view.detail.go_back()
+        await controller.stop()
+
+    qloop.run_until_complete(scenario())
