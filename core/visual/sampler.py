@@ -21,8 +21,6 @@ _PLANAR_YUV = {
     "yuv444p": (0, 0, False), "yuvj444p": (0, 0, True),
 }
 
-Grid = tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp]]
-
 
 class FrameSampler:
     """Turn decoded frames into (SMALL_H, SMALL_W, 3) uint8 RGB arrays (one instance per video)."""
@@ -30,7 +28,7 @@ class FrameSampler:
     def __init__(self, width: int = SMALL_W, height: int = SMALL_H) -> None:
         self.width = width
         self.height = height
-        self._grids: dict[tuple[int, int, int, int], Grid] = {}
+        self._grids: dict[tuple[int, int, int, int, int], npt.NDArray[np.intp]] = {}
 
     def rgb(self, frame: av.VideoFrame) -> npt.NDArray[np.uint8]:
         layout = _PLANAR_YUV.get(frame.format.name)
@@ -39,10 +37,9 @@ class FrameSampler:
                                    interpolation="AREA").to_ndarray()
             return np.asarray(small, dtype=np.uint8)
         sub_y, sub_x, full_range = layout
-        ys, xs, cys, cxs = self._grid(frame.height, frame.width, sub_y, sub_x)
-        y = _taps(_plane(frame, 0), ys, xs)
-        u = _taps(_plane(frame, 1), cys, cxs) - 128.0
-        v = _taps(_plane(frame, 2), cys, cxs) - 128.0
+        y = self._taps(frame, 0, 0, 0)
+        u = self._taps(frame, 1, sub_y, sub_x) - 128.0
+        v = self._taps(frame, 2, sub_y, sub_x) - 128.0
         if not full_range:
             y = (y - 16.0) * 1.164
             u *= 1.138
@@ -53,32 +50,25 @@ class FrameSampler:
         out[..., 2] = y + 1.772 * u
         return np.clip(out, 0, 255, out=out).astype(np.uint8)
 
-    def _grid(self, h: int, w: int, sub_y: int, sub_x: int) -> Grid:
-        key = (h, w, sub_y, sub_x)
-        grid = self._grids.get(key)
-        if grid is None:
-            # Two taps per axis, a quarter cell either side of each cell's centre.
-            cell_y, cell_x = h / self.height, w / self.width
-            cy = (np.arange(self.height) + 0.5) * cell_y
-            cx = (np.arange(self.width) + 0.5) * cell_x
-            ys = np.stack([cy - cell_y / 4, cy + cell_y / 4]).clip(0, h - 1).astype(np.intp)
-            xs = np.stack([cx - cell_x / 4, cx + cell_x / 4]).clip(0, w - 1).astype(np.intp)
-            grid = (ys, xs, ys >> sub_y, xs >> sub_x)
-            self._grids[key] = grid
-        return grid
+    def _taps(self, frame: av.VideoFrame, index: int, sub_y: int, sub_x: int) -> npt.NDArray[np.float32]:
+        """Average the 2×2 taps around each cell centre of one plane (one gather for all)."""
+        plane = frame.planes[index]
+        key = (frame.height, frame.width, sub_y, sub_x, plane.line_size)
+        flat = self._grids.get(key)
+        if flat is None:
+            flat = self._tap_indices(frame.height, frame.width, sub_y, sub_x, plane.line_size)
+            self._grids[key] = flat
+        data: npt.NDArray[np.uint8] = np.frombuffer(memoryview(plane), np.uint8)
+        taps = np.take(data, flat)  # (4, height * width)
+        total = taps.sum(axis=0, dtype=np.uint16).reshape(self.height, self.width)
+        result: npt.NDArray[np.float32] = total.astype(np.float32) * np.float32(0.25)
+        return result
 
-
-def _plane(frame: av.VideoFrame, index: int) -> npt.NDArray[np.uint8]:
-    plane = frame.planes[index]
-    data: npt.NDArray[np.uint8] = np.frombuffer(memoryview(plane), np.uint8)
-    return data.reshape(-1, plane.line_size)
-
-
-def _taps(plane: npt.NDArray[np.uint8], ys: npt.NDArray[np.intp], xs: npt.NDArray[np.intp]) -> npt.NDArray[np.float32]:
-    """Average the 2×2 taps around each cell centre."""
-    total = np.zeros((ys.shape[1], xs.shape[1]), np.float32)
-    for row in ys:
-        band = plane[row]
-        for col in xs:
-            total += band[:, col]
-    return total * 0.25
+    def _tap_indices(self, h: int, w: int, sub_y: int, sub_x: int, stride: int) -> npt.NDArray[np.intp]:
+        # Two taps per axis, a quarter cell either side of each cell's centre.
+        cell_y, cell_x = h / self.height, w / self.width
+        cy = (np.arange(self.height) + 0.5) * cell_y
+        cx = (np.arange(self.width) + 0.5) * cell_x
+        ys = np.stack([cy - cell_y / 4, cy + cell_y / 4]).clip(0, h - 1).astype(np.intp) >> sub_y
+        xs = np.stack([cx - cell_x / 4, cx + cell_x / 4]).clip(0, w - 1).astype(np.intp) >> sub_x
+        return np.stack([(row[:, None] * stride + col[None, :]).ravel() for row in ys for col in xs])
