@@ -82,8 +82,9 @@ class JobRunner:
         job.message = "Starting"
         weights = [self._weight(s.name) for s in job.stages]
         reporter = ProgressReporter(job, self._jobs, weights, self._should_stop)
-        reporter.flush()
+        # The video first, then the job: whoever sees the job change reads a current video.
         self._videos.set_status(video.id, VideoStatus.ANALYZING)
+        reporter.flush()
         log.info("job_started", attempt=job.attempts, path=video.path)
 
         beat = lambda: self._jobs.heartbeat(job.id, self._config.worker_id)  # noqa: E731
@@ -181,24 +182,25 @@ class JobRunner:
         job.status, job.message, job.error, job.eta_s = status, message, error, None
         if status == JobStatus.SUCCEEDED:
             job.progress = 1.0
-        if reporter:
-            reporter.flush()
-        else:
-            self._jobs.save(job)
         video_status = {
             JobStatus.SUCCEEDED: VideoStatus.READY,
             JobStatus.FAILED: VideoStatus.FAILED,
             JobStatus.CANCELED: VideoStatus.CANCELED,
         }[status]
+        # The video first: a GUI that sees the job finish must find the video final too.
         self._videos.set_status(job.video_id, video_status, error.message if error else None)
+        if reporter:
+            reporter.flush()
+        else:
+            self._jobs.save(job)
         log.info("job_finished", status=str(status), message=message)
         return status
 
     def _release(self, job: Job) -> JobStatus:
         """Put an interrupted job back in the queue; the stage it was in starts over."""
         job.back_to_queue("Interrupted (worker stopped); waiting for a worker to resume")
-        self._jobs.save(job)
         self._videos.set_status(job.video_id, VideoStatus.QUEUED)
+        self._jobs.save(job)
         log.info("job_released")
         return JobStatus.QUEUED
 
