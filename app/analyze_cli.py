@@ -45,7 +45,8 @@ async def run_analyze(
             for path, video, job in rows:
                 shots = await services.library.shots(video.id)
                 transcript = await services.library.segments(video.id, "speech")
-                print(json.dumps(video_result(path, video, job, shots, transcript)), flush=True)
+                on_screen = await services.library.segments(video.id, "ocr")
+                print(json.dumps(video_result(path, video, job, shots, transcript, on_screen)), flush=True)
         else:
             _print_summary(rows, sys.stdout)
         return 0 if all(job.status == JobStatus.SUCCEEDED for _, _, job in rows) else 1
@@ -105,7 +106,8 @@ class ProgressBars:
 
 
 def video_result(path: str, video: Video, job: Job, shots: list[Shot],
-                 transcript: list[TextSegment] | None = None) -> dict[str, Any]:
+                 transcript: list[TextSegment] | None = None,
+                 on_screen_text: list[TextSegment] | None = None) -> dict[str, Any]:
     """The stable `vip analyze --json` record for one input path."""
     return {
         "path": path,
@@ -119,6 +121,7 @@ def video_result(path: str, video: Video, job: Job, shots: list[Shot],
         "black_segments": [s.to_doc() for s in video.black_segments],
         "transcript": [{"start_s": t.start_s, "end_s": t.end_s, "text": t.text, "language": t.language}
                        for t in transcript or []],
+        "on_screen_text": [{"start_s": t.start_s, "end_s": t.end_s, "text": t.text} for t in on_screen_text or []],
         "stages": {name: info.get("status") for name, info in video.stages.items()},
         "error": job.error.to_doc() if job.error else None,
     }

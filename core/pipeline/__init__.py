@@ -2,13 +2,14 @@
 
 from pathlib import Path
 
+from core.pipeline.ocr_stage import OcrStage
 from core.pipeline.probe_stage import ProbeStage
 from core.pipeline.runner import JobRunner
 from core.pipeline.speech_stage import SpeechStage
 from core.pipeline.stage import Stage, StageContext
 from core.pipeline.visual_stage import VisualStage
 
-__all__ = ["JobRunner", "ProbeStage", "SpeechStage", "Stage", "StageContext", "VisualStage", "default_stages"]
+__all__ = ["JobRunner", "OcrStage", "ProbeStage", "SpeechStage", "Stage", "StageContext", "VisualStage", "default_stages"]
 
 
 def default_stages(data_dir: Path | None = None) -> list[Stage]:
@@ -17,4 +18,4 @@ def default_stages(data_dir: Path | None = None) -> list[Stage]:
     `data_dir` holds the user models dir (`models/`); by default the folder above the
     media cache the runner is given.
     """
-    return [ProbeStage(), VisualStage(), SpeechStage(data_dir)]
+    return [ProbeStage(), VisualStage(), SpeechStage(data_dir), OcrStage()]

@@ -1,0 +1,61 @@
+"""The OCR engine: rapidocr 3.x (PP-OCR det/cls/rec ONNX models shipped in its wheel) on onnxruntime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from core.errors import ModelError
+
+MODEL_NAME = "rapidocr (PP-OCR)"
+MIN_SCORE = 0.5
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of text found in an image: axis-aligned box in that image's pixels."""
+
+    text: str
+    score: float
+    x: float
+    y: float
+    w: float
+    h: float
+
+
+class OcrEngine:
+    """Loads the PP-OCR models once; `read()` finds the text lines of one RGB image."""
+
+    def __init__(self, cpu_threads: int = 2) -> None:
+        try:
+            from rapidocr import RapidOCR
+
+            self._engine: Any = RapidOCR(params={
+                "Global.log_level": "error",
+                "EngineConfig.onnxruntime.intra_op_num_threads": cpu_threads,
+                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            })
+        except Exception as exc:  # ImportError, a missing or damaged ONNX file, onnxruntime errors
+            raise ModelError(MODEL_NAME, f"cannot be loaded ({type(exc).__name__}: {exc})",
+                             "reinstall it: .venv/bin/pip install --force-reinstall 'rapidocr>=3,<4'") from exc
+
+    def read(self, rgb: npt.NDArray[np.uint8]) -> list[TextLine]:
+        """Text lines of `rgb` (H×W×3, RGB) with score ≥ MIN_SCORE, top to bottom."""
+        bgr = np.ascontiguousarray(rgb[:, :, ::-1])  # rapidocr takes arrays as OpenCV's BGR
+        result = self._engine(bgr)
+        texts = getattr(result, "txts", None)
+        if not texts:
+            return []
+        lines = []
+        for text, score, quad in zip(texts, result.scores, result.boxes):
+            if float(score) < MIN_SCORE or not str(text).strip():
+                continue
+            points = np.asarray(quad, np.float32).reshape(-1, 2)
+            x0, y0 = points.min(axis=0)
+            x1, y1 = points.max(axis=0)
+            lines.append(TextLine(str(text), float(score), float(x0), float(y0), float(x1 - x0), float(y1 - y0)))
+        lines.sort(key=lambda line: (line.y, line.x))
+        return lines
