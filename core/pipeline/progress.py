@@ -66,6 +66,10 @@ class ProgressReporter:
         self._jobs.save(self._job)
         self._last_write = now
 
+    def quiet_for(self) -> float:
+        """Seconds since the last write (each write also refreshes the heartbeat)."""
+        return self._clock() - self._last_write
+
     def overall(self) -> float:
         total = sum(self._weights) or 1.0
         done = sum(w * s.progress for w, s in zip(self._weights, self._job.stages))

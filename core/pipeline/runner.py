@@ -87,27 +87,36 @@ class JobRunner:
         reporter.flush()
         log.info("job_started", attempt=job.attempts, path=video.path)
 
-        beat = lambda: self._jobs.heartbeat(job.id, self._config.worker_id)  # noqa: E731
+        failures: list[JobError] = []
+        outcome: type[Exception] | None = None
+        def beat() -> None:
+            # Only when progress went quiet (its writes carry the heartbeat too): FerretDB
+            # rewrites whole documents, so two writers at once can undo each other's fields.
+            if reporter.quiet_for() >= self._config.heartbeat_s:
+                self._jobs.heartbeat(job.id, self._config.worker_id)
+
+        # The heartbeat also stops before the final write, for the same reason.
         with Periodic("job-heartbeat", self._config.heartbeat_s, beat):
             try:
-                failures: list[JobError] = []
                 for index in range(len(job.stages)):
                     reporter.stage_index = index
                     video = self._videos.get(video.id) or video  # sees earlier stages' output
                     failure = self._run_stage(job, video, index, reporter)
                     if failure is not None:
                         failures.append(failure)
-                if failures:
-                    done = sum(1 for s in job.stages if s.status.done)
-                    first = failures[0]
-                    message = first.message if len(job.stages) == 1 else (
-                        f"{done} of {len(job.stages)} stages done; {first.message}")
-                    return self._finish(job, reporter, JobStatus.FAILED, message, first)
-            except JobCanceled:
-                job.stages[reporter.stage_index].status = StageStatus.CANCELED
-                return self._finish(job, reporter, JobStatus.CANCELED, "Canceled by the operator")
-            except JobInterrupted:
-                return self._release(job)
+            except (JobCanceled, JobInterrupted) as stop:
+                outcome = type(stop)
+        if outcome is JobInterrupted:
+            return self._release(job)
+        if outcome is JobCanceled:
+            job.stages[reporter.stage_index].status = StageStatus.CANCELED
+            return self._finish(job, reporter, JobStatus.CANCELED, "Canceled by the operator")
+        if failures:
+            done = sum(1 for s in job.stages if s.status.done)
+            first = failures[0]
+            message = first.message if len(job.stages) == 1 else (
+                f"{done} of {len(job.stages)} stages done; {first.message}")
+            return self._finish(job, reporter, JobStatus.FAILED, message, first)
         took = (utc_now() - started).total_seconds()
         return self._finish(job, reporter, JobStatus.SUCCEEDED, f"Done in {took:.1f} s")
 
