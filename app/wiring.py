@@ -91,11 +91,10 @@ def build_worker_runtime(
     jobs = JobRepository(db)
     videos = VideoRepository(db)
     runner = JobRunner(
-        jobs, videos, ShotRepository(db), default_stages(settings.data_dir),
+        jobs, videos, ShotRepository(db), SegmentRepository(db), default_stages(settings.data_dir),
         RunnerConfig(worker_id=worker_id(), media_dir=settings.media_dir,
                      heartbeat_s=settings.heartbeat_s),
         should_stop=should_stop,
-        segments=SegmentRepository(db),
     )
     reaper = StaleJobReaper(jobs, videos, tasks.analyze_video,
                             timedelta(seconds=settings.stale_after_s))

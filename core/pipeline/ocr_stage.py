@@ -6,7 +6,6 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from core.errors import VipError
 from core.models.segment import Box, TextSegment
 from core.ocr import OcrEngine, TrackBuilder, iter_ocr_frames
 from core.ocr.frames import EVERY_S, MAX_WIDTH
@@ -45,11 +44,7 @@ class OcrStage:
 
     def run(self, ctx: StageContext) -> None:
         video = ctx.video
-        if video.media is None:
-            raise VipError("The probe stage has not stored this video's metadata yet")
-        if ctx.segments is None:
-            raise VipError("This worker has no segment store; the OCR stage cannot save its text")
-        media = video.media
+        media = ctx.require_media()
         ctx.report(0.0, "Loading the OCR model")
         engine = self.loader.get()
         keyframes = [s.keyframe_s for s in ctx.shots.for_video(video.id) if s.keyframe_path]

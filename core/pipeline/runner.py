@@ -38,10 +38,10 @@ class JobRunner:
         jobs: JobRepository,
         videos: VideoRepository,
         shots: ShotRepository,
+        segments: SegmentRepository,
         stages: list[Stage],
         config: RunnerConfig,
         should_stop: Callable[[], bool] = lambda: False,
-        segments: SegmentRepository | None = None,
     ) -> None:
         self._segments = segments
         self._jobs = jobs
@@ -148,8 +148,8 @@ class JobRunner:
         reporter.flush()
         log.info("stage_started", stage=stage.name)
         ctx = StageContext(video=video, videos=self._videos, shots=self._shots,
-                           media_dir=self._config.media_dir, report=reporter.report,
-                           segments=self._segments)
+                           segments=self._segments, media_dir=self._config.media_dir,
+                           report=reporter.report)
         try:
             stage.run(ctx)
         except (JobCanceled, JobInterrupted):

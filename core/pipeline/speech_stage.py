@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.errors import VipError
 from core.models.segment import TextSegment, Word
 from core.modelstore import ModelStore
 from core.pipeline.stage import StageContext
@@ -44,11 +43,7 @@ class SpeechStage:
 
     def run(self, ctx: StageContext) -> None:
         video = ctx.video
-        if video.media is None:
-            raise VipError("The probe stage has not stored this video's metadata yet")
-        if ctx.segments is None:
-            raise VipError("This worker has no segment store; the speech stage cannot save its transcript")
-        media = video.media
+        media = ctx.require_media()
         if not media.has_audio:
             self._no_speech(ctx)
             return

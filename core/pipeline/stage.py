@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from core.models import Video
+from core.errors import VipError
+from core.models import MediaInfo, Video
 from core.repositories import SegmentRepository, ShotRepository, VideoRepository
 
 
@@ -22,10 +23,16 @@ class StageContext:
     video: Video
     videos: VideoRepository
     shots: ShotRepository
+    segments: SegmentRepository
     media_dir: Path
     report: ProgressSink
-    segments: SegmentRepository | None = None
     summary: str = ""  # a stage may set a one-line outcome ("No speech"); else "Done"
+
+    def require_media(self) -> MediaInfo:
+        """The probe stage's metadata (stages that read the media list "probe" in `requires`)."""
+        if self.video.media is None:
+            raise VipError("The probe stage has not stored this video's metadata yet")
+        return self.video.media
 
 
 class Stage(Protocol):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.errors import VipError
 from core.pipeline.stage import StageContext
 from core.visual.shots import ShotDetector
 from core.visual.visual_pass import run_visual_pass
@@ -19,11 +18,9 @@ class VisualStage:
 
     def run(self, ctx: StageContext) -> None:
         video = ctx.video
-        if video.media is None:
-            raise VipError("The probe stage has not stored this video's metadata yet")
         out_dir = ctx.media_dir / "videos" / video.id
         ctx.report(0.0, "Decoding")
-        result = run_visual_pass(Path(video.path), video.id, video.media, out_dir, ctx.report)
+        result = run_visual_pass(Path(video.path), video.id, ctx.require_media(), out_dir, ctx.report)
         ctx.shots.replace_for_video(video.id, result.shots)
         ctx.videos.save_visual(video.id, result.timeline, result.black_segments)
         ctx.report(1.0, f"{len(result.shots)} shots")

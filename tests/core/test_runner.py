@@ -33,9 +33,10 @@ def add_video_job(db: Any, path: Path, stages: tuple[str, ...] = ("probe",)) -> 
 
 def make_runner(db: Any, tmp_path: Path, stages: list[Any] | None = None,
                 should_stop: Any = lambda: False) -> JobRunner:
-    return JobRunner(JobRepository(db), VideoRepository(db), ShotRepository(db), stages or [ProbeStage()],
+    return JobRunner(JobRepository(db), VideoRepository(db), ShotRepository(db), SegmentRepository(db),
+                     stages or [ProbeStage()],
                      RunnerConfig(worker_id="test:1", media_dir=tmp_path / "media", heartbeat_s=0.2),
-                     should_stop=should_stop, segments=SegmentRepository(db))
+                     should_stop=should_stop)
 
 
 def test_probe_job_succeeds_and_stores_metadata_and_poster(sync_db: Any, media: MediaSet, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from core.models import JobStatus
 from core.pipeline import JobRunner, ProbeStage
 from core.pipeline.runner import RunnerConfig
-from core.repositories import JobRepository, ShotRepository, VideoRepository
+from core.repositories import JobRepository, SegmentRepository, ShotRepository, VideoRepository
 from core.services import StaleJobReaper
 from core.timeutil import utc_now
 from tasks import AnalysisTasks, HueyLauncher, WorkerRuntime, make_huey
@@ -20,7 +20,8 @@ from tests.media import MediaSet
 def _tasks(db: Any, tmp_path: Path, immediate: bool) -> AnalysisTasks:
     tasks = AnalysisTasks(make_huey(tmp_path / "queue", immediate=immediate))
     jobs, videos = JobRepository(db), VideoRepository(db)
-    runner = JobRunner(jobs, videos, ShotRepository(db), [ProbeStage()], RunnerConfig("w:1", tmp_path / "media"))
+    runner = JobRunner(jobs, videos, ShotRepository(db), SegmentRepository(db), [ProbeStage()],
+                       RunnerConfig("w:1", tmp_path / "media"))
     tasks.bind(WorkerRuntime(runner, StaleJobReaper(jobs, videos, tasks.analyze_video,
                                                     timedelta(seconds=5))))
     return tasks
