@@ -24,7 +24,19 @@ def run_gui(settings: Settings) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("VIP Desktop")
     app.setQuitOnLastWindowClosed(False)
-    return int(qasync.run(gui_main(settings)) or 0)
+    lease = DatabaseLease(settings)
+    pool = WorkerPool(settings, settings.workers)
+    try:
+        return int(qasync.run(gui_main(settings, lease, pool)) or 0)
+    except RuntimeError as exc:  # Qt's loop stopped under us, e.g. the display went away
+        log.error("gui_loop_stopped", error=str(exc))
+        print(f"vip: the window system went away ({exc}); shutting down", file=sys.stderr)
+        return 1
+    finally:
+        # Normally done already by gui_main; after a crash of the loop this stops the
+        # workers and lets the last user stop the embedded database. Both are idempotent.
+        pool.stop()
+        lease.release()
 
 
 def settle_garbage_collector() -> None:
@@ -44,7 +56,8 @@ def database_text(settings: Settings, uri: str) -> str:
     return f"MongoDB at {host}"
 
 
-async def gui_main(settings: Settings, offer_samples: bool = True) -> int:
+async def gui_main(settings: Settings, lease: DatabaseLease, pool: WorkerPool,
+                   offer_samples: bool = True) -> int:
     """Run until the main window closes (or Ctrl+C), then shut everything down in order."""
     from PySide6.QtCore import QTimer
 
@@ -61,7 +74,6 @@ async def gui_main(settings: Settings, offer_samples: bool = True) -> int:
     wakeup.start(200)
     wakeup.timeout.connect(lambda: None)
 
-    lease = DatabaseLease(settings)
     try:
         database = await asyncio.to_thread(lease.acquire)
     except Exception as exc:  # noqa: BLE001 - shown to the operator, then exit
@@ -71,7 +83,6 @@ async def gui_main(settings: Settings, offer_samples: bool = True) -> int:
         await stop.wait()
         return 3
     services = await build_services(settings, database)
-    pool = WorkerPool(settings, settings.workers)
     await asyncio.to_thread(pool.start)
     controller = MainController(
         view, services.projects, services.imports, services.library, services.jobs,

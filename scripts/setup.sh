@@ -34,7 +34,9 @@ fi
 #    start ("Invalid build/version/version.txt"), so build the same module with its version file.
 GOBIN_DIR="$(go env GOPATH)/bin"
 FERRETDB="$GOBIN_DIR/ferretdb"
-if ! { [ -x "$FERRETDB" ] && "$FERRETDB" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION"; }; then
+installed_version=""
+if [ -x "$FERRETDB" ]; then installed_version=$("$FERRETDB" --version 2>/dev/null || true); fi
+if [[ "$installed_version" != *"version: $FERRETDB_VERSION"* ]]; then
   say "building FerretDB $FERRETDB_VERSION into $FERRETDB (about a minute)"
   src_dir=$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" \
     | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
