@@ -46,7 +46,8 @@ async def run_analyze(
                 shots = await services.library.shots(video.id)
                 transcript = await services.library.segments(video.id, "speech")
                 on_screen = await services.library.segments(video.id, "ocr")
-                print(json.dumps(video_result(path, video, job, shots, transcript, on_screen)), flush=True)
+                faces = await services.library.segments(video.id, "face")
+                print(json.dumps(video_result(path, video, job, shots, transcript, on_screen, faces)), flush=True)
         else:
             _print_summary(rows, sys.stdout)
         return 0 if all(job.status == JobStatus.SUCCEEDED for _, _, job in rows) else 1
@@ -107,7 +108,8 @@ class ProgressBars:
 
 def video_result(path: str, video: Video, job: Job, shots: list[Shot],
                  transcript: list[TextSegment] | None = None,
-                 on_screen_text: list[TextSegment] | None = None) -> dict[str, Any]:
+                 on_screen_text: list[TextSegment] | None = None,
+                 faces: list[TextSegment] | None = None) -> dict[str, Any]:
     """The stable `vip analyze --json` record for one input path."""
     return {
         "path": path,
@@ -122,6 +124,8 @@ def video_result(path: str, video: Video, job: Job, shots: list[Shot],
         "transcript": [{"start_s": t.start_s, "end_s": t.end_s, "text": t.text, "language": t.language}
                        for t in transcript or []],
         "on_screen_text": [{"start_s": t.start_s, "end_s": t.end_s, "text": t.text} for t in on_screen_text or []],
+        "faces": [{"start_s": f.start_s, "end_s": f.end_s, "box": f.boxes[0].to_doc() if f.boxes else None}
+                  for f in faces or []],
         "stages": {name: info.get("status") for name, info in video.stages.items()},
         "error": job.error.to_doc() if job.error else None,
     }

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from core.pipeline.faces_stage import FacesStage
 from core.pipeline.ocr_stage import OcrStage
 from core.pipeline.probe_stage import ProbeStage
 from core.pipeline.runner import JobRunner
@@ -9,7 +10,7 @@ from core.pipeline.speech_stage import SpeechStage
 from core.pipeline.stage import Stage, StageContext
 from core.pipeline.visual_stage import VisualStage
 
-__all__ = ["JobRunner", "OcrStage", "ProbeStage", "SpeechStage", "Stage", "StageContext", "VisualStage", "default_stages"]
+__all__ = ["FacesStage", "JobRunner", "OcrStage", "ProbeStage", "SpeechStage", "Stage", "StageContext", "VisualStage", "default_stages"]
 
 
 def default_stages(data_dir: Path | None = None) -> list[Stage]:
@@ -18,4 +19,4 @@ def default_stages(data_dir: Path | None = None) -> list[Stage]:
     `data_dir` holds the user models dir (`models/`); by default the folder above the
     media cache the runner is given.
     """
-    return [ProbeStage(), VisualStage(), SpeechStage(data_dir), OcrStage()]
+    return [ProbeStage(), VisualStage(), SpeechStage(data_dir), OcrStage(), FacesStage()]

@@ -1,0 +1,133 @@
+"""Faces stage: Haar cascade on sampled frames, boxes in display pixels, crops, per-shot counts.
+
+No face photograph ships in the installed packages (scikit-image is not a dependency), so the
+detection-accuracy test with a real face is left out; the detector is swapped for a fake one to
+check what the stage stores, and the real cascade runs on a video without faces.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.errors import ModelError
+from core.faces import FaceBox, FaceDetector, faces_per_shot
+from core.models import JobStatus, StageStatus
+from core.models.segment import Box, TextSegment
+from core.models.shot import Shot
+from core.pipeline import FacesStage, ProbeStage, VisualStage, default_stages
+from core.repositories import JobRepository, SegmentRepository
+from tests.core.test_runner import add_video_job, make_runner
+
+STAGES = ("probe", "visual", "faces")
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("faces")
+    blank = folder / "blank.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "smptebars=size=320x240:rate=10:duration=3",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(blank))
+    big = folder / "big.mp4"  # 1280×720: sampled at 640×360, so boxes scale by 2
+    _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=10:duration=5",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(big))
+    return {"blank": blank, "big": big}
+
+
+def _run(db: Any, tmp_path: Path, clip: Path, stage: FacesStage) -> tuple[Any, Any]:
+    video, job = add_video_job(db, clip, STAGES)
+    assert make_runner(db, tmp_path, [ProbeStage(), VisualStage(), stage]).run(job.id) == JobStatus.SUCCEEDED
+    done = JobRepository(db).get(job.id)
+    assert done and [s.status for s in done.stages] == [StageStatus.SUCCEEDED] * 3
+    return video, done
+
+
+class FakeDetector:
+    """One 'face' at a fixed place of every sampled image."""
+
+    def __init__(self) -> None:
+        self.sizes: list[tuple[int, int]] = []
+
+    def detect(self, rgb: Any) -> list[FaceBox]:
+        self.sizes.append((rgb.shape[1], rgb.shape[0]))
+        return [FaceBox(100, 50, 80, 80)]
+
+
+def test_video_without_faces_succeeds_with_no_faces(sync_db: Any, tmp_path: Path, clips: dict[str, Path]) -> None:
+    video, done = _run(sync_db, tmp_path, clips["blank"], FacesStage())
+    assert done.stages[2].message == "No faces"
+    assert SegmentRepository(sync_db).for_video(video.id, "face") == []
+
+
+def test_detections_become_face_segments_with_boxes_and_crops(
+        sync_db: Any, tmp_path: Path, clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    stage = FacesStage()
+    fake = FakeDetector()
+    monkeypatch.setattr(stage.loader, "get", lambda: fake)
+    video, done = _run(sync_db, tmp_path, clips["big"], stage)
+    assert fake.sizes and set(fake.sizes) == {(640, 360)}
+    segments = sorted(SegmentRepository(sync_db).for_video(video.id, "face"), key=lambda s: s.start_s)
+    assert done.stages[2].message == f"{len(segments)} faces"
+    assert len(segments) >= 3  # samples at 0, 2, 4 s (plus the keyframes)
+    starts = [s.start_s for s in segments]
+    for t in (0.0, 2.0, 4.0):
+        assert any(abs(s - t) < 0.15 for s in starts), starts
+    for segment in segments:
+        assert segment.kind == "face" and segment.stage == "faces" and segment.version == FacesStage.version
+        assert segment.text == "" and segment.boxes == [Box(200, 100, 160, 160, 1.0)]
+        assert segment.start_s < segment.end_s <= 5.0 + 1e-6 and segment.end_s - segment.start_s <= 2.0 + 1e-6
+        assert segment.image_path and Path(segment.image_path).is_file()
+        assert Path(segment.image_path).parent == tmp_path / "media" / "videos" / video.id / "faces"
+        with Image.open(segment.image_path) as crop:
+            assert crop.format == "JPEG" and max(crop.size) <= 128 and crop.size[0] > 80
+
+
+def test_detector_finds_no_face_in_plain_pictures() -> None:
+    detector = FaceDetector()
+    assert detector.detect(np.zeros((360, 640, 3), np.uint8)) == []
+    gradient = np.tile(np.linspace(0, 255, 640, dtype=np.uint8)[None, :, None], (360, 1, 3))
+    assert detector.detect(gradient) == []
+
+
+def test_missing_cascade_is_one_clear_model_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError) as caught:
+        FaceDetector(tmp_path / "missing.xml")
+    assert "Haar" in str(caught.value) and "reinstall" in str(caught.value)
+
+
+def test_detector_load_failure_is_one_clear_stage_error(
+        sync_db: Any, tmp_path: Path, clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    stage = FacesStage()
+    monkeypatch.setattr(stage.loader, "get", lambda: FaceDetector(tmp_path / "missing.xml"))
+    video, job = add_video_job(sync_db, clips["blank"], STAGES)
+    assert make_runner(sync_db, tmp_path, [ProbeStage(), VisualStage(), stage]).run(job.id) == JobStatus.FAILED
+    done = JobRepository(sync_db).get(job.id)
+    assert done and done.stages[2].status == StageStatus.FAILED and done.error
+    assert "Haar" in done.error.message and "reinstall" in done.error.message
+
+
+def test_faces_per_shot_counts_the_keyframe_faces() -> None:
+    def shot(index: int, start: float, end: float, key: float) -> Shot:
+        return Shot("v", index, start, end, 0, 0, "cut", keyframe_path="k.jpg", keyframe_s=key)
+
+    def face(start: float) -> TextSegment:
+        return TextSegment(video_id="v", kind="face", start_s=start, end_s=start + 2, stage="faces")
+
+    shots = [shot(0, 0.0, 3.0, 1.5), shot(1, 3.0, 6.0, 4.5), shot(2, 6.0, 8.0, 7.0)]
+    segments = [face(0.0), face(1.5), face(1.5), face(2.0), face(4.5), face(4.6),
+                TextSegment(video_id="v", kind="ocr", start_s=7.0, end_s=8.0)]
+    assert faces_per_shot(shots, segments) == {0: 2, 1: 1, 2: 0}
+
+
+def test_faces_stage_runs_after_ocr_by_default() -> None:
+    names = [s.name for s in default_stages()]
+    assert names[-2:] == ["ocr", "faces"]
