@@ -55,6 +55,12 @@ class MediaInfo:
     def from_doc(cls, doc: dict[str, Any]) -> MediaInfo:
         return cls(**{k: doc.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
 
+    def fraction_at(self, time_s: float) -> float:
+        """How far into the video `time_s` (a PTS time) is, 0..1 (progress by position)."""
+        if self.duration_s <= 0:
+            return 0.0
+        return min(1.0, max(0.0, (time_s - self.start_s) / self.duration_s))
+
     @property
     def container_label(self) -> str:
         """A readable container name: FFmpeg reports families ("mov,mp4,m4a,3gp,3g2,mj2")."""

@@ -12,6 +12,7 @@ from PIL import Image
 from core.faces import FaceBox, FaceDetector
 from core.models.segment import Box, TextSegment
 from core.ocr import iter_ocr_frames
+from core.once import Once
 from core.pipeline.stage import StageContext
 
 NO_FACES = "No faces"
@@ -19,18 +20,6 @@ EVERY_S = 2.0
 MAX_WIDTH = 640
 MARGIN = 0.2  # crops reach this share of the face box beyond each side
 CROP_MAX = 128
-
-
-class FaceDetectorLoader:
-    """Loads the cascade once per worker process (on first use) and keeps it."""
-
-    def __init__(self) -> None:
-        self._detector: FaceDetector | None = None
-
-    def get(self) -> FaceDetector:
-        if self._detector is None:
-            self._detector = FaceDetector()  # ModelError when it cannot be loaded
-        return self._detector
 
 
 class FacesStage:
@@ -42,7 +31,7 @@ class FacesStage:
     requires: tuple[str, ...] = ("probe", "visual")
 
     def __init__(self, every_s: float = EVERY_S, max_width: int = MAX_WIDTH) -> None:
-        self.loader = FaceDetectorLoader()
+        self.loader: Once[FaceDetector] = Once(lambda: FaceDetector())
         self.every_s = every_s
         self.max_width = max_width
 
@@ -70,8 +59,7 @@ class FacesStage:
             segments += [TextSegment(video_id=video.id, kind="face", stage=self.name, version=self.version,
                                      start_s=round(frame.time_s, 3), end_s=round(end, 3), text="",
                                      boxes=[box], image_path=path) for box, path in found]
-            done = (frame.time_s - media.start_s) / media.duration_s if media.duration_s else 0.0
-            ctx.report(0.02 + 0.97 * min(1.0, max(0.0, done)), f"Found {len(segments)} faces")
+            ctx.report(0.02 + 0.97 * media.fraction_at(frame.time_s), f"Found {len(segments)} faces")
         ctx.segments.replace_for_stage(video.id, self.name, segments)
         ctx.summary = f"{len(segments)} faces" if segments else NO_FACES
         ctx.report(1.0, ctx.summary)

@@ -10,22 +10,10 @@ from core.models.segment import Box, TextSegment
 from core.ocr import OcrEngine, TrackBuilder, iter_ocr_frames
 from core.ocr.frames import EVERY_S, MAX_WIDTH
 from core.ocr.tracks import TextTrack
+from core.once import Once
 from core.pipeline.stage import StageContext
 
 NO_TEXT = "No on-screen text"
-
-
-class OcrEngineLoader:
-    """Loads the OCR models once per worker process (on first use) and keeps them."""
-
-    def __init__(self, cpu_threads: int) -> None:
-        self.cpu_threads = cpu_threads
-        self._engine: OcrEngine | None = None
-
-    def get(self) -> OcrEngine:
-        if self._engine is None:
-            self._engine = OcrEngine(self.cpu_threads)  # ModelError when it cannot be loaded
-        return self._engine
 
 
 class OcrStage:
@@ -38,7 +26,7 @@ class OcrStage:
     requires: tuple[str, ...] = ("probe", "visual")
 
     def __init__(self, cpu_threads: int = 2, every_s: float = EVERY_S, max_width: int = MAX_WIDTH) -> None:
-        self.loader = OcrEngineLoader(cpu_threads)
+        self.loader: Once[OcrEngine] = Once(lambda: OcrEngine(cpu_threads))
         self.every_s = every_s
         self.max_width = max_width
 
@@ -59,8 +47,7 @@ class OcrStage:
                 else:
                     builder.add(frame.time_s, engine.read(frame.rgb), frame.scale_x, frame.scale_y)
                     read += 1
-                done = (frame.time_s - media.start_s) / media.duration_s if media.duration_s else 0.0
-                ctx.report(0.02 + 0.97 * min(1.0, max(0.0, done)), f"Read {read} frames")
+                ctx.report(0.02 + 0.97 * media.fraction_at(frame.time_s), f"Read {read} frames")
         tracks = builder.finish()
         segments = [self._segment(video.id, t, end_s) for t in tracks]
         ctx.segments.replace_for_stage(video.id, self.name, segments)

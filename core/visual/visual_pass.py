@@ -75,9 +75,8 @@ def run_visual_pass(path: Path, video_id: str, media: MediaInfo, out_dir: Path,
                         if want_tile:
                             sprite.add(picture)
                     if index % REPORT_EVERY == 0:
-                        done = (time_s - media.start_s) / media.duration_s if media.duration_s else 0.0
                         total = f"{expected:,}" if expected else "?"
-                        progress(min(done, 0.99), f"Frame {index + 1:,} of {total}")
+                        progress(min(media.fraction_at(time_s), 0.99), f"Frame {index + 1:,} of {total}")
             except av.error.FFmpegError as exc:
                 if index < 0:
                     raise MediaError(str(path), f"the video stream cannot be decoded ({_reason(exc)})",
