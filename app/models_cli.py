@@ -21,10 +21,11 @@ def run_models(settings: Settings, as_json: bool, out: TextIO = sys.stdout) -> i
         for s in statuses:
             out.write(json.dumps(s.to_doc()) + "\n")
     else:
-        out.write(f"{'name':<16} {'status':<8} {'source':<9} {'size':>9}  purpose\n")
+        width = max([len("name")] + [len(s.name) for s in statuses])
+        out.write(f"{'name':<{width}} {'status':<8} {'source':<9} {'size':>9}  purpose\n")
         for s in statuses:
-            out.write(f"{s.name:<16} {s.status:<8} {s.source:<9} {_size(s.size):>9}  {s.purpose}\n")
+            out.write(f"{s.name:<{width}} {s.status:<8} {s.source:<9} {_size(s.size):>9}  {s.purpose}\n")
             if s.problem:
-                out.write(f"{'':<16} {s.problem}\n")
+                out.write(f"{'':<{width}} {s.problem}\n")
         out.write(f"models dir: {ModelStore(settings.data_dir).models_dir}\n")
     return 0 if all(s.status == "ok" for s in statuses) else 1

@@ -30,7 +30,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.ocr import OcrEngine, normalize_text  # noqa: E402  (benchmarks run from a checkout)
+from core.modelstore import PP_OCR, ModelStore  # noqa: E402  (benchmarks run from a checkout)
+from core.ocr import OcrEngine, normalize_text  # noqa: E402
 from core.ocr.frames import MAX_WIDTH  # noqa: E402
 
 TARGET = 0.95
@@ -88,7 +89,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-ocr-") as tmp:
         frames = make_frames(Path(tmp), args.frames)
         started = time.perf_counter()
-        engine = OcrEngine(cpu_threads=2)
+        engine = OcrEngine(ModelStore(Path(tmp)).files(PP_OCR.name), cpu_threads=2)
         load_s = time.perf_counter() - started
         engine.read(np.zeros((64, 256, 3), np.uint8))  # warm-up
         total = correct = 0

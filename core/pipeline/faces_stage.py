@@ -9,10 +9,10 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from core.faces import FaceBox, FaceDetector
+from core.faces import CASCADE_FILE, FaceBox, FaceDetector
 from core.models.segment import Box, TextSegment
+from core.modelstore import HAAR_FRONTAL_FACE, ModelLoader
 from core.ocr import iter_ocr_frames
-from core.once import Once
 from core.pipeline.stage import StageContext
 
 NO_FACES = "No faces"
@@ -30,8 +30,10 @@ class FacesStage:
     weight = 3.0
     requires: tuple[str, ...] = ("probe", "visual")
 
-    def __init__(self, every_s: float = EVERY_S, max_width: int = MAX_WIDTH) -> None:
-        self.loader: Once[FaceDetector] = Once(lambda: FaceDetector())
+    def __init__(self, data_dir: Path | None = None, every_s: float = EVERY_S, max_width: int = MAX_WIDTH) -> None:
+        """`data_dir` holds `models/`; by default the folder above the media cache."""
+        self.data_dir = data_dir
+        self.loader = ModelLoader(lambda store: FaceDetector(store.files(HAAR_FRONTAL_FACE.name)[CASCADE_FILE]))
         self.every_s = every_s
         self.max_width = max_width
 
@@ -39,7 +41,7 @@ class FacesStage:
         video = ctx.video
         media = ctx.require_media()
         ctx.report(0.0, "Loading the face detector")
-        detector = self.loader.get()
+        detector = self.loader.get(self.data_dir or ctx.data_dir)
         keyframes = [s.keyframe_s for s in ctx.shots.for_video(video.id) if s.keyframe_path]
         folder = ctx.media_dir / "videos" / video.id / "faces"
         shutil.rmtree(folder, ignore_errors=True)

@@ -7,10 +7,10 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from core.models.segment import Box, TextSegment
+from core.modelstore import PP_OCR, ModelLoader
 from core.ocr import OcrEngine, TrackBuilder, iter_ocr_frames
 from core.ocr.frames import EVERY_S, MAX_WIDTH
 from core.ocr.tracks import TextTrack
-from core.once import Once
 from core.pipeline.stage import StageContext
 
 NO_TEXT = "No on-screen text"
@@ -25,8 +25,11 @@ class OcrStage:
     weight = 15.0
     requires: tuple[str, ...] = ("probe", "visual")
 
-    def __init__(self, cpu_threads: int = 2, every_s: float = EVERY_S, max_width: int = MAX_WIDTH) -> None:
-        self.loader: Once[OcrEngine] = Once(lambda: OcrEngine(cpu_threads))
+    def __init__(self, data_dir: Path | None = None, cpu_threads: int = 2, every_s: float = EVERY_S,
+                 max_width: int = MAX_WIDTH) -> None:
+        """`data_dir` holds `models/`; by default the folder above the media cache."""
+        self.data_dir = data_dir
+        self.loader = ModelLoader(lambda store: OcrEngine(store.files(PP_OCR.name), cpu_threads))
         self.every_s = every_s
         self.max_width = max_width
 
@@ -34,7 +37,7 @@ class OcrStage:
         video = ctx.video
         media = ctx.require_media()
         ctx.report(0.0, "Loading the OCR model")
-        engine = self.loader.get()
+        engine = self.loader.get(self.data_dir or ctx.data_dir)
         keyframes = [s.keyframe_s for s in ctx.shots.for_video(video.id) if s.keyframe_path]
         builder = TrackBuilder()
         read = 0

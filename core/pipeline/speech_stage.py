@@ -5,26 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.models.segment import TextSegment, Word
-from core.modelstore import ModelStore
+from core.modelstore import ModelLoader
 from core.pipeline.stage import StageContext
 from core.speech import SpokenSegment, WhisperTranscriber, decode_audio
 
 NO_SPEECH = "No speech"
-
-
-class TranscriberLoader:
-    """Loads the speech model once per worker process (on first use) and keeps it."""
-
-    def __init__(self, model: str, cpu_threads: int) -> None:
-        self.model = model
-        self.cpu_threads = cpu_threads
-        self._transcriber: WhisperTranscriber | None = None
-
-    def get(self, data_dir: Path) -> WhisperTranscriber:
-        if self._transcriber is None:
-            folder = ModelStore(data_dir).resolve(self.model)  # ModelError: missing or corrupt
-            self._transcriber = WhisperTranscriber(folder, self.model, self.cpu_threads)
-        return self._transcriber
 
 
 class SpeechStage:
@@ -38,8 +23,8 @@ class SpeechStage:
 
     def __init__(self, data_dir: Path | None = None, model: str = "whisper-base", cpu_threads: int = 2) -> None:
         """`data_dir` holds `models/`; by default the folder above the media cache."""
-        self._data_dir = data_dir
-        self.loader = TranscriberLoader(model, cpu_threads)
+        self.data_dir = data_dir
+        self.loader = ModelLoader(lambda store: WhisperTranscriber(store.resolve(model), model, cpu_threads))
 
     def run(self, ctx: StageContext) -> None:
         video = ctx.video
@@ -48,7 +33,7 @@ class SpeechStage:
             self._no_speech(ctx)
             return
         ctx.report(0.0, "Loading the speech model")
-        transcriber = self.loader.get(self._data_dir or ctx.media_dir.parent)
+        transcriber = self.loader.get(self.data_dir or ctx.data_dir)
         ctx.report(0.02, "Decoding audio")
         audio = decode_audio(Path(video.path), lambda f: ctx.report(0.02 + 0.06 * f, "Decoding audio"),
                              media.duration_s)

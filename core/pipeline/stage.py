@@ -28,6 +28,11 @@ class StageContext:
     report: ProgressSink
     summary: str = ""  # a stage may set a one-line outcome ("No speech"); else "Done"
 
+    @property
+    def data_dir(self) -> Path:
+        """The data dir above the media cache; it holds the user models dir (`models/`)."""
+        return self.media_dir.parent
+
     def require_media(self) -> MediaInfo:
         """The probe stage's metadata (stages that read the media list "probe" in `requires`)."""
         if self.video.media is None:

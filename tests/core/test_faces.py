@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from core.errors import ModelError
-from core.faces import FaceBox, FaceDetector, faces_per_shot
+from core.faces import CASCADE_FILE, FaceBox, FaceDetector, faces_per_shot
 from core.models import JobStatus, StageStatus
 from core.models.segment import Box, TextSegment
 from core.models.shot import Shot
@@ -72,7 +72,7 @@ def test_detections_become_face_segments_with_boxes_and_crops(
         sync_db: Any, tmp_path: Path, clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     stage = FacesStage()
     fake = FakeDetector()
-    monkeypatch.setattr(stage.loader, "get", lambda: fake)
+    monkeypatch.setattr(stage.loader, "get", lambda data_dir: fake)
     video, done = _run(sync_db, tmp_path, clips["big"], stage)
     assert fake.sizes and set(fake.sizes) == {(640, 360)}
     segments = sorted(SegmentRepository(sync_db).for_video(video.id, "face"), key=lambda s: s.start_s)
@@ -104,15 +104,23 @@ def test_missing_cascade_is_one_clear_model_error(tmp_path: Path) -> None:
     assert "Haar" in str(caught.value) and "reinstall" in str(caught.value)
 
 
-def test_detector_load_failure_is_one_clear_stage_error(
-        sync_db: Any, tmp_path: Path, clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    stage = FacesStage()
-    monkeypatch.setattr(stage.loader, "get", lambda: FaceDetector(tmp_path / "missing.xml"))
-    video, job = add_video_job(sync_db, clips["blank"], STAGES)
-    assert make_runner(sync_db, tmp_path, [ProbeStage(), VisualStage(), stage]).run(job.id) == JobStatus.FAILED
-    done = JobRepository(sync_db).get(job.id)
-    assert done and done.stages[2].status == StageStatus.FAILED and done.error
-    assert "Haar" in done.error.message and "reinstall" in done.error.message
+def test_corrupt_cascade_is_one_clear_stage_error_for_the_whole_batch(
+        sync_db: Any, tmp_path: Path, clips: dict[str, Path]) -> None:
+    corrupt = tmp_path / "data" / "models" / "haar-frontal-face" / CASCADE_FILE
+    corrupt.parent.mkdir(parents=True)
+    corrupt.write_text("<opencv_storage></opencv_storage>")  # a user copy wins over the package's, and is checked
+    runner = make_runner(sync_db, tmp_path, [ProbeStage(), VisualStage(), FacesStage(tmp_path / "data")])
+    messages = []
+    for clip in (clips["blank"], clips["big"]):
+        video, job = add_video_job(sync_db, clip, STAGES)
+        assert runner.run(job.id) == JobStatus.FAILED
+        done = JobRepository(sync_db).get(job.id)
+        assert done and done.stages[2].status == StageStatus.FAILED and done.error
+        messages.append(done.error.message)
+        corrupt.unlink(missing_ok=True)
+    assert "'haar-frontal-face'" in messages[0] and f"checksum mismatch in {corrupt}" in messages[0]
+    # the worker remembers the failure: the next video gets the same error without a second load
+    assert messages[1] == messages[0]
 
 
 def test_faces_per_shot_counts_the_keyframe_faces() -> None:

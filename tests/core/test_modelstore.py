@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 
 from core.errors import ModelError
-from core.modelstore import WHISPER_BASE, ModelFile, ModelSpec, ModelStore, PackagePart
+from core.modelstore import (HAAR_FRONTAL_FACE, PP_OCR, WHISPER_BASE, ModelFile, ModelLoader, ModelSpec, ModelStore,
+                             PackagePart)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +78,70 @@ def test_vip_models_json_lists_each_model(assembled: Path, monkeypatch: pytest.M
     monkeypatch.setenv("VIP_DATA_DIR", str(assembled))
     assert main(["models", "--json"]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [r["name"] for r in records] == ["whisper-base"]
+    assert [r["name"] for r in records] == ["whisper-base", "pp-ocr", "haar-frontal-face"]
     assert records[0]["status"] == "ok" and records[0]["source"] == "user dir"
     assert main(["models"]) == 0
     assert "whisper-base" in capsys.readouterr().out
+
+
+@pytest.fixture()
+def fake_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ModelSpec, Path]:
+    """An installed package `vip_fake_models` shipping one whole model file, used in place."""
+    root = tmp_path / "site"
+    (root / "vip_fake_models" / "data").mkdir(parents=True)
+    (root / "vip_fake_models" / "__init__.py").write_text("")
+    payload = b"weights" * 100
+    file = root / "vip_fake_models" / "data" / "model.onnx"
+    file.write_bytes(payload)
+    monkeypatch.syspath_prepend(str(root))
+    spec = ModelSpec("fake", "testing", (ModelFile("model.onnx", hashlib.sha256(payload).hexdigest(), len(payload),
+                                                   (PackagePart("vip_fake_models", "data/model.onnx"),)),),
+                     ("vip-fake-models",), in_place=True)
+    return spec, file
+
+
+def test_in_place_model_is_used_from_its_package_without_a_copy(
+        fake_package: tuple[ModelSpec, Path], tmp_path: Path) -> None:
+    spec, file = fake_package
+    store = ModelStore(tmp_path / "data", [spec])
+    assert store.files("fake") == {"model.onnx": file}
+    assert not (store.model_dir("fake") / "model.onnx").exists()
+    status = store.status("fake")
+    assert (status.source, status.status) == ("package", "ok")
+    data = bytearray(file.read_bytes())
+    data[3] ^= 0x01  # the installed file changed (same size, new mtime)
+    file.write_bytes(bytes(data))
+    with pytest.raises(ModelError) as caught:
+        store.files("fake")
+    assert f"checksum mismatch in {file}" in str(caught.value)
+    assert "pip install --force-reinstall vip-fake-models" in str(caught.value)
+    assert store.status("fake").status == "corrupt"
+
+
+def test_the_shipped_ocr_and_face_models_are_pinned_and_installed(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path)
+    for spec in (PP_OCR, HAAR_FRONTAL_FACE):
+        files = store.files(spec.name)
+        assert sorted(files) == sorted(f.name for f in spec.files)
+        assert all(path.is_file() and "site-packages" in str(path) for path in files.values())
+        assert store.status(spec.name).status == "ok"
+
+
+def test_loader_remembers_a_failure_for_a_while_then_tries_again(tmp_path: Path) -> None:
+    now = [0.0]
+    builds: list[str] = []
+
+    def build(store: ModelStore) -> str:
+        builds.append("load")
+        if len(builds) == 1:
+            raise ModelError("fake", "not installed", "install it")
+        return "model"
+
+    loader = ModelLoader(build, retry_after_s=60, clock=lambda: now[0])
+    for _ in range(3):  # one batch: the first video loads, the others get the same error at once
+        with pytest.raises(ModelError, match="not installed"):
+            loader.get(tmp_path)
+    assert builds == ["load"]
+    now[0] = 61.0
+    assert loader.get(tmp_path) == "model" and loader.get(tmp_path) == "model"
+    assert builds == ["load", "load"]

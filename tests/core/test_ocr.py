@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from core.errors import ModelError
 from core.models import JobStatus, StageStatus
 from core.ocr import TextLine, TrackBuilder, normalize_text
+from core.ocr.engine import DET
 from core.pipeline import OcrStage, ProbeStage, VisualStage
 from core.repositories import JobRepository, SegmentRepository
 from tests.core.test_runner import add_video_job, make_runner
@@ -102,19 +102,19 @@ def test_video_without_text_succeeds_with_no_on_screen_text(
     assert SegmentRepository(sync_db).for_video(video.id, "ocr") == []
 
 
-def test_engine_load_failure_is_one_clear_stage_error(
-        sync_db: Any, tmp_path: Path, clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    stage = OcrStage()
-
-    def broken() -> Any:
-        raise ModelError("rapidocr (PP-OCR)", "cannot be loaded (test)", "reinstall it")
-
-    monkeypatch.setattr(stage.loader, "get", broken)
+def test_corrupt_ocr_model_is_one_clear_stage_error(sync_db: Any, tmp_path: Path, clips: dict[str, Path]) -> None:
+    data_dir = tmp_path / "data"
+    corrupt = data_dir / "models" / "pp-ocr" / DET
+    corrupt.parent.mkdir(parents=True)
+    corrupt.write_bytes(b"not an onnx model")  # a user copy wins over the package's, and is checked
+    stage = OcrStage(data_dir)
     video, job = add_video_job(sync_db, clips["blank"], STAGES)
     assert make_runner(sync_db, tmp_path, [ProbeStage(), VisualStage(), stage]).run(job.id) == JobStatus.FAILED
     done = JobRepository(sync_db).get(job.id)
     assert done and done.stages[2].status == StageStatus.FAILED and done.error
-    assert "rapidocr" in done.error.message and "reinstall" in done.error.message
+    assert [s.status for s in done.stages[:2]] == [StageStatus.SUCCEEDED, StageStatus.SUCCEEDED]
+    assert "'pp-ocr'" in done.error.message and f"checksum mismatch in {corrupt}" in done.error.message
+    assert f"delete {corrupt.parent}" in done.error.message
 
 
 def test_tracks_merge_consecutive_samples_and_tolerate_a_misread() -> None:
