@@ -132,16 +132,23 @@ def video_result(path: str, video: Video, job: Job, shots: list[Shot],
 
 
 def _print_summary(rows: list[tuple[str, Video, Job]], out: TextIO) -> None:
-    failed = 0
+    """One line per analysed video; the same failure on several videos (a missing model) is said once."""
+    failures: dict[tuple[str, str], list[str]] = {}
     for path, video, job in rows:
         if job.status == JobStatus.SUCCEEDED and video.media:
             m = video.media
             out.write(f"ok      {path}  {format_duration(m.duration_s)}  {m.resolution}  "
                       f"{m.fps:g} fps  {m.video_codec}{'+' + m.audio_codec if m.audio_codec else ''}\n")
         else:
-            failed += 1
             reason = job.error.message if job.error else job.message
-            out.write(f"{str(job.status):<7} {path}\n        {reason}\n")
+            failures.setdefault((str(job.status), reason), []).append(path)
+    for (status, reason), paths in failures.items():
+        if len(paths) == 1:
+            out.write(f"{status:<7} {paths[0]}\n        {reason}\n")
+        else:
+            out.write(f"{status:<7} {len(paths)} videos, all for the same reason:\n")
+            out.write("".join(f"        {path}\n" for path in paths) + f"        {reason}\n")
+    failed = sum(len(paths) for paths in failures.values())
     out.write(f"{len(rows) - failed} of {len(rows)} videos analysed" + (f", {failed} failed\n" if failed else "\n"))
 
 

@@ -123,3 +123,29 @@ def test_analyze_json_includes_shots_and_export_formats(tmp_path: Path, vip_env:
     assert record["transcript"] == []
     srt = run_vip(["export", str(clip), "--format", "srt"], vip_env)
     assert srt.returncode == 1 and "no subtitles" in srt.stderr and "no speech" in srt.stderr
+
+
+def test_summary_says_a_failure_shared_by_many_videos_once() -> None:
+    import io
+
+    from app.analyze_cli import _print_summary
+    from core.models import Job, JobStatus, Video
+    from core.models.job import JobError
+
+    missing = "Model 'whisper-base': not installed — run `bash scripts/setup.sh`"
+    rows = []
+    for name in ("a.mp4", "b.mp4", "c.mp4"):
+        video = Video(project_id="p", path=f"/v/{name}", fingerprint=name, size_bytes=1)
+        job = Job(kind="analyze", video_id=video.id, project_id="p", stages=[], status=JobStatus.FAILED,
+                  error=JobError("ModelError", missing))
+        rows.append((f"/v/{name}", video, job))
+    broken = Video(project_id="p", path="/v/d.mp4", fingerprint="d", size_bytes=1)
+    rows.append(("/v/d.mp4", broken, Job(kind="analyze", video_id=broken.id, project_id="p", stages=[],
+                                         status=JobStatus.FAILED, error=JobError("MediaError", "/v/d.mp4: truncated"))))
+    out = io.StringIO()
+    _print_summary(rows, out)
+    text = out.getvalue()
+    assert text.count(missing) == 1
+    assert "3 videos, all for the same reason" in text and all(f"/v/{n}" in text for n in "abc")
+    assert "/v/d.mp4: truncated" in text
+    assert text.rstrip().endswith("0 of 4 videos analysed, 4 failed")
