@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -51,10 +53,20 @@ class TextTrack:
                           for line in lines]
 
 
-class TrackBuilder:
-    """Feed samples in time order; `finish()` returns every track, ordered by start."""
+def _digits(key: str) -> str:
+    return "".join(ch for ch in key if ch.isdigit())
 
-    def __init__(self) -> None:
+
+class TrackBuilder:
+    """Feed samples in time order; `finish()` returns every track, ordered by start.
+
+    The same reading continues a track. A near miss (a misread letter) continues it only
+    within one shot and with the same digits: across a cut, or with another number
+    ("scene 1" → "scene 2", a clock ticking), it is new text.
+    """
+
+    def __init__(self, cuts: Sequence[float] = ()) -> None:
+        self._cuts = sorted(cuts)  # times where the picture cuts to a new shot
         self._open: list[TextTrack] = []
         self._done: list[TextTrack] = []
 
@@ -72,7 +84,7 @@ class TrackBuilder:
         order = sorted(groups, key=lambda k: not any(k in map(_key, t.variants) for t in self._open))
         for key in order:
             group = groups[key]
-            track = self._match(key)
+            track = self._match(key, time_s)
             if track is None:
                 track = TextTrack(start_s=time_s, last_s=time_s)
             else:
@@ -92,10 +104,21 @@ class TrackBuilder:
         self._done, self._open = [], []
         return sorted(tracks, key=lambda t: (t.start_s, t.boxes[0][1] if t.boxes else 0.0))
 
-    def _match(self, key: str) -> TextTrack | None:
+    def _match(self, key: str, time_s: float) -> TextTrack | None:
         best, best_ratio = None, SIMILAR
         for track in self._open:
-            ratio = max(SequenceMatcher(None, key, _key(v)).ratio() for v in track.variants)
+            keys = [_key(v) for v in track.variants]
+            if key in keys:
+                return track
+            if self._cut_between(track.last_s, time_s):
+                continue
+            ratio = max((SequenceMatcher(None, key, k).ratio() for k in keys if _digits(k) == _digits(key)),
+                        default=0.0)
             if ratio >= best_ratio:
                 best, best_ratio = track, ratio
         return best
+
+    def _cut_between(self, after_s: float, until_s: float) -> bool:
+        """Whether a cut falls in (after_s, until_s]."""
+        i = bisect.bisect_right(self._cuts, after_s)
+        return i < len(self._cuts) and self._cuts[i] <= until_s

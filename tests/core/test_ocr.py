@@ -130,3 +130,24 @@ def test_tracks_merge_consecutive_samples_and_tolerate_a_misread() -> None:
     assert (first.start_s, first.last_s, first.text) == (1.0, 3.0, "BREAKING NEWS")
     assert first.boxes == [(20.0, 40.0, 200.0, 60.0, 0.9)] and first.confidence == pytest.approx(0.8)
     assert (second.start_s, second.last_s) == (5.0, 5.0)
+
+
+def test_a_changed_number_or_a_cut_starts_new_text() -> None:
+    builder = TrackBuilder(cuts=[2.0, 6.0])
+    builder.add(0.0, [TextLine("Scene 1 of 4", 0.9, 10, 20, 100, 30)])
+    builder.add(1.0, [TextLine("Scene 1 of 4", 0.9, 10, 20, 100, 30)])
+    builder.add(2.0, [TextLine("Scene 2 of 4", 0.9, 10, 20, 100, 30)])  # cut at 2 s, new number
+    builder.add(3.0, [TextLine("BREAKING NEWS", 0.9, 10, 90, 100, 30)])
+    builder.add(4.0, [TextLine("BREAKING NEVS", 0.6, 10, 90, 100, 30)])  # misread within the shot
+    builder.add(6.0, [TextLine("BREAKING NEWZ", 0.6, 10, 90, 100, 30)])  # a near miss after a cut
+    builder.add(7.0, [TextLine("BREAKING NEWZ", 0.6, 10, 90, 100, 30)])
+    tracks = [(t.text, t.start_s, t.last_s) for t in builder.finish()]
+    assert tracks == [("Scene 1 of 4", 0.0, 1.0), ("Scene 2 of 4", 2.0, 2.0),
+                      ("BREAKING NEWS", 3.0, 4.0), ("BREAKING NEWZ", 6.0, 7.0)]
+
+
+def test_the_same_caption_over_a_cut_stays_one_segment() -> None:
+    builder = TrackBuilder(cuts=[2.0])
+    for t in (0.0, 1.0, 2.0, 3.0):
+        builder.add(t, [TextLine("LIVE", 0.9, 0, 0, 40, 20)])
+    assert [(t.text, t.start_s, t.last_s) for t in builder.finish()] == [("LIVE", 0.0, 3.0)]
