@@ -108,23 +108,29 @@ class MainController:
         await self._load_posters(videos)
 
     async def open_video(self, video_id: str) -> None:
-        """Show one video on the review screen: player, timeline, shots, transcript, exports."""
+        """Show one video on the review screen: player, timeline, shots, transcript, faces, exports."""
         video = await self._library.video(video_id)
         if video is None:
             self.view.show_error("Video not found", "This video is no longer in the library.")
             return
-        shots = await self._library.shots(video_id)
-        try:
-            transcript: list[TextSegment] | None = await self._library.segments(video_id, "speech")
-        except Exception as exc:  # the review screen still opens; the notice says what is missing
-            log.warning("transcript_load_failed", video_id=video_id, error=str(exc))
-            transcript, problem = None, str(exc)
-        else:
-            problem = ""
-        self.view.detail.show_video(video, shots, transcript)
-        if problem:
-            self.view.detail.notice.setText(f"Could not load the transcript: {problem}")
+        await self._show_detail(video)
         self.view.show_detail()
+
+    async def _show_detail(self, video: Video) -> None:
+        """Load what the review screen shows of `video`; a part that fails to load is named."""
+        shots = await self._library.shots(video.id)
+        loaded: dict[str, list[TextSegment] | None] = {}
+        problems = []
+        for kind, what in (("speech", "transcript"), ("face", "faces")):
+            try:
+                loaded[kind] = await self._library.segments(video.id, kind)
+            except Exception as exc:  # the review screen still opens; the notice says what is missing
+                log.warning("segments_load_failed", video_id=video.id, kind=kind, error=str(exc))
+                loaded[kind] = None
+                problems.append(f"Could not load the {what}: {exc}")
+        self.view.detail.show_video(video, shots, loaded["speech"], loaded["face"])
+        if problems:
+            self.view.detail.notice.setText("; ".join(problems))
 
     async def import_paths(self, paths: list[Path]) -> list[Job]:
         """Import files/folders into the current project and queue analysis of new videos."""
@@ -207,7 +213,7 @@ class MainController:
         reviewed = self.view.detail.video
         for video in videos:  # analysis finished while the operator reviews it: show the shots
             if self.view.showing_detail() and reviewed is not None and video.id == reviewed.id:
-                self.view.detail.show_video(video, await self._library.shots(video.id))
+                await self._show_detail(video)
         await self._load_posters(videos)
 
     async def _load_posters(self, videos: list[Video]) -> None:

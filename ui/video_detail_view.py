@@ -1,7 +1,7 @@
-"""The video review screen: player, timeline, shot strip, metadata, transcript and exports.
+"""The video review screen: player, timeline, shot strip, metadata, transcript, faces and exports.
 
 Runs on the GUI thread's asyncio (qasync) loop. It reaches no database: the controller hands
-it a Video, its shots and its transcript (speech segments). File work — decoding keyframes
+it a Video, its shots, its transcript (speech segments) and its face segments. File work — decoding keyframes
 and the sprite sheet, writing exports — goes through asyncio.to_thread, so the loop never
 waits on disk.
 """
@@ -35,6 +35,7 @@ from core.export import contact_sheet, export_text
 from core.formatting import format_duration
 from core.models import Shot, TextSegment, Video
 from core.subtitles import to_srt, to_vtt
+from ui.faces_widget import FacesWidget
 from ui.player_widget import KEY_HELP, PlayerWidget
 from ui.shot_strip_widget import ShotStripWidget, read_thumbnail
 from ui.timeline_widget import TimelineLegendWidget, TimelineWidget
@@ -142,6 +143,7 @@ class VideoDetailView(QWidget):
         self._video: Video | None = None
         self._shots: list[Shot] = []
         self._transcript: list[TextSegment] = []
+        self._faces: list[TextSegment] = []
         self._starts: list[float] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._load_task: asyncio.Task[None] | None = None
@@ -228,6 +230,8 @@ class VideoDetailView(QWidget):
         self.side_tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.side_tabs.addTab(details_box, "Details")
         self.side_tabs.addTab(self.transcript, "Transcript")
+        self.faces = FacesWidget()
+        self.side_tabs.addTab(self.faces, "Faces")
         self.side_tabs.setFixedWidth(310)
         body = QHBoxLayout()
         body.addLayout(left, 1)
@@ -245,6 +249,7 @@ class VideoDetailView(QWidget):
         self.timeline.seek_requested.connect(self.seek_to)
         self.strip.shot_clicked.connect(self._on_shot_clicked)
         self.transcript.seek_requested.connect(self._on_line_clicked)
+        self.faces.seek_requested.connect(self._on_line_clicked)
 
     # -- public API ------------------------------------------------------------------------------
     @property
@@ -259,12 +264,17 @@ class VideoDetailView(QWidget):
     def transcript_segments(self) -> list[TextSegment]:
         return list(self._transcript)
 
-    def show_video(self, video: Video, shots: list[Shot], transcript: list[TextSegment] | None = None) -> None:
+    @property
+    def face_segments(self) -> list[TextSegment]:
+        return list(self._faces)
+
+    def show_video(self, video: Video, shots: list[Shot], transcript: list[TextSegment] | None = None,
+                   faces: list[TextSegment] | None = None) -> None:
         """Show `video` paused on its first frame (or keep playing if it is already open).
 
-        `transcript` is the video's speech segments (None or empty: the Transcript tab says
-        why there are none, from the speech stage's status). Starts a task on the running
-        loop that decodes the keyframes and sprite sheet.
+        `transcript` is the video's speech segments and `faces` its face segments (None or
+        empty: the tab says why there are none, from the stage's status). Starts a task on
+        the running loop that decodes the keyframes, the sprite sheet and the face crops.
         """
         same_file = self._video is not None and (self._video.id, self._video.path) == (video.id, video.path)
         self._video = video
@@ -289,6 +299,11 @@ class VideoDetailView(QWidget):
                                        (video.stages.get("speech") or {}).get("status"))
         self.side_tabs.setTabText(1, f"Transcript ({len(self._transcript)})" if self._transcript
                                   else "Transcript")
+        self._faces = list(faces or [])
+        appearances = self.faces.set_faces(self._faces, self._shots, start_s,
+                                           (video.stages.get("faces") or {}).get("status"))
+        self.side_tabs.setTabText(2, f"Faces ({len(appearances)})" if appearances else "Faces")
+        crops = [(i, a.image_path) for i, a in enumerate(appearances) if a.image_path]
         self.shots_title.setText(f"<b>Shots ({len(self._shots)})</b>" if self._shots else "<b>Shots</b>")
         self.shots_empty.setText("No shots yet: they appear here when the analysis of this video "
                                  "has finished.")
@@ -309,7 +324,7 @@ class VideoDetailView(QWidget):
         self._on_position(self.player.position_s())
         if self._load_task is not None:
             self._load_task.cancel()
-        self._load_task = self._spawn(self._load_images(video, self._shots))
+        self._load_task = self._spawn(self._load_images(video, self._shots, crops))
         self.setFocus()
 
     def close_video(self) -> None:
@@ -412,8 +427,8 @@ class VideoDetailView(QWidget):
         self.seek_to(start_s)
         self.setFocus()
 
-    async def _load_images(self, video: Video, shots: list[Shot]) -> None:
-        """Decode the sprite sheet and keyframes on worker threads; show them as they come."""
+    async def _load_images(self, video: Video, shots: list[Shot], crops: list[tuple[int, str]]) -> None:
+        """Decode the sprite sheet, keyframes and face crops on worker threads; show them as they come."""
         if video.timeline and video.timeline.sprite_path:
             sprite = await asyncio.to_thread(QImage, video.timeline.sprite_path)
             if not sprite.isNull():
@@ -426,6 +441,11 @@ class VideoDetailView(QWidget):
             images = await asyncio.to_thread(_read_thumbnails, todo[first:first + THUMB_BATCH], size)
             for index, image in images:
                 self.strip.set_thumbnail(index, image)
+        size = self.faces.grid.iconSize()
+        for first in range(0, len(crops), THUMB_BATCH):
+            images = await asyncio.to_thread(_read_thumbnails, crops[first:first + THUMB_BATCH], size)
+            for index, image in images:
+                self.faces.set_thumbnail(index, image)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)

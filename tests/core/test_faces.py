@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from core.errors import ModelError
-from core.faces import CASCADE_FILE, FaceBox, FaceDetector, faces_per_shot
+from core.faces import CASCADE_FILE, FaceBox, FaceDetector, face_appearances, faces_per_shot
 from core.models import JobStatus, StageStatus
 from core.models.segment import Box, TextSegment
 from core.models.shot import Shot
@@ -139,3 +139,17 @@ def test_faces_per_shot_counts_the_keyframe_faces() -> None:
 def test_faces_stage_runs_after_ocr_by_default() -> None:
     names = [s.name for s in default_stages()]
     assert names[-2:] == ["ocr", "faces"]
+
+
+def test_consecutive_detections_at_one_place_are_one_appearance() -> None:
+    def face(start: float, x: int, size: int = 80, path: str = "") -> TextSegment:
+        return TextSegment(video_id="v", kind="face", start_s=start, end_s=start + 2, stage="faces",
+                           boxes=[Box(x, 50, size, size)], image_path=path or f"{start}-{x}.jpg")
+
+    segments = [face(0.0, 100), face(0.0, 400),  # two people
+                face(2.0, 104, 96, "big.jpg"), face(2.0, 396),  # both still there, one closer
+                face(4.0, 110),  # the second one left
+                face(8.0, 100),  # back after a gap: a new appearance
+                TextSegment(video_id="v", kind="ocr", start_s=0.0, end_s=1.0)]
+    found = [(a.start_s, a.end_s, a.detections, a.image_path) for a in face_appearances(segments)]
+    assert found == [(0.0, 6.0, 3, "big.jpg"), (0.0, 4.0, 2, "0.0-400.jpg"), (8.0, 10.0, 1, "8.0-100.jpg")]
