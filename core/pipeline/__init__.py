@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from core.pipeline.embed_stage import EmbedStage
 from core.pipeline.faces_stage import FacesStage
 from core.pipeline.ocr_stage import OcrStage
 from core.pipeline.probe_stage import ProbeStage
@@ -10,7 +11,7 @@ from core.pipeline.speech_stage import SpeechStage
 from core.pipeline.stage import Stage, StageContext
 from core.pipeline.visual_stage import VisualStage
 
-__all__ = ["FacesStage", "JobRunner", "OcrStage", "ProbeStage", "SpeechStage", "Stage", "StageContext", "VisualStage", "default_stages"]
+__all__ = ["EmbedStage", "FacesStage", "JobRunner", "OcrStage", "ProbeStage", "SpeechStage", "Stage", "StageContext", "VisualStage", "default_stages"]
 
 
 def default_stages(data_dir: Path | None = None) -> list[Stage]:
@@ -19,4 +20,5 @@ def default_stages(data_dir: Path | None = None) -> list[Stage]:
     `data_dir` holds the user models dir (`models/`); by default the folder above the
     media cache the runner is given.
     """
-    return [ProbeStage(), VisualStage(), SpeechStage(data_dir), OcrStage(data_dir), FacesStage(data_dir)]
+    return [ProbeStage(), VisualStage(), SpeechStage(data_dir), OcrStage(data_dir), EmbedStage(data_dir),
+            FacesStage(data_dir)]

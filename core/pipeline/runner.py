@@ -137,7 +137,9 @@ class JobRunner:
             record.error = JobError("StageSkipped", f"{stage.title}: not run because {', '.join(missing)} did not succeed")
             record.message = record.error.message
             return record.error
-        if not job.force and video.stage_version(stage.name) == stage.version:
+        inputs = (*getattr(stage, "requires", ()), *getattr(stage, "uses", ()))
+        reran = [r.name for r in job.stages if r.name in inputs and r.status == StageStatus.SUCCEEDED]
+        if not job.force and video.stage_version(stage.name) == stage.version and not reran:
             record.status, record.progress = StageStatus.SKIPPED, 1.0
             record.message = f"Up to date (v{stage.version})"
             reporter.flush()

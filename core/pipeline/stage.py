@@ -48,5 +48,7 @@ class Stage(Protocol):
     version: int  # bump when the output changes; stored outputs of older versions re-run
     weight: float  # share of the job's total time, for overall progress and ETA
     requires: tuple[str, ...]  # stages that must have succeeded first (others still run)
+    # Optional `uses: tuple[str, ...]`: stages whose output it reads where there is any. A stage
+    # re-runs, even when up to date, if a stage it requires or uses ran in the same job.
 
     def run(self, ctx: StageContext) -> None: ...

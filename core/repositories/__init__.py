@@ -7,6 +7,7 @@ models; documents never leave this package.
 
 from core.repositories.database import Database, connect, connect_async, ensure_indexes
 from core.repositories.jobs import AsyncJobRepository, JobRepository
+from core.repositories.passages import AsyncPassageRepository, PassageRepository
 from core.repositories.projects import AsyncProjectRepository
 from core.repositories.segments import AsyncSegmentRepository, SegmentRepository
 from core.repositories.shots import AsyncShotRepository, ShotRepository
@@ -17,6 +18,8 @@ __all__ = [
     "AsyncSegmentRepository",
     "SegmentRepository",
     "AsyncJobRepository",
+    "AsyncPassageRepository",
+    "PassageRepository",
     "AsyncProjectRepository",
     "AsyncShotRepository",
     "AsyncVideoRepository",

@@ -8,6 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database as SyncDatabase
 
 from core.models.segment import TextSegment
+from core.repositories.passages import PassageRepository
 
 
 class SegmentRepository:
@@ -15,6 +16,7 @@ class SegmentRepository:
 
     def __init__(self, db: SyncDatabase[dict[str, Any]]) -> None:
         self._coll = db["segments"]
+        self.passages = PassageRepository(db)  # search passages live in the same collection
 
     def replace_for_stage(self, video_id: str, stage: str, segments: list[TextSegment]) -> None:
         """Store a stage's segments for a video, replacing that stage's earlier output."""

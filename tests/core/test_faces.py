@@ -136,9 +136,9 @@ def test_faces_per_shot_counts_the_keyframe_faces() -> None:
     assert faces_per_shot(shots, segments) == {0: 2, 1: 1, 2: 0}
 
 
-def test_faces_stage_runs_after_ocr_by_default() -> None:
+def test_faces_stage_runs_last_by_default() -> None:
     names = [s.name for s in default_stages()]
-    assert names[-2:] == ["ocr", "faces"]
+    assert names == ["probe", "visual", "speech", "ocr", "embed", "faces"]
 
 
 def test_consecutive_detections_at_one_place_are_one_appearance() -> None:
