@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ModelError
-from core.modelstore import (HAAR_FRONTAL_FACE, PP_OCR, WHISPER_BASE, ModelFile, ModelLoader, ModelSpec, ModelStore,
+from core.modelstore import (HAAR_FRONTAL_FACE, MINILM, PP_OCR, WHISPER_BASE, ModelFile, ModelLoader, ModelSpec, ModelStore,
                              PackagePart)
 
 
@@ -78,7 +78,7 @@ def test_vip_models_json_lists_each_model(assembled: Path, monkeypatch: pytest.M
     monkeypatch.setenv("VIP_DATA_DIR", str(assembled))
     assert main(["models", "--json"]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [r["name"] for r in records] == ["whisper-base", "pp-ocr", "haar-frontal-face"]
+    assert [r["name"] for r in records] == ["whisper-base", "pp-ocr", "haar-frontal-face", "minilm-l6"]
     assert records[0]["status"] == "ok" and records[0]["source"] == "user dir"
     assert main(["models"]) == 0
     assert "whisper-base" in capsys.readouterr().out
@@ -118,9 +118,9 @@ def test_in_place_model_is_used_from_its_package_without_a_copy(
     assert store.status("fake").status == "corrupt"
 
 
-def test_the_shipped_ocr_and_face_models_are_pinned_and_installed(tmp_path: Path) -> None:
+def test_the_shipped_ocr_face_and_embedding_models_are_pinned_and_installed(tmp_path: Path) -> None:
     store = ModelStore(tmp_path)
-    for spec in (PP_OCR, HAAR_FRONTAL_FACE):
+    for spec in (PP_OCR, HAAR_FRONTAL_FACE, MINILM):
         files = store.files(spec.name)
         assert sorted(files) == sorted(f.name for f in spec.files)
         assert all(path.is_file() and "site-packages" in str(path) for path in files.values())
