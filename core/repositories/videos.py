@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -9,7 +10,16 @@ from pymongo.database import Database as SyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from core.models import MediaInfo, Segment, Timeline, Video, VideoStatus
-from core.timeutil import utc_now
+from core.search.passage import VideoFacts
+from core.timeutil import as_utc, utc_now
+
+
+@dataclass(frozen=True)
+class SearchState:
+    """A video as the search index sees it; `rev` is None until its passages are ready."""
+
+    facts: VideoFacts
+    rev: str | None
 
 
 class AsyncVideoRepository:
@@ -59,6 +69,23 @@ class AsyncVideoRepository:
 
     async def count(self) -> int:
         return await self._coll.count_documents({})
+
+    async def search_states(self) -> list[SearchState]:
+        """Every video's search-relevant facts (for the index sync): small documents only."""
+        docs = await self._coll.find({}, {"project_id": 1, "imported_at": 1, "media.duration_s": 1,
+                                          "stages": 1}).to_list(None)
+        states = []
+        for doc in docs:
+            embed = (doc.get("stages") or {}).get("embed") or {}
+            finished = as_utc(embed.get("finished_at"))
+            rev = (f"{embed.get('version')}@{finished.isoformat()}"
+                   if embed.get("status") == "succeeded" and finished else None)
+            states.append(SearchState(
+                facts=VideoFacts(video_id=str(doc["_id"]), project_id=str(doc.get("project_id", "")),
+                                 duration_s=float((doc.get("media") or {}).get("duration_s") or 0.0),
+                                 imported_at=as_utc(doc.get("imported_at")) or utc_now()),
+                rev=rev))
+        return states
 
     async def set_status(self, video_id: str, status: VideoStatus) -> None:
         await self._coll.update_one({"_id": video_id}, {"$set": {"status": str(status)}})

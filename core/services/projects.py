@@ -19,6 +19,10 @@ class ProjectService:
     async def get(self, project_id: str) -> Project | None:
         return await self._projects.get(project_id)
 
+    async def find(self, name: str) -> Project | None:
+        """The project called `name`, or None."""
+        return await self._projects.get_by_name(name.strip())
+
     async def create(self, name: str, description: str = "") -> Project:
         """Create a project, or return the existing one with that name."""
         name = name.strip()

@@ -1,0 +1,76 @@
+"""What a search returns to the GUI and the CLI: videos, each with the moments that matched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SEEK_LEAD_S = 1.0  # the player opens this long before the hit, so the operator hears it come
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One matching moment of a video."""
+
+    passage_id: str
+    modality: str  # "speech" | "text" | "visual"
+    unit: str  # "line" | "window" | "ocr" | "caption"
+    start_s: float  # media (PTS) seconds, like shots and transcript lines
+    end_s: float
+    text: str
+    highlights: tuple[tuple[int, int], ...]  # [start, end) character spans of `text` that match the query words
+    matched_by: tuple[str, ...]  # "keyword" and/or "meaning"
+    score: float
+
+    @property
+    def seek_s(self) -> float:
+        """Where the player opens for this hit: a second before it (never before 0)."""
+        return max(0.0, self.start_s - SEEK_LEAD_S)
+
+    def snippet_html(self, max_chars: int = 160) -> str:
+        """The text with the matching words in bold, shortened around the first match (Qt rich text)."""
+        from html import escape
+
+        text, spans = self.text, list(self.highlights)
+        offset = 0
+        if len(text) > max_chars:
+            first = spans[0][0] if spans else 0
+            offset = max(0, min(first - max_chars // 3, len(text) - max_chars))
+            text = text[offset:offset + max_chars]
+        out, at = [], 0
+        for start, end in spans:
+            start, end = start - offset, end - offset
+            if start < at or end > len(text) or start < 0:
+                continue
+            out += [escape(text[at:start]), "<b>", escape(text[start:end]), "</b>"]
+            at = end
+        out.append(escape(text[at:]))
+        return ("…" if offset else "") + "".join(out) + ("…" if offset + len(text) < len(self.text) else "")
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"start_s": self.start_s, "end_s": self.end_s, "seek_s": self.seek_s, "modality": self.modality,
+                "unit": self.unit, "text": self.text, "matched_by": list(self.matched_by),
+                "score": round(self.score, 6)}
+
+
+@dataclass
+class VideoResult:
+    """One video that matched, its best moment first."""
+
+    video_id: str
+    name: str
+    path: str
+    project_id: str
+    duration_s: float
+    score: float
+    hits: list[SearchHit] = field(default_factory=list)
+    keyframe_path: str | None = None  # the keyframe of the shot holding the best hit
+
+    @property
+    def best(self) -> SearchHit:
+        return self.hits[0]
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"video_id": self.video_id, "name": self.name, "path": self.path, "project_id": self.project_id,
+                "duration_s": self.duration_s, "score": round(self.score, 6), "keyframe": self.keyframe_path,
+                "hits": [h.to_doc() for h in self.hits]}

@@ -1,0 +1,161 @@
+"""Hybrid search over the library: keyword (FTS5) and meaning (vectors), fused, grouped per video.
+
+Runs on the GUI's or CLI's event loop. Index lookups and the query embedding run on worker
+threads (SQLite, ONNX Runtime), so typing in the search box never stalls the window.
+Before searching, the caller may `sync()` the local indexes with MongoDB; the GUI does so
+whenever a job finishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from core.repositories import AsyncShotRepository, AsyncVideoRepository
+from core.search.passage import IndexHit, SearchFilters
+from core.search.results import SearchHit, VideoResult
+from core.search.sync import IndexSync, SyncReport
+
+CANDIDATES = 100  # passages taken from each index before fusion
+RRF_K = 60
+MIN_COSINE = 0.3  # meaning-only hits below this similarity are noise (measured on bench_relevance)
+HITS_PER_VIDEO = 5
+_WORD = re.compile(r"\w+", re.UNICODE)
+STOPWORDS = frozenset("a an and are as at be but by for from has have he her his i in is it its of on or she "
+                      "that the their them they this to was were what when where which who will with you".split())
+
+
+class IndexReader(Protocol):
+    def keyword(self, query: str, k: int, filters: SearchFilters) -> list[IndexHit]: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+    def vector(self, query_vector: npt.NDArray[np.float32], k: int, filters: SearchFilters) -> list[IndexHit]: ...
+
+
+@dataclass
+class _Fused:
+    hit: IndexHit
+    score: float
+    matched_by: set[str]
+
+
+def query_words(query: str) -> list[str]:
+    """The words of `query` worth highlighting (lowercase, no stopwords)."""
+    return [w for w in (m.group().casefold() for m in _WORD.finditer(query)) if len(w) > 1 and w not in STOPWORDS]
+
+
+def highlights(text: str, words: list[str]) -> tuple[tuple[int, int], ...]:
+    """Spans of `text` whose words match one of `words` (same stem: a shared prefix of ≥ 4 letters)."""
+    spans = []
+    for m in _WORD.finditer(text):
+        token = m.group().casefold()
+        for w in words:
+            stem = w[:max(4, len(w) - 2)] if len(w) > 4 else w
+            if token == w or (len(stem) >= 4 and token.startswith(stem)) or (len(w) >= 3 and token.startswith(w)):
+                spans.append((m.start(), m.end()))
+                break
+    return tuple(spans)
+
+
+class SearchService:
+    def __init__(self, index: IndexReader, embed: Callable[[str], npt.NDArray[np.float32]],
+                 videos: AsyncVideoRepository, shots: AsyncShotRepository, sync: IndexSync) -> None:
+        """`embed` turns a query into its vector (called on a worker thread; loads the model on first use)."""
+        self._index = index
+        self._embed = embed
+        self._videos = videos
+        self._shots = shots
+        self._sync = sync
+
+    async def sync(self) -> SyncReport:
+        return await self._sync.sync()
+
+    async def rebuild(self) -> SyncReport:
+        return await self._sync.rebuild()
+
+    def stats(self) -> dict[str, Any]:
+        """What the local indexes hold (counts, sizes); blocking: call on a worker thread."""
+        return self._index.stats()
+
+    async def search(self, query: str, filters: SearchFilters | None = None, limit: int = 20) -> list[VideoResult]:
+        """Videos matching `query` by words or by meaning, best first, each with its best moments."""
+        filters = filters or SearchFilters()
+        if not query.strip():
+            return []
+        keyword_task = asyncio.to_thread(self._index.keyword, query, CANDIDATES, filters)
+        vector = await asyncio.to_thread(self._embed, query)
+        keyword, semantic = await asyncio.gather(
+            keyword_task, asyncio.to_thread(self._index.vector, vector, CANDIDATES, filters))
+        fused = fuse(keyword, [h for h in semantic if h.score >= MIN_COSINE])
+        return await self._group(fused, query_words(query), limit)
+
+    async def _group(self, fused: list[_Fused], words: list[str], limit: int) -> list[VideoResult]:
+        per_video: dict[str, list[_Fused]] = {}
+        for f in fused:
+            per_video.setdefault(f.hit.video_id, []).append(f)
+        ranked = sorted(per_video.items(), key=lambda item: -_video_score(item[1]))[:limit]
+        videos = {v.id: v for v in await self._videos.get_many([video_id for video_id, _ in ranked])}
+        results = []
+        for video_id, entries in ranked:
+            video = videos.get(video_id)
+            if video is None:  # removed since the index was synced
+                continue
+            hits = [SearchHit(passage_id=f.hit.passage_id, modality=f.hit.modality, unit=f.hit.unit,
+                              start_s=f.hit.start_s, end_s=f.hit.end_s, text=f.hit.text,
+                              highlights=highlights(f.hit.text, words), matched_by=tuple(sorted(f.matched_by)),
+                              score=f.score) for f in _moments(entries)]
+            results.append(VideoResult(video_id=video_id, name=video.name, path=video.path,
+                                       project_id=video.project_id,
+                                       duration_s=video.media.duration_s if video.media else 0.0,
+                                       score=_video_score(entries), hits=hits))
+        for result in results:
+            result.keyframe_path = await self._keyframe(result.video_id, result.best.start_s)
+        return results
+
+    async def _keyframe(self, video_id: str, time_s: float) -> str | None:
+        shots = await self._shots.for_video(video_id)
+        inside = [s for s in shots if s.start_s <= time_s + 1e-3 and s.keyframe_path]
+        return inside[-1].keyframe_path if inside else (shots[0].keyframe_path if shots else None)
+
+
+def fuse(keyword: list[IndexHit], semantic: list[IndexHit], k: int = RRF_K) -> list[_Fused]:
+    """Reciprocal rank fusion of the two ranked lists, best first."""
+    fused: dict[str, _Fused] = {}
+    for name, hits in (("keyword", keyword), ("meaning", semantic)):
+        for rank, hit in enumerate(hits):
+            entry = fused.setdefault(hit.passage_id, _Fused(hit, 0.0, set()))
+            entry.score += 1.0 / (k + rank + 1)
+            entry.matched_by.add(name)
+    return sorted(fused.values(), key=lambda f: -f.score)
+
+
+def _video_score(entries: list[_Fused]) -> float:
+    """The best passage counts fully, the next two add a little: many matches beat one."""
+    scores = sorted((e.score for e in entries), reverse=True)
+    return scores[0] + 0.25 * sum(scores[1:3])
+
+
+def _moments(entries: list[_Fused]) -> list[_Fused]:
+    """The video's distinct moments, best first: a window hit yields to a line hit inside it."""
+    chosen: list[_Fused] = []
+    for entry in sorted(entries, key=lambda e: -e.score):
+        hit = entry.hit
+        if hit.unit == "window":
+            inside = [e for e in entries if e.hit.unit == "line" and hit.start_s <= e.hit.start_s < hit.end_s]
+            if inside:
+                best_line = max(inside, key=lambda e: e.score)
+                entry = _Fused(best_line.hit, entry.score, entry.matched_by | best_line.matched_by)
+                hit = entry.hit
+        if any(abs(c.hit.start_s - hit.start_s) < 1.0 and c.hit.modality == hit.modality for c in chosen):
+            continue
+        chosen.append(entry)
+        if len(chosen) == HITS_PER_VIDEO:
+            break
+    return chosen
