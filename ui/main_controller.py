@@ -2,7 +2,8 @@
 
 Runs on the GUI thread's event loop. Never blocks it: database calls are async
 (AsyncMongoClient), file work goes through asyncio.to_thread. Job progress is polled from
-the job records at most 4 times a second.
+the job records at most 4 times a second. Searches run as one task at a time: a newer query
+cancels the one still running, and the search indexes are synced whenever a job finishes.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from PySide6.QtGui import QImage
 
 from core.media.samples import generate_samples
 from core.models import Job, TextSegment, Video
+from core.search.results import SearchHit, VideoResult
+from core.search.service import SearchService
 from core.services import ImportService, JobService, LibraryService, ProjectService
 from core.timeutil import utc_now
 from ui.main_view import MainView
+from ui.search_widget import RESULT_LIMIT, THUMB, read_thumbnails
 
 log = structlog.get_logger(__name__)
 
@@ -47,13 +51,17 @@ class MainController:
         library: LibraryService,
         jobs: JobService,
         config: ControllerConfig,
+        search: SearchService | None = None,
     ) -> None:
         self.view = view
         self._projects = projects
         self._imports = imports
         self._library = library
         self._jobs = jobs
+        self._search = search
         self._config = config
+        self._search_task: asyncio.Task[None] | None = None
+        self._finished_jobs: set[tuple[str, Any]] = set()  # (job, updated_at) that triggered an index sync
         self.project_id: str | None = None
         self._videos: dict[str, Video] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -71,7 +79,12 @@ class MainController:
             lambda: self._keep(view.choose_folder(lambda p: self._spawn(self.import_paths(p)))))
         view.import_samples_action.triggered.connect(lambda: self._spawn(self.import_samples()))
         view.video_activated = lambda video_id: self._spawn(self.open_video(video_id))
-        view.detail.back_requested.connect(view.show_library)
+        view.detail.back_requested.connect(view.leave_detail)
+        view.search.search_requested.connect(self._on_search_requested)
+        view.search.moment_activated.connect(lambda result, hit: self._spawn(self.open_hit(result, hit)))
+        if search is None:
+            view.search.box.setEnabled(False)
+            view.search.box.setPlaceholderText("Search is not available")
         view.db_label.setText(f"Database: {config.database_text}")
 
     async def start(self) -> None:
@@ -80,19 +93,21 @@ class MainController:
         await self._reload_projects(default.id)
         await self.select_project(default.id)
         self._loops = [asyncio.create_task(self._poll_jobs()), asyncio.create_task(self._poll_status())]
+        self._spawn(self.sync_search())
         if self._config.offer_samples and await self._library.is_empty():
             self._keep(self.view.offer_samples(lambda: self._spawn(self.import_samples())))
 
     async def stop(self) -> None:
-        for task in [*self._loops, *self._tasks]:
+        searching = [self._search_task] if self._search_task is not None else []
+        for task in [*self._loops, *self._tasks, *searching]:
             task.cancel()
-        await asyncio.gather(*self._loops, *self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._loops, *self._tasks, *searching, return_exceptions=True)
 
     # -- actions ----------------------------------------------------------------------------
     async def select_project(self, project_id: str) -> None:
         if self.view.showing_detail():
             self.view.detail.close_video()
-            self.view.show_library()
+            self.view.leave_detail()
         self.project_id = project_id
         project = await self._projects.get(project_id)
         self.view.library_title.setText(f"<b>Library — {project.name if project else ''}</b>"
@@ -106,6 +121,8 @@ class MainController:
         for job in reversed(await self._jobs.recent(project_id, limit=200)):
             self._show_job(job)
         await self._load_posters(videos)
+        if self.view.search.query() and self.view.search.filters(project_id).project_id is not None:
+            self._search_again()  # "This project" is another one now
 
     async def open_video(self, video_id: str) -> None:
         """Show one video on the review screen: player, timeline, shots, transcript, faces, exports."""
@@ -114,7 +131,94 @@ class MainController:
             self.view.show_error("Video not found", "This video is no longer in the library.")
             return
         await self._show_detail(video)
+        self._reload_closed_player(video)
         self.view.show_detail()
+
+    def _reload_closed_player(self, video: Video) -> None:
+        """Load the file again when the review screen reopens the video it last closed.
+
+        VideoDetailView.show_video skips loading when the video is the one it showed last, but
+        close_video() (Esc, a search, another project) has unloaded the player by then.
+        """
+        player = self.view.detail.player
+        if player.player.source().isEmpty():
+            media = video.media
+            player.load(video.path, media.start_s if media else 0.0, media.fps if media else None,
+                        media.duration_s if media else None, media.frame_count if media else None)
+
+    async def open_hit(self, result: VideoResult, hit: SearchHit) -> None:
+        """Open a search hit on the review screen, playing from a second before it.
+
+        Playing lets the player's position updates reach the hit, so the transcript panel
+        highlights the line being spoken there (for a spoken hit its tab comes to the front).
+        """
+        await self.open_video(result.video_id)
+        detail = self.view.detail
+        if not self.view.showing_detail() or detail.video is None or detail.video.id != result.video_id:
+            return
+        if hit.modality == "speech":
+            detail.side_tabs.setCurrentWidget(detail.transcript)
+        detail.seek_to(hit.seek_s)
+        detail.player.play()
+
+    # -- search ------------------------------------------------------------------------------
+    def _on_search_requested(self, query: str) -> None:
+        """Start searching `query` (cancelling the search still running); empty: back to the library."""
+        if self._search_task is not None:
+            self._search_task.cancel()
+            self._search_task = None
+        if not query:
+            if self.view.showing_search():
+                self.view.show_library()
+            return
+        if self.view.showing_detail():
+            self.view.detail.close_video()
+        if not self.view.showing_search():
+            self.view.show_search()
+        self._search_again()
+
+    def _search_again(self) -> None:
+        """Run the query in the box again (new filters or index), leaving the page shown as it is."""
+        if self._search_task is not None:
+            self._search_task.cancel()
+        query = self.view.search.query()
+        self._search_task = None
+        if query:
+            self._search_task = asyncio.ensure_future(self.run_search(query))
+            self._search_task.add_done_callback(self._task_done)
+
+    async def run_search(self, query: str) -> None:
+        """Search `query` with the page's filters, show the results, then their keyframes."""
+        page = self.view.search
+        if self._search is None:
+            page.show_error(query, "Search is not available in this session")
+            return
+        filters = page.filters(self.project_id)
+        try:
+            results = await self._search.search(query, filters, RESULT_LIMIT)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - shown on the page; the app keeps working
+            log.warning("search_failed", query=query, error=str(exc), exc_info=True)
+            page.show_error(query, str(exc) or type(exc).__name__)
+            return
+        page.show_results(query, results)
+        todo = [(r.video_id, r.keyframe_path) for r in results if r.keyframe_path]
+        for first in range(0, len(todo), 4):
+            for video_id, image in await asyncio.to_thread(read_thumbnails, todo[first:first + 4], THUMB):
+                page.set_thumbnail(video_id, image)
+
+    async def sync_search(self) -> None:
+        """Bring the local search indexes up to date; re-run the query on screen if they changed."""
+        if self._search is None:
+            return
+        try:
+            report = await self._search.sync()
+        except Exception:  # noqa: BLE001 - searching still works on the indexes as they are
+            log.warning("search_sync_failed", exc_info=True)
+            return
+        if report.changed and self.view.search.query():
+            self._search_again()
 
     async def _show_detail(self, video: Video) -> None:
         """Load what the review screen shows of `video`; a part that fails to load is named."""
@@ -162,7 +266,9 @@ class MainController:
         await self.select_project(project.id)
 
     async def _reload_projects(self, current_id: str) -> None:
-        self.view.projects.set_projects(await self._projects.all(), current_id)
+        projects = await self._projects.all()
+        self.view.projects.set_projects(projects, current_id)
+        self.view.search.set_project_names({p.id: p.name for p in projects})
 
     # -- polling -------------------------------------------------------------------------------
     async def _poll_jobs(self) -> None:
@@ -177,6 +283,12 @@ class MainController:
                 continue
             since = started
             finished_videos = []
+            ended = {(job.id, job.updated_at) for job in changed if job.status.finished} - self._finished_jobs
+            if ended:
+                if len(self._finished_jobs) > 10_000:
+                    self._finished_jobs.clear()
+                self._finished_jobs |= ended
+                self._spawn(self.sync_search())
             for job in changed:
                 shown = self.view.jobs.job(job.id)
                 if job.project_id != self.project_id or (shown and shown.updated_at >= job.updated_at

@@ -1,4 +1,4 @@
-"""The main window: projects sidebar, video library, jobs panel, status bar."""
+"""The main window: projects sidebar, video library, jobs panel, search, status bar."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -28,6 +29,7 @@ from core.models import Project
 from core.services.importing import VIDEO_EXTENSIONS
 from ui.jobs_widget import JobsWidget
 from ui.library_widget import LibraryWidget
+from ui.search_widget import SearchWidget
 from ui.video_detail_view import VideoDetailView
 
 VIDEO_FILTER = "Videos (" + " ".join(f"*{e}" for e in sorted(VIDEO_EXTENSIONS)) + ");;All files (*)"
@@ -95,11 +97,14 @@ class MainView(QMainWindow):
         right.addWidget(center)
         right.addWidget(jobs_box)
         right.setSizes([480, 280])
-        # The library + jobs page and the video review page share the space right of projects.
+        # The library + jobs page, the search results and the video review page share the
+        # space right of projects.
         self.detail = VideoDetailView()
+        self.search = SearchWidget()
         self.library_page = right
         self.pages = QStackedWidget()
         self.pages.addWidget(self.library_page)
+        self.pages.addWidget(self.search)
         self.pages.addWidget(self.detail)
         self.video_activated: Callable[[str], None] = lambda video_id: None
         self.library.activated.connect(self._on_library_activated)
@@ -118,6 +123,15 @@ class MainView(QMainWindow):
         self.import_samples_action = QAction("Add sample videos", self)
         for action in (self.import_files_action, self.import_folder_action, self.import_samples_action):
             toolbar.addAction(action)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
+        toolbar.addWidget(self.search.box)
+        self.find_action = QAction("Search", self)
+        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.find_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.find_action.triggered.connect(self.search.focus_box)
+        self.addAction(self.find_action)
 
         self.db_label = QLabel("Database: connecting…")
         self.workers_label = QLabel("Workers: starting…")
@@ -144,8 +158,23 @@ class MainView(QMainWindow):
         self.pages.setCurrentWidget(self.library_page)
         self.library.setFocus()
 
+    def show_search(self) -> None:
+        """Show the search results (the query box keeps the keyboard)."""
+        self.pages.setCurrentWidget(self.search)
+
+    def leave_detail(self) -> None:
+        """Back from the review screen: to the search results while there is a query, else the library."""
+        if self.search.query():
+            self.show_search()
+            self.search.list.setFocus()
+        else:
+            self.show_library()
+
     def showing_detail(self) -> bool:
         return self.pages.currentWidget() is self.detail
+
+    def showing_search(self) -> bool:
+        return self.pages.currentWidget() is self.search
 
     # -- dialogs (non-blocking: the asyncio loop keeps running) ----------------------------
     def choose_files(self, on_chosen: Callable[[list[Path]], None]) -> QFileDialog:

@@ -1,0 +1,288 @@
+"""Searching the library from the main window as an operator does: type, read, choose a moment.
+
+No database and no index: a stand-in search service answers with hand-made VideoResults (as
+the other UI tests use a FakeLibrary), and the review screen opens a real 6 s clip made with
+ffmpeg, so the player can seek and play. The scenarios run inside the qasync loop and wait
+with the async `wait_until` (see tests/ui/waiting.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from core.models import Shot, Video
+from core.search.passage import SearchFilters
+from core.search.results import SearchHit, VideoResult
+from core.search.sync import SyncReport
+from tests.ui.test_qt_transcript import LINES, FakeLibrary, _segments, near, shots, video  # noqa: F401 (fixtures)
+from tests.ui.waiting import wait_until
+from ui.main_controller import ControllerConfig, MainController
+from ui.main_view import MainView
+from ui.search_widget import RESULT_LIMIT
+
+
+def _hit(start: float, end: float, text: str, word: str, modality: str = "speech",
+         matched_by: tuple[str, ...] = ("keyword", "meaning")) -> SearchHit:
+    at = text.casefold().find(word.casefold())
+    spans = ((at, at + len(word)),) if at >= 0 else ()
+    return SearchHit(passage_id=f"p-{start}", modality=modality, unit="line" if modality == "speech" else "ocr",
+                     start_s=start, end_s=end, text=text, highlights=spans, matched_by=matched_by, score=0.03)
+
+
+class FakeSearch:
+    """The SearchService calls the GUI makes; answers come from `answers` (query -> results)."""
+
+    def __init__(self, answers: dict[str, list[VideoResult]], delays: dict[str, float] | None = None) -> None:
+        self.answers = answers
+        self.delays = delays or {}
+        self.calls: list[tuple[str, SearchFilters, int]] = []
+        self.cancelled: list[str] = []
+        self.error: Exception | None = None
+
+    async def search(self, query: str, filters: SearchFilters | None = None, limit: int = 20) -> list[VideoResult]:
+        self.calls.append((query, filters or SearchFilters(), limit))
+        try:
+            await asyncio.sleep(self.delays.get(query, 0.01))
+        except asyncio.CancelledError:
+            self.cancelled.append(query)
+            raise
+        if self.error is not None:
+            raise self.error
+        return self.answers.get(query, [])
+
+    async def sync(self) -> SyncReport:
+        return SyncReport(0, 0, 0)
+
+
+@pytest.fixture
+def answers(video: Video, tmp_path: Path) -> dict[str, list[VideoResult]]:
+    keyframe = tmp_path / "keyframe.png"
+    Image.new("RGB", (320, 180), (200, 40, 40)).save(keyframe)
+    harbour = VideoResult(
+        video_id="v1", name="harbour tour.mp4", path=video.path, project_id="p1", duration_s=6.0, score=0.05,
+        hits=[_hit(3.0, 4.4, LINES[2][2], "lighthouse"), _hit(1.6, 2.8, LINES[1][2], "lighthouse")],
+        keyframe_path=str(keyframe))
+    city = VideoResult(
+        video_id="v2", name="city walk.mp4", path="/videos/city walk.mp4", project_id="p2", duration_s=754.0,
+        score=0.02, hits=[_hit(72.5, 75.0, "LIGHTHOUSE CAFE — open daily", "lighthouse", "text", ("keyword",))])
+    return {"lighthouse": [harbour, city], "light": [city], "the old tower by the sea": [harbour]}
+
+
+@pytest.fixture
+def window(qtbot: Any, video: Video, shots: list[Shot], answers: dict[str, list[VideoResult]],  # noqa: F811
+           tmp_path: Path) -> tuple[MainView, MainController, FakeSearch]:
+    view = MainView()
+    qtbot.addWidget(view)
+    view.resize(1280, 800)
+    view.show()
+    search = FakeSearch(answers)
+    controller = MainController(view, None, None, FakeLibrary(video, shots, _segments("v1", LINES)),  # type: ignore[arg-type]
+                                None, ControllerConfig(samples_dir=tmp_path, database_text="none"),  # type: ignore[arg-type]
+                                search=search)  # type: ignore[arg-type]
+    controller.project_id = "p1"
+    return view, controller, search
+
+
+def test_typing_shows_results_grouped_per_video_with_highlighted_snippets(
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, window: tuple[MainView, MainController, FakeSearch]) -> None:
+    view, controller, search = window
+    page = view.search
+
+    async def scenario() -> None:
+        view.activateWindow()
+        await wait_until(view.isActiveWindow, "the window to be active")
+        qtbot.keyClick(view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)  # Ctrl+F focuses the box
+        assert page.box.hasFocus()
+        qtbot.keyClicks(page.box, "lighthouse")
+        assert search.calls == []  # typing: nothing asked yet (debounced)
+        await wait_until(lambda: page.visible_rows(), "the results")
+        assert [c[0] for c in search.calls] == ["lighthouse"]  # one search for the whole word, not per key
+        assert view.showing_search()
+        assert page.visible_rows() == [
+            "harbour tour.mp4 — 2 moments · 0:06 long",
+            "0:03 · spoken · The <b>lighthouse</b> was built in 1852.",
+            "0:01 · spoken · On the left you can see the old <b>lighthouse</b>.",
+            "city walk.mp4 — 1 moment · 12:34 long",
+            "1:12 · on screen · <b>LIGHTHOUSE</b> CAFE — open daily",
+        ]
+        assert page.status.text() == "2 videos · 3 moments for “lighthouse” — click a moment to play it"
+        await wait_until(lambda: page.has_thumbnail("v1"), "the keyframe of the first video")
+        assert not page.has_thumbnail("v2")  # no keyframe: a placeholder says so
+        assert page.list.model().data(page.list.model().index(4), Qt.ItemDataRole.ToolTipRole).startswith(
+            "1:12 – 1:15, matched by its words")
+
+        # Nothing matches: the page says so and suggests wider choices.
+        page.box.setText("submarine")
+        await wait_until(lambda: page.message.isVisible(), "the no-results text")
+        assert page.message.text().startswith("No results for “submarine”")
+        assert "All projects" in page.message.text() and page.visible_rows() == []
+
+        # Clearing the box returns to the library.
+        qtbot.keyClick(page.box, Qt.Key.Key_Escape)
+        assert page.box.text() == "" and not view.showing_search() and not view.showing_detail()
+        await controller.stop()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_clicking_a_moment_opens_the_player_at_the_hit_with_its_line_highlighted(
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, window: tuple[MainView, MainController, FakeSearch]) -> None:
+    view, controller, _search = window
+    page, detail = view.search, view.detail
+    positions: list[float] = []
+    detail.player.position_changed.connect(positions.append)
+
+    async def scenario() -> None:
+        page.box.setText("lighthouse")
+        await wait_until(lambda: page.visible_rows(), "the results")
+
+        # "0:03 · spoken · The lighthouse was built in 1852." (the 3rd transcript line)
+        qtbot.mouseClick(page.list.viewport(), Qt.MouseButton.LeftButton, pos=page.moment_rect(0, 0).center())
+        await wait_until(view.showing_detail, "the review screen")
+        assert detail.video is not None and detail.video.id == "v1"
+        assert near(positions[0], 2.0, 0.05)  # a second before the hit at 3.0 s
+        assert detail.side_tabs.currentWidget() is detail.transcript
+        await wait_until(lambda: detail.transcript.highlighted() == 2, "the matching line to be highlighted")
+        assert detail.transcript.line_text(2) == "0:03  The lighthouse was built in 1852."
+        assert near(detail.player.position_s(), 3.0, 1.0)
+
+        # Esc goes back to the results, which are still there.
+        qtbot.keyClick(detail, Qt.Key.Key_Escape)
+        assert view.showing_search() and len(page.visible_rows()) == 5
+
+        # The other moment of the same video: it opens again (the file reloads) at 0.6 s, line 2.
+        positions.clear()
+        qtbot.mouseClick(page.list.viewport(), Qt.MouseButton.LeftButton, pos=page.moment_rect(0, 1).center())
+        await wait_until(view.showing_detail, "the review screen again")
+        assert near(positions[0], 0.6, 0.05)
+        await wait_until(lambda: detail.transcript.highlighted() == 1, "the second line to be highlighted")
+        await wait_until(lambda: detail.player.position_s() > 1.0, "the reopened clip to play")
+        detail.go_back()
+        await controller.stop()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_enter_opens_the_first_result_and_arrows_walk_the_moments(
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, window: tuple[MainView, MainController, FakeSearch]) -> None:
+    view, controller, search = window
+    page, detail = view.search, view.detail
+    positions: list[float] = []
+    detail.player.position_changed.connect(positions.append)
+
+    async def scenario() -> None:
+        # Enter before the results are in: the first result opens when they come.
+        qtbot.keyClicks(page.box, "lighthouse")
+        qtbot.keyClick(page.box, Qt.Key.Key_Return)
+        await wait_until(view.showing_detail, "the first result to open")
+        assert detail.video is not None and detail.video.id == "v1" and near(positions[0], 2.0, 0.05)
+        await wait_until(lambda: detail.transcript.highlighted() == 2, "its line to be highlighted")
+        assert len(search.calls) == 1
+        detail.go_back()
+        assert view.showing_search()
+
+        # ↓ from the box goes to the first moment, ↓ again to the next; Enter opens it.
+        page.box.setFocus()
+        qtbot.keyClick(page.box, Qt.Key.Key_Down)
+        qtbot.keyClick(page.list, Qt.Key.Key_Down)
+        positions.clear()
+        qtbot.keyClick(page.list, Qt.Key.Key_Return)
+        await wait_until(view.showing_detail, "the second moment to open")
+        assert near(positions[0], 0.6, 0.05)
+        detail.go_back()
+
+        # Enter once the results are on screen opens the first one at once.
+        page.box.setFocus()
+        positions.clear()
+        qtbot.keyClick(page.box, Qt.Key.Key_Enter)
+        await wait_until(view.showing_detail, "the first result to open again")
+        assert near(positions[0], 2.0, 0.05)
+        detail.go_back()
+        await controller.stop()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_scope_and_kind_choices_reach_the_search_filters(
+        qloop: asyncio.AbstractEventLoop, window: tuple[MainView, MainController, FakeSearch]) -> None:
+    view, controller, search = window
+    page = view.search
+    page.set_project_names({"p1": "Harbour", "p2": "City"})
+
+    async def scenario() -> None:
+        page.box.setText("lighthouse")
+        await wait_until(lambda: page.visible_rows(), "the results")
+        assert search.calls[-1] == ("lighthouse", SearchFilters(project_id="p1"), RESULT_LIMIT)
+        assert page.scope.currentText() == "This project" and page.kinds.currentText() == "All kinds"
+
+        page.scope.setCurrentText("All projects")
+        await wait_until(lambda: len(search.calls) == 2, "a search of all projects")
+        assert search.calls[-1][1] == SearchFilters(project_id=None)
+        await wait_until(lambda: "in City" in " ".join(page.visible_rows()), "the project names")
+        assert page.visible_rows()[0] == "harbour tour.mp4 — 2 moments · 0:06 long · in Harbour"
+
+        page.kinds.setCurrentText("Spoken words")
+        await wait_until(lambda: len(search.calls) == 3, "a search of spoken words")
+        assert search.calls[-1][1] == SearchFilters(project_id=None, modalities=("speech",))
+        page.kinds.setCurrentText("On-screen text")
+        page.scope.setCurrentText("This project")
+        await wait_until(lambda: search.calls[-1][1] == SearchFilters(project_id="p1", modalities=("text",)),
+                         "a search of this project's on-screen text")
+        await controller.stop()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_a_newer_query_wins_over_an_older_one_still_running(
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, window: tuple[MainView, MainController, FakeSearch]) -> None:
+    view, controller, search = window
+    page = view.search
+    search.delays = {"light": 1.0}
+
+    async def scenario() -> None:
+        qtbot.keyClicks(page.box, "light")
+        await wait_until(lambda: search.calls, "the search for 'light'")
+        assert page.status.text() == "Searching for “light”…"
+        qtbot.keyClicks(page.box, "house")
+        await wait_until(lambda: page.visible_rows(), "the results for 'lighthouse'")
+        assert search.cancelled == ["light"]
+        await asyncio.sleep(1.2)  # the slow, older answer would have come by now
+        assert page.visible_rows()[0].startswith("harbour tour.mp4") and len(page.visible_rows()) == 5
+        assert page.status.text().endswith("for “lighthouse” — click a moment to play it")
+        await controller.stop()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_a_failing_search_says_so_and_the_app_keeps_working(
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, window: tuple[MainView, MainController, FakeSearch]) -> None:
+    view, controller, search = window
+    page = view.search
+    search.error = RuntimeError("Search index not ready")
+
+    async def scenario() -> None:
+        page.box.setText("lighthouse")
+        await wait_until(lambda: page.message.isVisible(), "the error text")
+        assert page.status.text() == "Search failed: Search index not ready"
+        assert page.message.text() == "Could not search for “lighthouse”.\nSearch index not ready"
+        assert view.showing_search() and page.visible_rows() == []
+
+        # The next search works, and the results open as usual.
+        search.error = None
+        page.box.setText("the old tower by the sea")
+        await wait_until(lambda: page.visible_rows(), "the results after the failure")
+        assert not page.message.isVisible() and page.status.text().startswith("1 video · 2 moments")
+        qtbot.mouseClick(page.list.viewport(), Qt.MouseButton.LeftButton, pos=page.moment_rect(0, None).center())
+        await wait_until(view.showing_detail, "the video's best moment to open")
+        view.detail.go_back()
+        page.box.clear()
+        assert not view.showing_search() and not view.showing_detail()
+        await controller.stop()
+
+    qloop.run_until_complete(scenario())
