@@ -26,8 +26,9 @@ class FacesStage:
     name = "faces"
     title = "Faces"
     version = 1
-    # Haar detection on a ≤ 640 px frame takes ~10-30 ms; one sample every 2 s (plus keyframes).
-    weight = 3.0
+    # Haar detection on a ≤ 640 px frame takes ~100-250 ms on 2 busy cores (bench_faces); one sample
+    # every 2 s (plus keyframes) and unchanged pictures skipped.
+    weight = 6.0
     requires: tuple[str, ...] = ("probe", "visual")
 
     def __init__(self, data_dir: Path | None = None, every_s: float = EVERY_S, max_width: int = MAX_WIDTH) -> None:

@@ -60,6 +60,9 @@ class AsyncJobRepository:
         doc = await self._coll.find_one({"video_id": video_id, "status": {"$in": _OPEN}})
         return Job.from_doc(doc) if doc else None
 
+    async def delete_for_video(self, video_id: str) -> None:
+        await self._coll.delete_many({"video_id": video_id})
+
     async def request_cancel(self, job_id: str) -> None:
         """Flag the job; a queued job (no owner yet) is canceled at once."""
         now = utc_now()

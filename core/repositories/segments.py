@@ -42,3 +42,7 @@ class AsyncSegmentRepository:
             query["kind"] = kind
         docs = await self._coll.find(query).to_list(None)
         return sorted((TextSegment.from_doc(d) for d in docs), key=lambda s: (s.start_s, s.end_s))
+
+    async def delete_for_video(self, video_id: str) -> None:
+        """Every segment of the video: transcript, text, faces and search passages."""
+        await self._coll.delete_many({"video_id": video_id})

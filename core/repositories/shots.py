@@ -34,3 +34,6 @@ class AsyncShotRepository:
     async def for_video(self, video_id: str) -> list[Shot]:
         docs = await self._coll.find({"video_id": video_id}).to_list(None)
         return sorted((Shot.from_doc(d) for d in docs), key=lambda s: s.index)
+
+    async def delete_for_video(self, video_id: str) -> None:
+        await self._coll.delete_many({"video_id": video_id})

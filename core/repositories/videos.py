@@ -90,6 +90,9 @@ class AsyncVideoRepository:
     async def set_status(self, video_id: str, status: VideoStatus) -> None:
         await self._coll.update_one({"_id": video_id}, {"$set": {"status": str(status)}})
 
+    async def delete(self, video_id: str) -> None:
+        await self._coll.delete_one({"_id": video_id})
+
 
 class VideoRepository:
     """Sync access for worker processes."""

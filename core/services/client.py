@@ -37,6 +37,6 @@ def client_services(db: AsyncDatabase[dict[str, Any]], launcher: JobLauncher,
         projects=ProjectService(AsyncProjectRepository(db)),
         imports=ImportService(videos),
         library=LibraryService(videos, AsyncWorkerRepository(db), AsyncShotRepository(db),
-                               AsyncSegmentRepository(db)),
+                               AsyncSegmentRepository(db), AsyncJobRepository(db)),
         jobs=JobService(AsyncJobRepository(db), videos, launcher, stage_names),
     )

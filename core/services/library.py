@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
+from core.errors import NotFound, VipError
 from core.media.fingerprint import fingerprint
 from core.models import Shot, TextSegment, Video
 from core.repositories import (
+    AsyncJobRepository,
     AsyncSegmentRepository,
     AsyncShotRepository,
     AsyncVideoRepository,
@@ -24,8 +27,10 @@ class LibraryService:
         workers: AsyncWorkerRepository,
         shots: AsyncShotRepository,
         segments: AsyncSegmentRepository,
+        jobs: AsyncJobRepository,
     ) -> None:
         self._videos = videos
+        self._jobs = jobs
         self._workers = workers
         self._shots = shots
         self._segments = segments
@@ -66,9 +71,38 @@ class LibraryService:
     async def get_many(self, video_ids: list[str]) -> list[Video]:
         return await self._videos.get_many(video_ids)
 
+    async def remove(self, video_id: str) -> Video:
+        """Take a video out of the library: its record, shots, transcript, text, faces, search
+        passages, jobs and cached images. The video file itself is not touched. Refused while
+        its analysis is queued or running (cancel it first). The search indexes drop it at
+        their next sync."""
+        video = await self._videos.get(video_id)
+        if video is None:
+            raise NotFound(f"No video with id {video_id} in the library")
+        if await self._jobs.find_open_for_video(video_id):
+            raise VipError(f"{video.name} is being analysed: cancel its job first, then remove it")
+        shots = await self._shots.for_video(video_id)
+        await self._segments.delete_for_video(video_id)
+        await self._shots.delete_for_video(video_id)
+        await self._jobs.delete_for_video(video_id)
+        await self._videos.delete(video_id)
+        await asyncio.to_thread(_remove_cached_images, video, shots)
+        return video
+
     async def is_empty(self) -> bool:
         return await self._videos.count() == 0
 
     async def workers_alive(self, within_s: float = 10.0) -> list[WorkerRecord]:
         """Workers on any host that sent a heartbeat in the last `within_s` seconds."""
         return await self._workers.list_alive(timedelta(seconds=within_s))
+
+
+def _remove_cached_images(video: Video, shots: list[Shot]) -> None:
+    """The poster and the video's folder in the media cache (keyframes, sprite, face crops)."""
+    if video.poster_path:
+        Path(video.poster_path).unlink(missing_ok=True)
+    for shot in shots[:1]:
+        if shot.keyframe_path:
+            folder = next((p for p in Path(shot.keyframe_path).parents if p.name == video.id), None)
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)

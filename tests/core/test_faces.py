@@ -1,8 +1,7 @@
 """Faces stage: Haar cascade on sampled frames, boxes in display pixels, crops, per-shot counts.
 
-No face photograph ships in the installed packages (scikit-image is not a dependency), so the
-detection-accuracy test with a real face is left out; the detector is swapped for a fake one to
-check what the stage stores, and the real cascade runs on a video without faces.
+Here a stand-in detector checks what the stage stores, and the real cascade runs on a video
+without faces; tests/core/test_faces_real.py finds a real face (tests/data/astronaut_face.jpg).
 """
 
 from __future__ import annotations
