@@ -199,7 +199,7 @@ class MainController:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - shown on the page; the app keeps working
-            log.warning("search_failed", query=query, error=str(exc), exc_info=True)
+            log.warning("search_failed", query=query, error=str(exc), error_type=type(exc).__name__)
             page.show_error(query, str(exc) or type(exc).__name__)
             return
         page.show_results(query, results)

@@ -151,6 +151,10 @@ class MainView(QMainWindow):
             self.video_activated(video_id)
 
     def show_detail(self) -> None:
+        to_results = bool(self.search.query())  # where leave_detail() goes
+        self.detail.back_button.setText("← Results" if to_results else "← Library")
+        self.detail.back_button.setToolTip("Back to the search results (Esc)" if to_results
+                                           else "Back to the library (Esc)")
         self.pages.setCurrentWidget(self.detail)
         self.detail.setFocus()
 

@@ -72,8 +72,6 @@ PLACEHOLDER = "Search spoken words, on-screen text, meaning…  (Ctrl+F)"
 
 _PAD = 8
 _TEXT_X = _PAD + THUMB.width() + 12  # where names and moments start
-_TIME_W = 46
-_BADGE_W = 74
 _SNIPPET_LINES = 2
 
 
@@ -84,6 +82,14 @@ def read_thumbnails(items: list[tuple[str, str]], size: QSize) -> list[tuple[str
 
 def badge_text(modality: str) -> str:
     return BADGES.get(modality, (modality, "", ""))[0]
+
+
+def snippet_html(hit: SearchHit, max_chars: int = 160, muted: str = "#6b7078") -> str:
+    """The hit's snippet with its matching words in bold; a hit found by meaning alone says so."""
+    html = hit.snippet_html(max_chars)
+    if hit.matched_by == ("meaning",):
+        html += f" <span style='color:{muted}'>·\u00a0similar\u00a0meaning</span>"  # kept on one line
+    return html
 
 
 def moment_count_text(count: int) -> str:
@@ -138,7 +144,7 @@ class _ResultsModel(QAbstractListModel):
         result, hit = self.entry(row)
         if hit is None:
             return f"{result.name} — {self.header_meta(result)}"
-        return f"{format_line_time(hit.start_s)} · {badge_text(hit.modality)} · {hit.snippet_html()}"
+        return f"{format_line_time(hit.start_s)} · {badge_text(hit.modality)} · {snippet_html(hit)}"
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.rows)
@@ -170,16 +176,27 @@ class _ResultDelegate(QStyledItemDelegate):
         self._thumbs = thumbs
 
     # -- geometry ---------------------------------------------------------------------------
-    def _snippet_width(self) -> int:
-        return max(120, self._view.viewport().width() - _TEXT_X - _TIME_W - _BADGE_W - 2 * _PAD)
+    @staticmethod
+    def _badge_font(font: QFont) -> QFont:
+        small = QFont(font)
+        small.setPointSizeF(font.pointSizeF() * 0.85)
+        return small
 
-    def _snippet(self, hit: SearchHit, font: QFont) -> QTextDocument:
-        width = self._snippet_width()
+    def _columns(self, font: QFont) -> tuple[int, int]:
+        """Widths of the time column (room for h:mm:ss) and the badge column."""
+        badge = QFontMetrics(self._badge_font(font))
+        return (QFontMetrics(font).horizontalAdvance("0:00:00") + 10,
+                max(badge.horizontalAdvance(text) for text, _bg, _fg in BADGES.values()) + 24)
+
+    def _snippet(self, hit: SearchHit, font: QFont, selected: bool = False) -> QTextDocument:
+        time_w, badge_w = self._columns(font)
+        width = max(120, self._view.viewport().width() - _TEXT_X - time_w - badge_w - 2 * _PAD)
         chars = int(_SNIPPET_LINES * width / max(1, QFontMetrics(font).averageCharWidth()) * 0.85)
         doc = QTextDocument()
         doc.setDefaultFont(font)
         doc.setDocumentMargin(0)
-        doc.setHtml(hit.snippet_html(max_chars=max(40, min(240, chars))))
+        muted = self._view.palette().color(QPalette.ColorRole.HighlightedText).name() if selected else "#6b7078"
+        doc.setHtml(snippet_html(hit, max(40, min(240, chars)), muted))
         doc.setTextWidth(width)
         return doc
 
@@ -261,15 +278,15 @@ class _ResultDelegate(QStyledItemDelegate):
         line = fm.lineSpacing()
         top = rect.top() + 5
         x = rect.left() + _TEXT_X
+        time_w, badge_w = self._columns(option.font)
         painter.setFont(option.font)
         painter.setPen(text)
-        painter.drawText(QRect(x, top, _TIME_W - 6, line), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+        painter.drawText(QRect(x, top, time_w - 10, line), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          format_line_time(hit.start_s))
         label, background, foreground = BADGES.get(hit.modality, (hit.modality, "#e4e6e9", "#33363a"))
-        badge_font = QFont(option.font)
-        badge_font.setPointSizeF(option.font.pointSizeF() * 0.85)
+        badge_font = self._badge_font(option.font)
         badge_fm = QFontMetrics(badge_font)
-        badge = QRect(x + _TIME_W, top + (line - badge_fm.height() - 2) // 2, _BADGE_W - 10, badge_fm.height() + 2)
+        badge = QRect(x + time_w, top + (line - badge_fm.height() - 2) // 2, badge_w - 10, badge_fm.height() + 2)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(background))
@@ -277,8 +294,8 @@ class _ResultDelegate(QStyledItemDelegate):
         painter.setFont(badge_font)
         painter.setPen(QColor(foreground))
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
-        doc = self._snippet(hit, option.font)
-        painter.translate(x + _TIME_W + _BADGE_W, top)
+        doc = self._snippet(hit, option.font, selected)
+        painter.translate(x + time_w + badge_w, top)
         clip = QRectF(0, 0, doc.textWidth(), _SNIPPET_LINES * line)
         context = QAbstractTextDocumentLayout.PaintContext()
         context.clip = clip
@@ -321,6 +338,7 @@ class SearchWidget(QWidget):
         self.box.setToolTip("Search every video by what is said, what is written on screen and what it means"
                             "\nEnter opens the first result · ↓ goes to the results · Esc clears")
         self.box.setMinimumWidth(340)
+        self.box.setMaximumWidth(480)
         self.scope = QComboBox()
         for text, key in SCOPES:
             self.scope.addItem(text, key)
@@ -332,6 +350,7 @@ class SearchWidget(QWidget):
         self.title = QLabel("<b>Search</b>")
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.status.setStyleSheet("color: #555;")
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
@@ -403,7 +422,6 @@ class SearchWidget(QWidget):
     def set_searching(self, query: str) -> None:
         """Say a search for `query` is running (the previous results stay until it answers)."""
         if not self.model.rows:
-            self.status.setStyleSheet("color: #555;")
             self.status.setText(f"Searching for “{query}”…")
 
     def show_results(self, query: str, results: list[VideoResult]) -> None:
@@ -416,7 +434,6 @@ class SearchWidget(QWidget):
         self.model.set_results([r for r in results if r.hits])
         results = self.model.results
         moments = sum(len(r.hits) for r in results)
-        self.status.setStyleSheet("color: #555;")
         if results:
             self.status.setText(f"{len(results)} video{'s' if len(results) != 1 else ''} · "
                                 f"{moment_count_text(moments)} for “{query}” — click a moment to play it")
@@ -438,10 +455,10 @@ class SearchWidget(QWidget):
         self._open_first = False
         self._query = query
         self.model.set_results([])
-        self.status.setStyleSheet("color: #c0392b;")
-        self.status.setText(f"Search failed: {message}")
+        self.status.setText("")
         self.list.hide()
-        self._show_message(f"Could not search for “{query}”.\n{message}", error=True)
+        self._show_message(f"Search failed: {message}\nNothing was searched for “{query}”; "
+                           "try again in a moment.", error=True)
         self.message.show()
 
     def set_thumbnail(self, video_id: str, image: QImage) -> None:

@@ -71,7 +71,11 @@ def answers(video: Video, tmp_path: Path) -> dict[str, list[VideoResult]]:
     city = VideoResult(
         video_id="v2", name="city walk.mp4", path="/videos/city walk.mp4", project_id="p2", duration_s=754.0,
         score=0.02, hits=[_hit(72.5, 75.0, "LIGHTHOUSE CAFE — open daily", "lighthouse", "text", ("keyword",))])
-    return {"lighthouse": [harbour, city], "light": [city], "the old tower by the sea": [harbour]}
+    by_meaning = VideoResult(  # found by meaning alone: no word of the query is in the text
+        video_id="v1", name="harbour tour.mp4", path=video.path, project_id="p1", duration_s=6.0, score=0.01,
+        hits=[_hit(3.0, 4.4, LINES[2][2], "-", matched_by=("meaning",)),
+              _hit(1.6, 2.8, LINES[1][2], "-", matched_by=("meaning",))])
+    return {"lighthouse": [harbour, city], "light": [city], "the old tower by the sea": [by_meaning]}
 
 
 @pytest.fixture
@@ -114,7 +118,7 @@ def test_typing_shows_results_grouped_per_video_with_highlighted_snippets(
         assert page.status.text() == "2 videos · 3 moments for “lighthouse” — click a moment to play it"
         await wait_until(lambda: page.has_thumbnail("v1"), "the keyframe of the first video")
         assert not page.has_thumbnail("v2")  # no keyframe: a placeholder says so
-        assert page.list.model().data(page.list.model().index(4), Qt.ItemDataRole.ToolTipRole).startswith(
+        assert str(page.model.data(page.model.index(4), Qt.ItemDataRole.ToolTipRole)).startswith(
             "1:12 – 1:15, matched by its words")
 
         # Nothing matches: the page says so and suggests wider choices.
@@ -152,7 +156,8 @@ def test_clicking_a_moment_opens_the_player_at_the_hit_with_its_line_highlighted
         assert detail.transcript.line_text(2) == "0:03  The lighthouse was built in 1852."
         assert near(detail.player.position_s(), 3.0, 1.0)
 
-        # Esc goes back to the results, which are still there.
+        # Esc (or "← Results") goes back to the results, which are still there.
+        assert detail.back_button.text() == "← Results"
         qtbot.keyClick(detail, Qt.Key.Key_Escape)
         assert view.showing_search() and len(page.visible_rows()) == 5
 
@@ -269,8 +274,8 @@ def test_a_failing_search_says_so_and_the_app_keeps_working(
     async def scenario() -> None:
         page.box.setText("lighthouse")
         await wait_until(lambda: page.message.isVisible(), "the error text")
-        assert page.status.text() == "Search failed: Search index not ready"
-        assert page.message.text() == "Could not search for “lighthouse”.\nSearch index not ready"
+        assert page.message.text() == ("Search failed: Search index not ready\n"
+                                       "Nothing was searched for “lighthouse”; try again in a moment.")
         assert view.showing_search() and page.visible_rows() == []
 
         # The next search works, and the results open as usual.
@@ -278,6 +283,9 @@ def test_a_failing_search_says_so_and_the_app_keeps_working(
         page.box.setText("the old tower by the sea")
         await wait_until(lambda: page.visible_rows(), "the results after the failure")
         assert not page.message.isVisible() and page.status.text().startswith("1 video · 2 moments")
+        assert page.visible_rows()[1] == (
+            "0:03 · spoken · The lighthouse was built in 1852. "
+            "<span style='color:#6b7078'>·\u00a0similar\u00a0meaning</span>")
         qtbot.mouseClick(page.list.viewport(), Qt.MouseButton.LeftButton, pos=page.moment_rect(0, None).center())
         await wait_until(view.showing_detail, "the video's best moment to open")
         view.detail.go_back()
