@@ -294,3 +294,30 @@ def test_a_failing_search_says_so_and_the_app_keeps_working(
         await controller.stop()
 
     qloop.run_until_complete(scenario())
+
+
+def test_results_follow_the_index_when_a_job_finishes(
+        qloop: asyncio.AbstractEventLoop, window: tuple[MainView, MainController, FakeSearch],
+        answers: dict[str, list[VideoResult]]) -> None:
+    view, controller, search = window
+    page = view.search
+    synced: list[SyncReport] = []
+
+    async def sync() -> SyncReport:
+        synced.append(SyncReport(1, 0, 12))  # a video's analysis finished: its passages are new
+        return synced[-1]
+
+    search.sync = sync  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        page.box.setText("light")
+        await wait_until(lambda: page.visible_rows(), "the results for 'light'")
+        assert [r.name for r in page.results()] == ["city walk.mp4"]
+        search.answers["light"] = answers["lighthouse"]
+        await controller.sync_search()
+        await wait_until(lambda: len(page.results()) == 2, "the results to include the new video")
+        assert synced and [c[0] for c in search.calls] == ["light", "light"]
+        assert view.showing_search()
+        await controller.stop()
+
+    qloop.run_until_complete(scenario())
