@@ -131,20 +131,7 @@ class MainController:
             self.view.show_error("Video not found", "This video is no longer in the library.")
             return
         await self._show_detail(video)
-        self._reload_closed_player(video)
         self.view.show_detail()
-
-    def _reload_closed_player(self, video: Video) -> None:
-        """Load the file again when the review screen reopens the video it last closed.
-
-        VideoDetailView.show_video skips loading when the video is the one it showed last, but
-        close_video() (Esc, a search, another project) has unloaded the player by then.
-        """
-        player = self.view.detail.player
-        if player.player.source().isEmpty():
-            media = video.media
-            player.load(video.path, media.start_s if media else 0.0, media.fps if media else None,
-                        media.duration_s if media else None, media.frame_count if media else None)
 
     async def open_hit(self, result: VideoResult, hit: SearchHit) -> None:
         """Open a search hit on the review screen, playing from a second before it.

@@ -144,7 +144,7 @@ class _ResultsModel(QAbstractListModel):
         result, hit = self.entry(row)
         if hit is None:
             return f"{result.name} — {self.header_meta(result)}"
-        return f"{format_line_time(hit.start_s)} · {badge_text(hit.modality)} · {snippet_html(hit)}"
+        return f"{format_line_time(result.clock_s(hit.start_s))} · {badge_text(hit.modality)} · {snippet_html(hit)}"
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.rows)
@@ -156,12 +156,13 @@ class _ResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:  # plain text, for accessibility and keyboard search
             if hit is None:
                 return result.name
-            return f"{format_line_time(hit.start_s)} {badge_text(hit.modality)} {hit.text}"
+            return f"{format_line_time(result.clock_s(hit.start_s))} {badge_text(hit.modality)} {hit.text}"
         if role == Qt.ItemDataRole.ToolTipRole:
             if hit is None:
                 return f"{result.path}\nClick (or Enter) to play its best moment"
             how = " and ".join("its words" if m == "keyword" else "its meaning" for m in hit.matched_by)
-            return (f"{format_line_time(hit.start_s)} – {format_line_time(hit.end_s)}, matched by {how}"
+            return (f"{format_line_time(result.clock_s(hit.start_s))} – {format_line_time(result.clock_s(hit.end_s))}"
+                    f", matched by {how}"
                     "\nClick (or Enter) to play from a second before")
         return None
 
@@ -236,7 +237,7 @@ class _ResultDelegate(QStyledItemDelegate):
         if hit is None:
             self._paint_header(painter, option, rect, result, text, selected)
         else:
-            self._paint_moment(painter, option, rect, hit, text, selected)
+            self._paint_moment(painter, option, rect, result.clock_s(hit.start_s), hit, text, selected)
         painter.restore()
 
     def _paint_header(self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect,
@@ -272,8 +273,8 @@ class _ResultDelegate(QStyledItemDelegate):
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          small.elidedText(self._model.header_meta(result), Qt.TextElideMode.ElideRight, width))
 
-    def _paint_moment(self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect, hit: SearchHit,
-                      text: QColor, selected: bool) -> None:
+    def _paint_moment(self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect, clock_s: float,
+                      hit: SearchHit, text: QColor, selected: bool) -> None:
         fm = QFontMetrics(option.font)
         line = fm.lineSpacing()
         top = rect.top() + 5
@@ -282,7 +283,7 @@ class _ResultDelegate(QStyledItemDelegate):
         painter.setFont(option.font)
         painter.setPen(text)
         painter.drawText(QRect(x, top, time_w - 10, line), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                         format_line_time(hit.start_s))
+                         format_line_time(clock_s))
         label, background, foreground = BADGES.get(hit.modality, (hit.modality, "#e4e6e9", "#33363a"))
         badge_font = self._badge_font(option.font)
         badge_fm = QFontMetrics(badge_font)

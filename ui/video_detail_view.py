@@ -328,8 +328,9 @@ class VideoDetailView(QWidget):
         self.setFocus()
 
     def close_video(self) -> None:
-        """Stop playback, release the file and stop loading images."""
+        """Stop playback, release the file and stop loading images (reopening loads it again)."""
         self.player.unload()
+        self._video = None
         self.timeline.hide_preview()
         if self._load_task is not None:
             self._load_task.cancel()

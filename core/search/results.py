@@ -36,7 +36,14 @@ class SearchHit:
         if len(text) > max_chars:
             first = spans[0][0] if spans else 0
             offset = max(0, min(first - max_chars // 3, len(text) - max_chars))
-            text = text[offset:offset + max_chars]
+            if offset:  # start at a word, not in the middle of one
+                space = text.find(" ", offset, first if first > offset else offset + max_chars // 3)
+                offset = space + 1 if space >= 0 else offset
+            end = min(len(text), offset + max_chars)
+            if end < len(text):  # and end after a word
+                space = text.rfind(" ", offset + max_chars // 2, end)
+                end = space if space >= 0 else end
+            text = text[offset:end]
         out, at = [], 0
         for start, end in spans:
             start, end = start - offset, end - offset
@@ -65,6 +72,11 @@ class VideoResult:
     score: float
     hits: list[SearchHit] = field(default_factory=list)
     keyframe_path: str | None = None  # the keyframe of the shot holding the best hit
+    media_start_s: float = 0.0  # the first frame's time: the player's clock shows time_s - media_start_s
+
+    def clock_s(self, time_s: float) -> float:
+        """`time_s` (media seconds) as the player's and transcript's clock shows it."""
+        return max(0.0, time_s - self.media_start_s)
 
     @property
     def best(self) -> SearchHit:

@@ -114,7 +114,8 @@ class SearchService:
             results.append(VideoResult(video_id=video_id, name=video.name, path=video.path,
                                        project_id=video.project_id,
                                        duration_s=video.media.duration_s if video.media else 0.0,
-                                       score=_video_score(entries), hits=hits))
+                                       score=_video_score(entries), hits=hits,
+                                       media_start_s=video.media.start_s if video.media else 0.0))
         for result in results:
             result.keyframe_path = await self._keyframe(result.video_id, result.best.start_s)
         return results
