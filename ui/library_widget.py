@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtGui import QAction, QContextMenuEvent, QDragEnterEvent, QDropEvent, QIcon, QImage, QKeyEvent, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableWidget, QTableWidgetItem, QWidget
 
 from core.formatting import format_duration
 from core.models import Video, VideoStatus
@@ -26,7 +26,10 @@ _STATUS_TEXT = {
 
 
 class LibraryWidget(QTableWidget):
-    """Lists a project's videos; accepts dropped files and folders for import."""
+    """Lists a project's videos; accepts dropped files and folders for import.
+
+    `remove_requested(video_ids)` is called for "Remove from library…" (context menu or Delete).
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, len(COLUMNS), parent)
@@ -44,6 +47,9 @@ class LibraryWidget(QTableWidget):
         self.viewport().setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         self.paths_dropped: Callable[[list[Path]], None] = lambda paths: None
+        self.remove_requested: Callable[[list[str]], None] = lambda video_ids: None
+        self.remove_action = QAction("Remove from library…", self)
+        self.remove_action.triggered.connect(lambda: self._request_remove())
         self._rows: dict[str, int] = {}
 
     def set_videos(self, videos: list[Video]) -> None:
@@ -70,6 +76,43 @@ class LibraryWidget(QTableWidget):
         self.item(row, 4).setText(status)
         self.item(row, 4).setToolTip(video.error or status)
         self.item(row, 0).setData(Qt.ItemDataRole.UserRole, video.id)
+
+    def remove_video(self, video_id: str) -> None:
+        """Drop the row of `video_id` (no-op when it is not listed)."""
+        row = self._rows.pop(video_id, None)
+        if row is None:
+            return
+        self.removeRow(row)
+        self._rows = {vid: r - 1 if r > row else r for vid, r in self._rows.items()}
+
+    def video_ids(self) -> list[str]:
+        """The listed videos, top to bottom."""
+        return sorted(self._rows, key=self._rows.__getitem__)
+
+    def selected_ids(self) -> list[str]:
+        rows = sorted({index.row() for index in self.selectedIndexes()})
+        return [str(self.item(row, 0).data(Qt.ItemDataRole.UserRole)) for row in rows]
+
+    def _request_remove(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.remove_requested(ids)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt API)
+        row = self.rowAt(event.pos().y())
+        if row < 0:
+            return
+        if row not in {index.row() for index in self.selectedIndexes()}:
+            self.selectRow(row)
+        menu = QMenu(self)
+        menu.addAction(self.remove_action)
+        menu.popup(event.globalPos())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        if event.key() == Qt.Key.Key_Delete:
+            self._request_remove()
+        else:
+            super().keyPressEvent(event)
 
     def set_poster(self, video_id: str, image: QImage) -> None:
         row = self._rows.get(video_id)

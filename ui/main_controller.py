@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from PySide6.QtGui import QImage
 
+from core.errors import VipError
 from core.media.samples import generate_samples
 from core.models import Job, TextSegment, Video
 from core.search.results import SearchHit, VideoResult
@@ -71,6 +72,7 @@ class MainController:
         view.projects.project_selected = lambda pid: self._spawn(self.select_project(pid))
         view.projects.new_button.clicked.connect(self._new_project)
         view.library.paths_dropped = lambda paths: self._spawn(self.import_paths(paths))
+        view.library.remove_requested = self._ask_remove
         view.jobs.cancel_requested = lambda job_id: self._spawn(self._jobs.cancel(job_id))
         view.jobs.retry_requested = lambda job_id: self._spawn(self._jobs.retry(job_id))
         view.import_files_action.triggered.connect(
@@ -222,6 +224,29 @@ class MainController:
         self.view.detail.show_video(video, shots, loaded["speech"], loaded["face"])
         if problems:
             self.view.detail.notice.setText("; ".join(problems))
+
+    def _ask_remove(self, video_ids: list[str]) -> None:
+        names = [self._videos[v].name for v in video_ids if v in self._videos]
+        self._keep(self.view.confirm_remove(names, lambda: self._spawn(self.remove_videos(video_ids))))
+
+    async def remove_videos(self, video_ids: list[str]) -> int:
+        """Take videos out of the library (the files stay); one being analysed is refused and named."""
+        refused = []
+        removed = 0
+        for video_id in video_ids:
+            try:
+                await self._library.remove(video_id)
+                removed += 1
+            except VipError as exc:
+                refused.append(str(exc))
+        if self.project_id is not None:
+            await self.select_project(self.project_id)  # library and jobs without the removed videos
+        self.view.statusBar().showMessage(f"Removed {removed} video{'s' if removed != 1 else ''} from the library",
+                                          5000)
+        if refused:
+            self.view.show_error("Not removed", "\n".join(refused))
+        await self.sync_search()
+        return removed
 
     async def import_paths(self, paths: list[Path]) -> list[Job]:
         """Import files/folders into the current project and queue analysis of new videos."""

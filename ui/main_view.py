@@ -218,6 +218,22 @@ class MainView(QMainWindow):
         box.open()
         return box
 
+    def confirm_remove(self, names: list[str], on_confirmed: Callable[[], None]) -> QMessageBox:
+        """Ask before taking videos out of the library (their files stay on disk)."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Remove from library")
+        what = f"“{names[0]}”" if len(names) == 1 else f"{len(names)} videos"
+        box.setText(f"Remove {what} from the library?")
+        box.setInformativeText("Its analysis (shots, transcript, text, faces, search entries) is deleted. "
+                               "The video file itself stays where it is; import it again to re-analyse it.")
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+        box.button(QMessageBox.StandardButton.Yes).setText("Remove")
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        box.buttonClicked.connect(lambda button: on_confirmed() if button is yes else None)
+        box.open()
+        return box
+
     def show_error(self, title: str, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
         box.open()

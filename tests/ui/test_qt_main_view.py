@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.settings import Settings
 from app.wiring import build_services
@@ -80,6 +80,21 @@ def test_dropped_videos_are_analysed_with_live_progress(qloop: asyncio.AbstractE
             assert row["retry_enabled"] and not row["cancel_enabled"]
             await wait_until(lambda: view.workers_label.text() == "Workers: 1 online (1 local)", "the status bar to show the worker", 10)
             assert view.db_label.text() == "Database: test server ✓"
+
+            # Remove the good video: Delete, then "Remove" in the question; its row and job go away.
+            bad_job = view.jobs.job(bad_id)
+            assert bad_job is not None
+            view.library.selectRow(view.library.video_ids().index(good_job.video_id))
+            qtbot.keyClick(view.library, Qt.Key.Key_Delete)
+            question = await wait_until(lambda: next((w for w in QApplication.topLevelWidgets()
+                                                      if isinstance(w, QMessageBox) and w.isVisible()), None),
+                                        "the remove question", 5)
+            assert question.text() == "Remove “good.mp4” from the library?"
+            question.button(QMessageBox.StandardButton.Yes).click()
+            await wait_until(lambda: view.library.video_ids() == [bad_job.video_id],
+                             "the removed video's row to go", 10)
+            assert view.jobs.job_ids() == [bad_id]
+            assert media.good.is_file()  # the file itself stays
         finally:
             await controller.stop()
             await asyncio.to_thread(pool.stop)
