@@ -1,0 +1,604 @@
+"""This host's search index: keyword (SQLite FTS5) and vector (usearch HNSW), one folder.
+
+MongoDB is the source of truth; the index is a cache that `rebuild()` recreates. The folder
+holds `index.sqlite3` (WAL: videos, passages, the full-text index, pending vectors,
+tombstones, meta), the main vector snapshot files (`main-<generation>.*`, see
+`core.search.vector_index`) and two lock files. One process writes at a time
+(`write.lock`, an fcntl lock held only while writing; `compact.lock` while a new snapshot is
+built); any number of reader processes (the GUI, `vip search`) each open their own
+`SearchIndex` on the same folder. A reader checks `meta.generation` at every query and
+reloads what changed. Worker processes never open the index.
+
+Not fork-safe: open a `SearchIndex` in the process that uses it. Thread-safe: one lock per
+object serialises its calls.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import math
+import os
+import shutil
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from core.search.keyword_index import KeywordIndex
+from core.search.passage import DIM, MODALITIES, IndexHit, Passage, SearchFilters, VideoFacts
+from core.search.vector_index import (STORED, Keys, Scores, PendingVectors, Snapshot, exact_top, nearest, remove_snapshot,
+                                      rename_snapshot, snapshot_paths, to_stored, top, write_snapshot)
+
+EXACT_LIMIT = 20_000  # filters leaving at most this many passages are searched exactly (numpy)
+MODALITY_BITS = 3  # a passage key is serial << MODALITY_BITS | modality: filters read the modality off the key
+MODALITY_MASK = (1 << MODALITY_BITS) - 1
+AUTO_COMPACT_AT = 50_000  # pending vectors that trigger a compaction after a write
+OVERSAMPLE = 1.5  # ANN candidates per wanted hit, over the share of passages the filters keep
+ANN_ROUNDS = 3  # widen the ANN search (x4) this often before an exact search of the filtered set
+VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL,
+    main_file TEXT NOT NULL, version INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta VALUES (1, 0, '', {version});
+CREATE TABLE IF NOT EXISTS videos(video_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, duration_s REAL NOT NULL,
+    imported_at REAL NOT NULL, rev TEXT NOT NULL, first_key INTEGER NOT NULL, last_key INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS passages(key INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+    video_id TEXT NOT NULL, modality TEXT NOT NULL, unit TEXT NOT NULL, start_s REAL NOT NULL,
+    end_s REAL NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS passages_by_video ON passages(video_id, modality);
+CREATE TABLE IF NOT EXISTS pending(key INTEGER PRIMARY KEY, vector BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS tombstones(key INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS counts(video_id TEXT NOT NULL, modality TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (video_id, modality)) WITHOUT ROWID;
+""".format(version=VERSION)
+
+_ROW = "key, id, video_id, modality, unit, start_s, end_s, text"
+assert len(MODALITIES) <= 1 << MODALITY_BITS
+
+
+def _epoch(moment: datetime) -> float:
+    """Seconds since the epoch; a naive datetime counts as UTC."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _json(keys: Iterable[int]) -> str:
+    return json.dumps([int(k) for k in keys])
+
+
+
+
+class SearchIndex:
+    """Keyword and vector search over the passages of this host's library, in `folder`.
+
+    Writer calls (`replace_video`, `remove_video`, `compact`, `rebuild`) come from the
+    index sync of the GUI or CLI process; reader calls (`keyword`, `vector`, `stats`) from
+    any process. Every call blocks (SQLite, files): call it from a worker thread in the GUI.
+    """
+
+    def __init__(self, folder: Path, *, exact_limit: int = EXACT_LIMIT, auto_compact_at: int = AUTO_COMPACT_AT,
+                 threads: int = 0) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._exact_limit = exact_limit
+        self._auto_compact_at = auto_compact_at
+        self._threads = threads
+        self._lock = threading.RLock()  # the reading connection and the reader's view
+        self._wlock = threading.RLock()  # the writing connection (writes never hold up reads)
+        self._conn = self._connect()
+        self._keyword = KeywordIndex(self._conn)
+        self._wconn: sqlite3.Connection | None = None
+        if self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is None:
+            with self._write_lock() as conn:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.executescript(SCHEMA)
+                KeywordIndex(conn).create()
+        # the reader's view, reloaded when meta.generation changes
+        self._generation = -1
+        self._snapshot = Snapshot()
+        self._pending = PendingVectors()
+        self._tombstones: Keys = np.zeros(0, np.int64)
+        self._videos = _VideoTable()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.folder / "index.sqlite3", timeout=60, isolation_level=None,
+                               check_same_thread=False)
+        for pragma in ("synchronous = NORMAL", "journal_size_limit = 67108864", "temp_store = MEMORY",
+                       "cache_size = -32768"):
+            conn.execute(f"PRAGMA {pragma}")
+        return conn
+
+    def close(self) -> None:
+        with self._lock, self._wlock:
+            self._conn.close()
+            if self._wconn is not None:
+                self._wconn.close()
+            self._snapshot = Snapshot()
+
+    def __enter__(self) -> SearchIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ writer
+
+    def replace_video(self, facts: VideoFacts, passages: list[Passage], rev: str) -> None:
+        """Make the index hold exactly `passages` for this video (one transaction)."""
+        rows, vectors = self._prepared(facts, passages)
+        ids = json.dumps([p.id for p in passages])
+        with self._write_lock() as conn, _transaction(conn):
+            writer = _Writer(conn)
+            writer.delete_passages("video_id = ?", (facts.video_id,))
+            moved = conn.execute("SELECT DISTINCT video_id FROM passages WHERE id IN (SELECT value FROM json_each(?))",
+                                 (ids,)).fetchall()  # ids now of this video that another one held
+            for (video_id,) in moved:
+                writer.delete_passages("video_id = ? AND id IN (SELECT value FROM json_each(?))", (video_id, ids))
+                writer.recount(video_id)
+            writer.insert_video(facts, rev, rows, vectors)
+            pending = conn.execute("SELECT count(*) FROM pending").fetchone()[0]
+        if pending > self._auto_compact_at:
+            self.compact(wait=False)
+
+    def remove_video(self, video_id: str) -> None:
+        """Drop the video and its passages from both indexes."""
+        with self._write_lock() as conn, _transaction(conn):
+            _Writer(conn).delete_passages("video_id = ?", (video_id,))
+            conn.execute("DELETE FROM videos WHERE video_id = ?", (video_id,))
+            conn.execute("DELETE FROM counts WHERE video_id = ?", (video_id,))
+            conn.execute("UPDATE meta SET generation = generation + 1")
+
+    def revs(self) -> dict[str, str]:
+        """video_id -> the revision its passages were written with (what the sync compares)."""
+        with self._lock:
+            return dict(self._conn.execute("SELECT video_id, rev FROM videos"))
+
+    def compact(self, *, wait: bool = True) -> bool:
+        """Fold pending vectors and tombstones into a new main snapshot; False if there was nothing
+        to fold (or, with `wait=False`, another process is compacting).
+
+        The snapshot is built without the write lock (writers and readers go on meanwhile); the
+        commit, under the lock, tombstones pending keys that were deleted during the build.
+        """
+        with self._file_lock("compact.lock", wait=wait) as locked:
+            if not locked:
+                return False
+            with self._wlock:
+                conn = self._writer_conn()
+                with _transaction(conn, "BEGIN"):
+                    main_file = conn.execute("SELECT main_file FROM meta").fetchone()[0]
+                    pending = conn.execute("SELECT key, vector FROM pending ORDER BY key").fetchall()
+                    dead = np.array([r[0] for r in conn.execute("SELECT key FROM tombstones")], np.int64)
+            if not pending and not len(dead):
+                return False
+            keys = np.array([r[0] for r in pending], np.int64)
+            vectors = np.frombuffer(b"".join(r[1] for r in pending), STORED).reshape(-1, DIM)
+            base = Snapshot.open(self.folder, main_file)
+            name = ""
+            if base.size - len(np.intersect1d(base.keys, dead)) + len(keys):
+                name = write_snapshot(self.folder, f"main-tmp-{uuid.uuid4().hex[:8]}", base, dead, keys, vectors,
+                                      threads=self._threads)
+            del base
+            with self._write_lock() as conn, _transaction(conn):
+                if conn.execute("SELECT main_file FROM meta").fetchone()[0] != main_file:
+                    remove_snapshot(self.folder, name)  # a rebuild replaced everything meanwhile
+                    return False
+                conn.execute("INSERT OR IGNORE INTO tombstones(key) SELECT value FROM json_each(?) "
+                             "WHERE value NOT IN (SELECT key FROM pending)", (_json(keys),))
+                conn.execute("DELETE FROM pending WHERE key IN (SELECT value FROM json_each(?))", (_json(keys),))
+                conn.execute("DELETE FROM tombstones WHERE key IN (SELECT value FROM json_each(?))", (_json(dead),))
+                _Writer(conn).publish(self.folder, name)
+            self._remove_stale_snapshots()
+            return True
+
+    def rebuild(self, items: Iterable[tuple[VideoFacts, list[Passage], str]]) -> None:
+        """Replace the whole index with `items` (from MongoDB), in one transaction.
+
+        Readers keep answering from the old contents until the commit and see the new ones at
+        their next query. The vectors are gathered in a temporary folder and built into a
+        fresh snapshot before the commit; other writers wait for the whole rebuild.
+        """
+        tmp = self.folder / f"rebuild-{uuid.uuid4().hex[:8]}.tmp"
+        with self._file_lock("compact.lock", wait=True), self._write_lock() as conn:
+            tmp.mkdir()
+            try:
+                with _transaction(conn):
+                    writer = _Writer(conn)
+                    writer.clear()
+                    keys: list[int] = []
+                    words: set[str] = set()
+                    with open(tmp / "vectors.f16", "wb") as out:
+                        for facts, passages, rev in items:
+                            rows, vectors = self._prepared(facts, passages)
+                            writer.insert_video(facts, rev, rows, None, words)
+                            with_vector = np.flatnonzero(vectors.any(axis=1))
+                            keys.extend(rows[i][0] for i in with_vector)
+                            out.write(vectors[with_vector].tobytes())
+                    writer.keyword.add_words(words)
+                    name = ""
+                    if keys:
+                        matrix = np.memmap(tmp / "vectors.f16", STORED, "r", shape=(len(keys), DIM))
+                        name = write_snapshot(self.folder, f"main-tmp-{tmp.stem}", Snapshot(), np.zeros(0, np.int64),
+                                              np.array(keys, np.int64), matrix, threads=self._threads)
+                        del matrix
+                    writer.publish(self.folder, name)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            self._remove_stale_snapshots()
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    # ------------------------------------------------------------------ reader
+
+    def keyword(self, query: str, k: int, filters: SearchFilters = SearchFilters()) -> list[IndexHit]:
+        """The best `k` passages for the words of `query` (BM25, stemmed; the last word also
+        as a prefix while it is typed; "phrases"; -word excludes), best first.
+
+        Never raises on odd input: what cannot match returns []. A query matching more than
+        `keyword_index.RANK_LIMIT` passages ranks the newest of them.
+        """
+        with self._reading():
+            table = self._videos
+            videos = table.mask(filters)
+            if not videos.any():
+                return []
+            runs = None if np.array_equal(videos, table.alive) else table.runs(videos)
+            keys, scores = self._keyword.search(query, k, filters.modalities, runs,
+                                                lambda keys: table.keep(keys, videos, _modality_mask(filters)))
+            return self._hits(keys, scores)
+
+    def vector(self, query_vector: npt.NDArray[np.float32], k: int,
+               filters: SearchFilters = SearchFilters()) -> list[IndexHit]:
+        """The `k` passages nearest to `query_vector` (cosine similarity as score), best first.
+
+        Filters that leave at most `exact_limit` passages are searched exactly; otherwise the
+        ANN search is oversampled by the share the filters keep and then filtered, widened
+        when that found too few, and exact as a last resort: a filter never returns fewer
+        hits than it matches.
+        """
+        query = to_stored(query_vector)[0]  # rounded as the stored vectors are
+        if k <= 0 or not query.any():
+            return []
+        with self._reading():
+            table = self._videos
+            videos, modalities = table.mask(filters), _modality_mask(filters)
+            candidates = int(table.counts[videos][:, modalities[:len(MODALITIES)]].sum())
+            if candidates == 0:
+                return []
+            if candidates > self._exact_limit:
+                found, scores = self._ann(query, k, videos, modalities, candidates)
+            elif not filters.modalities and np.array_equal(videos, table.alive):
+                found, scores = self._exact(query, k)
+            else:
+                found, scores = self._exact_filtered(query, k, videos, modalities)
+            return self._hits(found, scores)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts, sizes and state of the index (for `vip index` and the GUI)."""
+        with self._reading():
+            one = self._conn.execute
+            sizes = {p.name: p.stat().st_size for p in self.folder.iterdir() if p.is_file()}
+            snapshot = {p.name for p in snapshot_paths(self.folder, self._snapshot.name)} if self._snapshot.name else set()
+            return {
+                "folder": str(self.folder),
+                "generation": self._generation,
+                "videos": one("SELECT count(*) FROM videos").fetchone()[0],
+                "passages": int(self._videos.counts[self._videos.alive].sum()),
+                "vectors_main": self._snapshot.size,
+                "vectors_pending": len(self._pending.keys),
+                "tombstones": len(self._tombstones),
+                "main_file": self._snapshot.name,
+                "vector_dtype": np.dtype(STORED).name,
+                "sqlite_bytes": sum(v for n, v in sizes.items() if n.startswith("index.sqlite3")),
+                "vector_bytes": sum(v for n, v in sizes.items() if n in snapshot),
+                "disk_bytes": sum(sizes.values()),
+            }
+
+    # ------------------------------------------------------------------ writing
+
+    @contextmanager
+    def _file_lock(self, name: str, *, wait: bool) -> Iterator[bool]:
+        """Hold an exclusive fcntl lock on `<folder>/<name>` (yields False if busy and not `wait`).
+
+        Each call opens the file anew, so two threads of one process exclude each other too.
+        """
+        fd = os.open(self.folder / name, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _writer_conn(self) -> sqlite3.Connection:
+        if self._wconn is None:
+            self._wconn = self._connect()
+        return self._wconn
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[sqlite3.Connection]:
+        """The writing connection, held by this thread and, through write.lock, this process."""
+        with self._wlock, self._file_lock("write.lock", wait=True):
+            yield self._writer_conn()
+
+    @staticmethod
+    def _prepared(facts: VideoFacts, passages: list[Passage]) -> tuple[list[tuple[Any, ...]], npt.NDArray[np.float16]]:
+        """Validated passage rows (key 0: assigned on insert) and their stored vectors."""
+        ids = [p.id for p in passages]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"video {facts.video_id}: duplicate passage ids")
+        for p in passages:
+            if p.video_id != facts.video_id:
+                raise ValueError(f"passage {p.id} belongs to video {p.video_id}, not {facts.video_id}")
+            if p.modality not in MODALITIES:
+                raise ValueError(f"passage {p.id}: unknown modality {p.modality!r} (not one of {MODALITIES})")
+            if np.shape(p.vector) != (DIM,):
+                raise ValueError(f"passage {p.id}: vector of shape {np.shape(p.vector)}, expected ({DIM},)")
+        rows = [(0, p.id, p.video_id, p.modality, p.unit, float(p.start_s), float(p.end_s), p.text) for p in passages]
+        vectors = to_stored([p.vector for p in passages]) if passages else np.zeros((0, DIM), STORED)
+        return rows, vectors
+
+    def _remove_stale_snapshots(self) -> None:
+        """Delete snapshot files no longer referenced (call holding the compaction lock)."""
+        with self._wlock:
+            current = self._writer_conn().execute("SELECT main_file FROM meta").fetchone()[0]
+        keep = {p.name for p in snapshot_paths(self.folder, current)} if current else set()
+        for path in self.folder.glob("main-*"):
+            if path.name not in keep:
+                path.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------ reading
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """One read transaction with the reader's view brought up to its snapshot."""
+        with self._lock:
+            for attempt in range(10):
+                self._conn.execute("BEGIN")
+                try:
+                    self._refresh()
+                    break
+                except FileNotFoundError:  # a compaction replaced the snapshot we were about to map
+                    self._conn.execute("ROLLBACK")
+                    time.sleep(0.01 * attempt)
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+            else:
+                raise RuntimeError(f"search index in {self.folder}: the main snapshot keeps disappearing")
+            try:
+                yield
+            finally:
+                self._conn.execute("COMMIT")  # a read transaction: nothing to undo
+
+    def _refresh(self) -> None:
+        generation, main_file = self._conn.execute("SELECT generation, main_file FROM meta").fetchone()
+        if generation == self._generation:
+            return
+        if main_file != self._snapshot.name:
+            self._snapshot = Snapshot.open(self.folder, main_file)
+        self._videos.load(self._conn)
+        present = np.array([r[0] for r in self._conn.execute("SELECT key FROM pending")], np.int64)
+        new = self._conn.execute("SELECT pe.key, p.video_id, pe.vector FROM pending pe "
+                                 "JOIN passages p ON p.key = pe.key WHERE pe.key > ? ORDER BY pe.key",
+                                 (self._pending.seen_up_to,)).fetchall()
+        self._pending.update(
+            present, np.array([r[0] for r in new], np.int64),
+            np.frombuffer(b"".join(r[2] for r in new), STORED).reshape(-1, DIM),
+            np.array([self._videos.codes[r[1]] for r in new], np.int32))
+        self._tombstones = np.array([r[0] for r in self._conn.execute("SELECT key FROM tombstones ORDER BY key")],
+                                    np.int64)
+        self._generation = generation
+
+    def _exact(self, query: npt.NDArray[np.float16], k: int) -> tuple[Keys, Scores]:
+        """Exact search of every vector (a small index, no filters)."""
+        snapshot, pending = self._snapshot, self._pending
+        rows, scores = nearest(snapshot.vectors, query, k + len(self._tombstones))
+        keys = snapshot.keys[rows]
+        live = ~np.isin(keys, self._tombstones)
+        rows, pending_scores = nearest(pending.vectors, query, k)
+        return top(np.concatenate([keys[live], pending.keys[rows]]), np.concatenate([scores[live], pending_scores]), k)
+
+    def _exact_filtered(self, query: npt.NDArray[np.float16], k: int, videos: npt.NDArray[np.bool_],
+                        modalities: npt.NDArray[np.bool_]) -> tuple[Keys, Scores]:
+        """Exact search of the vectors of the passages the filters keep (few of them)."""
+        snapshot, pending = self._snapshot, self._pending
+        spans = [np.arange(*np.searchsorted(snapshot.keys, [low, high + 1])) for low, high in self._videos.runs(videos)]
+        rows = np.concatenate(spans) if spans else np.zeros(0, np.intp)
+        keys = snapshot.keys[rows]
+        wanted = modalities[keys & MODALITY_MASK]
+        if len(self._tombstones):
+            wanted &= ~np.isin(keys, self._tombstones)
+        rows, keys = rows[wanted], keys[wanted]
+        kept = np.flatnonzero(videos[pending.videos] & modalities[pending.keys & MODALITY_MASK])
+        matrix = np.concatenate([snapshot.vectors[rows], pending.vectors[kept]])
+        found, scores = nearest(matrix, query, k)
+        return top(np.concatenate([keys, pending.keys[kept]])[found], scores, k)
+
+    def _ann(self, query: npt.NDArray[np.float16], k: int, videos: npt.NDArray[np.bool_],
+             modalities: npt.NDArray[np.bool_], candidates: int) -> tuple[Keys, Scores]:
+        """Oversampled HNSW search of the main snapshot plus an exact pass over pending vectors."""
+        pending, snapshot, table = self._pending, self._snapshot, self._videos
+        rows = np.flatnonzero(videos[pending.videos] & modalities[pending.keys & MODALITY_MASK])
+        found_rows, pending_scores = nearest(pending.vectors if len(rows) == len(pending.keys) else pending.vectors[rows],
+                                             query, k)
+        pending_keys = pending.keys[rows[found_rows]]
+        kept = candidates / max(int(table.counts[table.alive].sum()), 1)
+        alive = 1.0 - len(self._tombstones) / max(snapshot.size, 1)
+        count = math.ceil(k * OVERSAMPLE / max(kept * alive, 1e-9)) + 10
+        for _ in range(ANN_ROUNDS):
+            found = snapshot.search(query, count)
+            found = found[~np.isin(found, self._tombstones) & table.keep(found, videos, modalities)]
+            if len(found) >= k or count >= snapshot.size:
+                break
+            count *= 4
+        else:  # the filters keep few of the query's neighbourhood: search their passages exactly
+            return self._exact_filtered(query, k, videos, modalities)
+        keys, scores = exact_top(query, found, k, snapshot, PendingVectors())  # the same scores as exact search
+        return top(np.concatenate([keys, pending_keys]), np.concatenate([scores, pending_scores]), k)
+
+    def _hits(self, keys: Keys, scores: Scores) -> list[IndexHit]:
+        rows = {r[0]: r for r in self._conn.execute(
+            f"SELECT {_ROW} FROM passages WHERE key IN (SELECT value FROM json_each(?))", (_json(keys),))}
+        return [IndexHit(r[1], r[2], r[3], r[4], r[5], r[6], r[7], float(s))
+                for key, s in zip(keys.tolist(), scores.tolist(), strict=True) if (r := rows.get(key))]
+
+
+def _modality_mask(filters: SearchFilters) -> npt.NDArray[np.bool_]:
+    """Which modality codes the filters keep (indexed by `key & MODALITY_MASK`)."""
+    mask = np.zeros(1 << MODALITY_BITS, bool)
+    mask[:len(MODALITIES)] = [not filters.modalities or m in filters.modalities for m in MODALITIES]
+    return mask
+
+
+class _VideoTable:
+    """The reader's copy of the videos table as arrays, for filtering without SQL.
+
+    Codes index the arrays; a code, once given to a video id, stays its code for the life of
+    the reader (keys hold their video's code in `PendingVectors`). Each video's passages have
+    the consecutive keys first_key..last_key (they are inserted together), so a set of videos
+    is a set of key ranges.
+    """
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.codes: dict[str, int] = {}
+        self._projects: dict[str, int] = {}
+        self.alive = np.zeros(0, bool)
+        self.counts = np.zeros((0, len(MODALITIES)), np.int64)
+        self._project = np.zeros(0, np.int32)
+        self._duration = np.zeros(0)
+        self._imported = np.zeros(0)
+        self._by_key = np.zeros(0, np.int64)  # codes of the live videos in key order
+        self._first = np.zeros(0, np.int64)  # ... and their key ranges
+        self._last = np.zeros(0, np.int64)
+
+    def load(self, conn: sqlite3.Connection) -> None:
+        rows = conn.execute("SELECT video_id, project_id, duration_s, imported_at, first_key, last_key FROM videos "
+                            "ORDER BY first_key").fetchall()
+        for row in rows:
+            if row[0] not in self.codes:
+                self.codes[row[0]] = len(self.ids)
+                self.ids.append(row[0])
+            self._projects.setdefault(row[1], len(self._projects))
+        n = len(self.ids)
+        self.alive, self._project = np.zeros(n, bool), np.full(n, -1, np.int32)
+        self._duration, self._imported = np.zeros(n), np.zeros(n)
+        self.counts = np.zeros((n, len(MODALITIES)), np.int64)
+        self._by_key = np.array([self.codes[r[0]] for r in rows], np.int64)
+        self._first = np.array([r[4] for r in rows], np.int64)
+        self._last = np.array([r[5] for r in rows], np.int64)
+        self.alive[self._by_key] = True
+        self._project[self._by_key] = [self._projects[r[1]] for r in rows]
+        self._duration[self._by_key] = [r[2] for r in rows]
+        self._imported[self._by_key] = [r[3] for r in rows]
+        for video_id, modality, count in conn.execute("SELECT video_id, modality, n FROM counts"):
+            if video_id in self.codes and modality in MODALITIES:
+                self.counts[self.codes[video_id], MODALITIES.index(modality)] = count
+
+    def mask(self, filters: SearchFilters) -> npt.NDArray[np.bool_]:
+        """Which video codes the filters keep."""
+        mask = self.alive.copy()
+        if filters.project_id is not None:
+            mask &= self._project == self._projects.get(filters.project_id, -2)
+        if filters.min_duration_s is not None:
+            mask &= self._duration >= filters.min_duration_s
+        if filters.max_duration_s is not None:
+            mask &= self._duration <= filters.max_duration_s
+        if filters.imported_after is not None:
+            mask &= self._imported >= _epoch(filters.imported_after)
+        if filters.imported_before is not None:
+            mask &= self._imported < _epoch(filters.imported_before)
+        return mask
+
+    def runs(self, videos: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+        """The keys of the kept videos as (first, last) ranges, newest first; neighbours in key
+        order merge into one range."""
+        kept = videos[self._by_key]
+        if not kept.any():
+            return []
+        edges = np.diff(np.concatenate([[0], kept.astype(np.int8), [0]]))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+        return list(zip(self._first[starts].tolist(), self._last[ends].tolist(), strict=True))[::-1]
+
+    def keep(self, keys: Keys, videos: npt.NDArray[np.bool_], modalities: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """Which `keys` belong to a kept video and a kept modality."""
+        at = np.searchsorted(self._first, keys, side="right") - 1
+        inside = (at >= 0) & (keys <= self._last[np.maximum(at, 0)])
+        kept: npt.NDArray[np.bool_] = inside & videos[self._by_key[np.maximum(at, 0)]] & modalities[keys & MODALITY_MASK]
+        return kept
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Iterator[None]:
+    conn.execute(begin)
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+class _Writer:
+    """Write steps inside one transaction of the writing connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.keyword = KeywordIndex(conn)
+
+    def insert_video(self, facts: VideoFacts, rev: str, rows: list[tuple[Any, ...]],
+                     vectors: npt.NDArray[np.float16] | None, words: set[str] | None = None) -> None:
+        """Insert the video and its passages with consecutive keys after every key ever used
+        (written into `rows`); non-zero vectors go to `pending` unless `vectors` is None."""
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'passages'").fetchone()
+        first = ((row[0] if row else 0) >> MODALITY_BITS) + 1
+        for i, r in enumerate(rows):
+            rows[i] = (((first + i) << MODALITY_BITS) | MODALITIES.index(r[3]), *r[1:])
+        self.conn.executemany(f"INSERT INTO passages({_ROW}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self.keyword.add([(r[0], r[3], r[7]) for r in rows], words)
+        if vectors is not None:
+            self.conn.executemany("INSERT INTO pending(key, vector) VALUES (?, ?)",
+                                  ((rows[i][0], vectors[i].tobytes()) for i in np.flatnonzero(vectors.any(axis=1))))
+        self.conn.execute("INSERT OR REPLACE INTO videos VALUES (?, ?, ?, ?, ?, ?, ?)",
+                          (facts.video_id, facts.project_id, float(facts.duration_s), _epoch(facts.imported_at), rev,
+                           first << MODALITY_BITS, ((first + len(rows)) << MODALITY_BITS) - 1))
+        self.recount(facts.video_id)
+        self.conn.execute("UPDATE meta SET generation = generation + 1")
+
+    def recount(self, video_id: str) -> None:
+        self.conn.execute("DELETE FROM counts WHERE video_id = ?", (video_id,))
+        self.conn.execute("INSERT INTO counts SELECT video_id, modality, count(*) FROM passages "
+                          "WHERE video_id = ? GROUP BY modality", (video_id,))
+
+    def delete_passages(self, where: str, params: tuple[Any, ...]) -> None:
+        """Delete passages: pending vectors go, vectors in the main snapshot get a tombstone."""
+        self.conn.execute(f"INSERT OR IGNORE INTO tombstones(key) SELECT key FROM passages WHERE {where} "
+                          "AND key NOT IN (SELECT key FROM pending)", params)
+        self.conn.execute(f"DELETE FROM pending WHERE key IN (SELECT key FROM passages WHERE {where})", params)
+        self.keyword.remove_where(where, params)
+        self.conn.execute(f"DELETE FROM passages WHERE {where}", params)
+
+    def clear(self) -> None:
+        self.conn.execute("DELETE FROM passages")
+        self.keyword.clear()
+        for table in ("videos", "pending", "tombstones", "counts"):
+            self.conn.execute(f"DELETE FROM {table}")
+
+    def publish(self, folder: Path, name: str) -> None:
+        """Make snapshot `name` (temporary files) the main one, as `main-<new generation>`."""
+        generation = self.conn.execute("SELECT generation FROM meta").fetchone()[0] + 1
+        if name:
+            name = rename_snapshot(folder, name, f"main-{generation}")
+        self.conn.execute("UPDATE meta SET generation = ?, main_file = ?", (generation, name))

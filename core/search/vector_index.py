@@ -1,0 +1,225 @@
+"""The vector half of the search index: an ANN snapshot (usearch HNSW) plus exact extras.
+
+The main snapshot is three files written once and never changed: `main-<gen>.usearch` (the
+HNSW graph with its f16 vectors, memory-mapped by readers), `main-<gen>.keys.npy` (the
+passage keys it holds, sorted) and `main-<gen>.vectors.npy` (the same f16 vectors in key
+order, memory-mapped: exact scoring of a filtered subset and of ANN candidates, and the
+source of the next snapshot). Vectors added since the snapshot live in the database's
+`pending` table and are searched exactly with numpy; this module holds the reader's copy
+of them. Nothing here touches SQLite: `core.search.index` feeds it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from usearch.index import Index, search
+
+from core.search.passage import DIM
+
+STORED = np.float16  # vectors on disk and in the graph: recall@10 0.99 at 1M (bench_search); i8 loses ~10 %
+CONNECTIVITY = 16
+EXPANSION_ADD = 128
+EXPANSION_SEARCH = 96
+BATCH = 65_536  # vectors per add() call while building (bounds the temporary copies)
+
+Keys = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float32]
+Scores = Floats
+
+
+def snapshot_paths(folder: Path, name: str) -> tuple[Path, Path, Path]:
+    """The graph, keys and vectors files of snapshot `name` (its `.usearch` file name)."""
+    stem = name.removesuffix(".usearch")
+    return folder / name, folder / f"{stem}.keys.npy", folder / f"{stem}.vectors.npy"
+
+
+def to_stored(vectors: npt.ArrayLike) -> npt.NDArray[np.float16]:
+    """Unit vectors as stored: L2-normalised, f16; a zero or non-finite row becomes all zero."""
+    matrix = np.asarray(vectors, np.float32).reshape(-1, DIM)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    ok = np.isfinite(norms) & (norms > 1e-6)
+    safe = np.where(ok, norms, 1.0)
+    return np.where(ok, matrix / safe, 0.0).astype(STORED)
+
+
+def _new_graph() -> Index:
+    return Index(ndim=DIM, metric="cos", dtype="f16", connectivity=CONNECTIVITY,
+                 expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
+
+
+@dataclass
+class Snapshot:
+    """One main snapshot as a reader maps it (or the empty one)."""
+
+    name: str = ""
+    graph: Index | None = None
+    keys: Keys = field(default_factory=lambda: np.zeros(0, np.int64))
+    vectors: npt.NDArray[np.float16] = field(default_factory=lambda: np.zeros((0, DIM), STORED))
+
+    @classmethod
+    def open(cls, folder: Path, name: str) -> Snapshot:
+        """Map snapshot `name`; FileNotFoundError if a compaction has just replaced it."""
+        if not name:
+            return cls()
+        graph_path, keys_path, vectors_path = snapshot_paths(folder, name)
+        keys = np.load(keys_path)
+        vectors = np.load(vectors_path, mmap_mode="r")
+        graph = Index.restore(str(graph_path), view=True)
+        if graph is None:
+            raise FileNotFoundError(graph_path)
+        graph.expansion_search = EXPANSION_SEARCH  # type: ignore[misc]  # a setter mypy does not see
+        return cls(name, graph, keys, vectors)
+
+    @property
+    def size(self) -> int:
+        return len(self.keys)
+
+    def positions(self, keys: Keys) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+        """Rows of `keys` in this snapshot, and which keys it holds at all."""
+        if not self.size:
+            return np.zeros(len(keys), np.intp), np.zeros(len(keys), bool)
+        rows = np.minimum(np.searchsorted(self.keys, keys), self.size - 1)
+        return rows, self.keys[rows] == keys
+
+    def search(self, query: npt.NDArray[np.float16], count: int) -> Keys:
+        """Keys of (about) the `count` nearest vectors, nearest first (HNSW, approximate)."""
+        if self.graph is None or count <= 0:
+            return np.zeros(0, np.int64)
+        matches = self.graph.search(query, min(count, self.size))
+        return np.asarray(matches.keys, np.int64)
+
+
+@dataclass
+class PendingVectors:
+    """The reader's copy of the pending vectors.
+
+    `videos` holds each row's video code (see `index._VideoTable`), so a filtered query can
+    mask rows without asking the database.
+    """
+
+    keys: Keys = field(default_factory=lambda: np.zeros(0, np.int64))
+    vectors: npt.NDArray[np.float16] = field(default_factory=lambda: np.zeros((0, DIM), STORED))
+    videos: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
+    seen_up_to: int = 0  # the largest key ever loaded: keys are never reused, newer ones are larger
+
+    def update(self, present: Keys, new_keys: Keys, new_vectors: npt.NDArray[np.float16],
+               new_videos: npt.NDArray[np.int32]) -> None:
+        """Keep the rows whose key is still `present` in the table and append the new rows."""
+        keep = np.isin(self.keys, present)
+        if keep.all() and not len(new_keys):
+            return
+        self.keys = np.concatenate([self.keys[keep], new_keys])
+        self.vectors = np.concatenate([self.vectors[keep], new_vectors])
+        self.videos = np.concatenate([self.videos[keep], new_videos])
+        if len(new_keys):
+            self.seen_up_to = max(self.seen_up_to, int(new_keys.max()))
+
+    def positions(self, keys: Keys) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+        """Rows of `keys` here (rows are in key order), and which keys are pending at all."""
+        if not len(self.keys):
+            return np.zeros(len(keys), np.intp), np.zeros(len(keys), bool)
+        rows = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return rows, self.keys[rows] == keys
+
+
+def nearest(matrix: npt.NDArray[np.float16], query: npt.NDArray[np.float16], k: int) -> tuple[Keys, Floats]:
+    """Rows of the `k` rows of `matrix` nearest to `query` and their cosine similarity, best first.
+
+    Exact (usearch's SIMD f16 kernel, one thread): every exact score in the index comes from
+    here, so a passage scores the same whether it is pending, in the snapshot or re-scored
+    after an ANN search.
+    """
+    count = min(k, len(matrix))
+    if count <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    matches = search(np.ascontiguousarray(matrix), query, count, "cos", exact=True, threads=1)
+    return np.asarray(matches.keys, np.int64), (1.0 - np.asarray(matches.distances, np.float32))
+
+
+def exact_top(query: npt.NDArray[np.float16], keys: Keys, k: int, snapshot: Snapshot,
+              pending: PendingVectors) -> tuple[Keys, Floats]:
+    """The `k` of `keys` nearest to `query` (keys without a vector are skipped), best first."""
+    keys = np.unique(keys)
+    rows, in_pending = pending.positions(keys)
+    main_rows, in_main = snapshot.positions(keys)
+    in_main &= ~in_pending
+    matrix = np.concatenate([snapshot.vectors[main_rows[in_main]], pending.vectors[rows[in_pending]]])
+    order = np.concatenate([keys[in_main], keys[in_pending]])
+    found, scores = nearest(matrix, query, k)
+    return order[found], scores
+
+
+def top(keys: Keys, scores: Floats, k: int) -> tuple[Keys, Floats]:
+    """The `k` best (key, score) pairs, best first; ties by smaller key."""
+    order = np.lexsort((keys, -scores))[:k]
+    return keys[order], scores[order]
+
+
+def write_snapshot(folder: Path, stem: str, base: Snapshot, drop: Keys, add_keys: Keys,
+                   add_vectors: npt.NDArray[np.float16], *, threads: int = 0) -> str:
+    """Write snapshot files `<stem>.*` holding `base` minus `drop` plus the added vectors.
+
+    `add_keys` must be new keys (never in `base`).
+
+    Runs in the writer (the caller holds the compaction lock, not the write lock). The
+    graph is `base`'s, loaded into memory, with the dropped keys removed and the new ones
+    added, unless `base` is empty or loses more than a fifth of its vectors: then it is
+    built afresh. Returns the `.usearch` file name; files are written to temporary names
+    and renamed, so a reader never maps a half-written file.
+    """
+    name = f"{stem}.usearch"
+    graph_path, keys_path, vectors_path = snapshot_paths(folder, name)
+    dropped = drop[base.positions(drop)[1]]
+    live = ~np.isin(base.keys, dropped)
+    keys = np.concatenate([base.keys[live], add_keys])
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    tmp = f".tmp-{os.getpid()}"
+    vectors = np.lib.format.open_memmap(f"{vectors_path}{tmp}", mode="w+", dtype=STORED, shape=(len(keys), DIM))
+    base_rows = np.flatnonzero(live)
+    for start in range(0, len(keys), BATCH):  # fill in key order from the base map and the new rows
+        chunk = order[start:start + BATCH]
+        from_base = chunk < len(base_rows)
+        block = np.empty((len(chunk), DIM), STORED)
+        block[from_base] = base.vectors[base_rows[chunk[from_base]]]
+        block[~from_base] = add_vectors[chunk[~from_base] - len(base_rows)]
+        vectors[start:start + len(chunk)] = block
+    vectors.flush()
+    np.save(f"{keys_path}{tmp}.npy", keys)
+    if base.graph is not None and len(dropped) <= base.size // 5:
+        graph = Index.restore(str(snapshot_paths(folder, base.name)[0]))  # a private copy in memory
+        assert graph is not None
+        if len(dropped):
+            graph.remove(dropped.astype(np.uint64), compact=True, threads=threads)
+        new_keys, new_vectors = add_keys, add_vectors
+    else:
+        graph = _new_graph()
+        new_keys, new_vectors = keys, vectors
+    for start in range(0, len(new_keys), BATCH):
+        graph.add(new_keys[start:start + BATCH].astype(np.uint64),
+                  np.ascontiguousarray(new_vectors[start:start + BATCH]), threads=threads)
+    graph.save(f"{graph_path}{tmp}")
+    del vectors
+    os.replace(f"{vectors_path}{tmp}", vectors_path)
+    os.replace(f"{keys_path}{tmp}.npy", keys_path)
+    os.replace(f"{graph_path}{tmp}", graph_path)
+    return name
+
+
+def rename_snapshot(folder: Path, name: str, stem: str) -> str:
+    """Give snapshot `name`'s files the stem `stem`; returns the new `.usearch` name."""
+    new = f"{stem}.usearch"
+    for old_path, new_path in zip(snapshot_paths(folder, name), snapshot_paths(folder, new), strict=True):
+        os.replace(old_path, new_path)
+    return new
+
+
+def remove_snapshot(folder: Path, name: str) -> None:
+    """Delete snapshot `name`'s files; readers that mapped them keep their mapping."""
+    for path in snapshot_paths(folder, name):
+        path.unlink(missing_ok=True)
