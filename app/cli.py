@@ -31,6 +31,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", required=True, choices=["csv", "json", "edl", "contact-sheet", "srt", "vtt"])
     export.add_argument("--output", "-o", type=Path, default=None,
                         help="file to write (default: standard output; contact sheet: NAME-contact-sheet.jpg)")
+    search = sub.add_parser("search", help="search the library by spoken words, on-screen text and meaning")
+    search.add_argument("query", help="words or a question; put exact phrases in double quotes")
+    search.add_argument("--project", help="search one project (default: all projects)")
+    search.add_argument("--kind", choices=["speech", "text", "visual"], help="only spoken words, on-screen text "
+                        "or visual captions")
+    search.add_argument("--limit", type=int, default=10, help="at most this many videos (default 10)")
+    search.add_argument("--json", action="store_true", help="one JSON object per video (stable format)")
+    index = sub.add_parser("index", help="the local search indexes: rebuild them from the database, or show them")
+    index.add_argument("action", choices=["rebuild", "status"])
+    index.add_argument("--json", action="store_true")
     models = sub.add_parser("models", help="list the analysis models: source, size, status")
     models.add_argument("--json", action="store_true", help="print one JSON object per model")
     jobs = sub.add_parser("jobs", help="list recent jobs")
@@ -61,6 +71,16 @@ def main(argv: list[str] | None = None) -> int:
             from app.export_cli import run_export
 
             return asyncio.run(run_export(settings, args.video, args.format, args.output))
+        if command == "search":
+            configure_logging("cli", settings.log_dir)
+            from app.search_cli import run_search
+
+            return asyncio.run(run_search(settings, args.query, args.project, args.kind, args.limit, args.json))
+        if command == "index":
+            configure_logging("cli", settings.log_dir)
+            from app.search_cli import run_index
+
+            return asyncio.run(run_index(settings, args.action, args.json))
         if command == "models":
             from app.models_cli import run_models
 

@@ -92,6 +92,7 @@ async def gui_main(settings: Settings, lease: DatabaseLease, pool: WorkerPool,
             offer_samples=offer_samples,
             local_workers=pool.check,
         ),
+        search=services.search,
     )
     try:
         await controller.start()

@@ -58,7 +58,7 @@ class Services(ClientServices):
     """The client services plus the AsyncMongoClient they share (close it when done)."""
 
     def __init__(self, services: ClientServices, client: AsyncMongoClient[dict[str, Any]]) -> None:
-        super().__init__(services.projects, services.imports, services.library, services.jobs)
+        super().__init__(services.projects, services.imports, services.library, services.jobs, services.search)
         self._client = client
 
     async def close(self) -> None:
@@ -78,7 +78,7 @@ async def build_services(settings: Settings, database: Database) -> Services:
     await asyncio.to_thread(_indexes)
     client, db = connect_async(database)
     launcher = HueyLauncher(make_tasks(settings))
-    return Services(client_services(db, launcher, [s.name for s in default_stages()]), client)
+    return Services(client_services(db, launcher, [s.name for s in default_stages()], settings.data_dir), client)
 
 
 def worker_id() -> str:

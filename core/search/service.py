@@ -18,12 +18,12 @@ import numpy as np
 import numpy.typing as npt
 
 from core.repositories import AsyncShotRepository, AsyncVideoRepository
+from core.search.fusion import RRF_K, rrf
 from core.search.passage import IndexHit, SearchFilters
 from core.search.results import SearchHit, VideoResult
 from core.search.sync import IndexSync, SyncReport
 
 CANDIDATES = 100  # passages taken from each index before fusion
-RRF_K = 60
 MIN_COSINE = 0.3  # meaning-only hits below this similarity are noise (measured on bench_relevance)
 HITS_PER_VIDEO = 5
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -128,13 +128,13 @@ class SearchService:
 
 def fuse(keyword: list[IndexHit], semantic: list[IndexHit], k: int = RRF_K) -> list[_Fused]:
     """Reciprocal rank fusion of the two ranked lists, best first."""
-    fused: dict[str, _Fused] = {}
-    for name, hits in (("keyword", keyword), ("meaning", semantic)):
-        for rank, hit in enumerate(hits):
-            entry = fused.setdefault(hit.passage_id, _Fused(hit, 0.0, set()))
-            entry.score += 1.0 / (k + rank + 1)
-            entry.matched_by.add(name)
-    return sorted(fused.values(), key=lambda f: -f.score)
+    hits = {h.passage_id: h for h in (*semantic, *keyword)}
+    matched: dict[str, set[str]] = {}
+    for name, ranked in (("keyword", keyword), ("meaning", semantic)):
+        for h in ranked:
+            matched.setdefault(h.passage_id, set()).add(name)
+    fused = rrf([[h.passage_id for h in keyword], [h.passage_id for h in semantic]], k)
+    return [_Fused(hits[passage_id], score, matched[passage_id]) for passage_id, score in fused]
 
 
 def _video_score(entries: list[_Fused]) -> float:

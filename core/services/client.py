@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from core.modelstore import MINILM, ModelLoader
 from core.repositories import (
     AsyncJobRepository,
+    AsyncPassageRepository,
     AsyncProjectRepository,
     AsyncSegmentRepository,
     AsyncShotRepository,
@@ -18,6 +21,10 @@ from core.repositories import (
 from core.services.importing import ImportService
 from core.services.jobs import JobLauncher, JobService
 from core.services.library import LibraryService
+from core.search.embedder import TextEmbedder
+from core.search.index import SearchIndex
+from core.search.service import SearchService
+from core.search.sync import IndexSync
 from core.services.projects import ProjectService
 
 
@@ -27,11 +34,23 @@ class ClientServices:
     imports: ImportService
     library: LibraryService
     jobs: JobService
+    search: SearchService
+
+
+def search_service(db: AsyncDatabase[dict[str, Any]], data_dir: Path) -> SearchService:
+    """Search over this host's indexes in `<data_dir>/index`, synced from `db`; the query
+    embedder (`<data_dir>/models`) loads on the first search, on a worker thread."""
+    videos = AsyncVideoRepository(db)
+    index = SearchIndex(data_dir / "index")
+    embedder = ModelLoader(lambda store: TextEmbedder(store.files(MINILM.name), cpu_threads=1))
+    return SearchService(index, lambda text: embedder.get(data_dir).embed_one(text), videos,
+                         AsyncShotRepository(db), IndexSync(videos, AsyncPassageRepository(db), index))
 
 
 def client_services(db: AsyncDatabase[dict[str, Any]], launcher: JobLauncher,
-                    stage_names: list[str]) -> ClientServices:
-    """Wire the repositories of `db` into the services (runs on the event loop that owns db)."""
+                    stage_names: list[str], data_dir: Path) -> ClientServices:
+    """Wire the repositories of `db` into the services (runs on the event loop that owns db);
+    `data_dir` holds this host's search indexes and models."""
     videos = AsyncVideoRepository(db)
     return ClientServices(
         projects=ProjectService(AsyncProjectRepository(db)),
@@ -39,4 +58,5 @@ def client_services(db: AsyncDatabase[dict[str, Any]], launcher: JobLauncher,
         library=LibraryService(videos, AsyncWorkerRepository(db), AsyncShotRepository(db),
                                AsyncSegmentRepository(db), AsyncJobRepository(db)),
         jobs=JobService(AsyncJobRepository(db), videos, launcher, stage_names),
+        search=search_service(db, data_dir),
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_vip
+from tests.core.test_speech import speech_clip  # noqa: F401 (fixture)
 from tests.media import MediaSet
 
 pytestmark = pytest.mark.slow
@@ -149,3 +150,33 @@ def test_summary_says_a_failure_shared_by_many_videos_once() -> None:
     assert "3 videos, all for the same reason" in text and all(f"/v/{n}" in text for n in "abc")
     assert "/v/d.mp4: truncated" in text
     assert text.rstrip().endswith("0 of 4 videos analysed, 4 failed")
+
+
+def test_search_finds_what_was_said_and_rebuild_gives_the_same(
+        vip_env: dict[str, str], tmp_path: Path, speech_clip: tuple[Path, float]) -> None:
+    clip, onset = speech_clip
+    analysed = run_vip(["analyze", "--json", "--project", "Talks", str(clip)], vip_env)
+    assert analysed.returncode == 0, analysed.stderr
+    assert json.loads(analysed.stdout)["stages"]["embed"] == "succeeded"
+
+    def search(*args: str) -> tuple[int, list[dict[str, object]]]:
+        result = run_vip(["search", "--json", *args], vip_env)
+        return result.returncode, [json.loads(line) for line in result.stdout.splitlines()]
+
+    code, found = search("what will the forecast be", "--project", "Talks")  # a paraphrase
+    assert code == 0 and len(found) == 1 and Path(str(found[0]["path"])) == clip
+    hits = found[0]["hits"]
+    assert isinstance(hits, list)
+    weather = next(h for h in hits if "weather" in h["text"])
+    assert weather["modality"] == "speech" and abs(weather["start_s"] - onset) < 2.5
+    assert weather["seek_s"] == max(0.0, weather["start_s"] - 1.0)
+    assert search("weather", "--kind", "text") == (1, [])  # it was said, not shown
+    nothing = run_vip(["search", "submarine volcano", "--project", "Talks"], vip_env)
+    assert nothing.returncode == 1 and nothing.stdout == "No results for “submarine volcano”\n"
+    unknown = run_vip(["search", "weather", "--project", "Nope"], vip_env)
+    assert unknown.returncode == 2 and "no project named 'Nope'" in unknown.stderr
+
+    rebuilt = run_vip(["index", "rebuild", "--json"], vip_env)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert json.loads(rebuilt.stdout)["videos_written"] == 1
+    assert search("what will the forecast be", "--project", "Talks") == (code, found)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,7 +36,7 @@ def with_services(database: Database, body: Callable[..., Awaitable[T]]) -> tupl
     async def main() -> T:
         client, db = connect_async(database)
         try:
-            services = client_services(db, launcher, ["probe"])
+            services = client_services(db, launcher, ["probe"], Path(tempfile.mkdtemp(prefix="vip-services-")))
             return await body(services.projects, services.imports, services.library, services.jobs)
         finally:
             await client.close()

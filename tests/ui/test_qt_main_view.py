@@ -51,7 +51,7 @@ def test_dropped_videos_are_analysed_with_live_progress(qloop: asyncio.AbstractE
         controller = MainController(
             view, services.projects, services.imports, services.library, services.jobs,
             ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
-                             offer_samples=False, local_workers=pool.check))
+                             offer_samples=False, local_workers=pool.check), search=services.search)
         pool.start()
         try:
             await controller.start()

@@ -1,0 +1,84 @@
+"""`vip search` and `vip index`: search the library from a terminal; rebuild or inspect the indexes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import datetime
+from typing import TextIO
+
+from app.settings import Settings
+from app.wiring import DatabaseLease, Services, build_services
+from core.formatting import format_duration
+from core.search.passage import SearchFilters
+from core.search.results import VideoResult
+
+KINDS = {"speech": ("speech",), "text": ("text",), "visual": ("visual",)}
+
+
+async def run_search(settings: Settings, query: str, project_name: str | None, kind: str | None,
+                     limit: int, as_json: bool, out: TextIO = sys.stdout) -> int:
+    """Bring the index up to date, search, print; 0 with results, 1 with none, 2 on bad input."""
+    lease = DatabaseLease(settings)
+    database = await asyncio.to_thread(lease.acquire)
+    services = await build_services(settings, database)
+    try:
+        project_id = None
+        if project_name:
+            project = await services.projects.find(project_name)
+            if project is None:
+                print(f"vip search: no project named {project_name!r}; "
+                      f"`vip jobs` lists the projects in use", file=sys.stderr)
+                return 2
+            project_id = project.id
+        await services.search.sync()
+        filters = SearchFilters(project_id=project_id, modalities=KINDS[kind] if kind else ())
+        results = await services.search.search(query, filters, limit)
+        if as_json:
+            for result in results:
+                out.write(json.dumps(result.to_doc()) + "\n")
+        else:
+            _print_results(query, results, out)
+        return 0 if results else 1
+    finally:
+        await services.close()
+        await asyncio.to_thread(lease.release)
+
+
+def _print_results(query: str, results: list[VideoResult], out: TextIO) -> None:
+    if not results:
+        out.write(f"No results for “{query}”\n")
+        return
+    badge = {"speech": "spoken", "text": "on screen", "visual": "visual"}
+    for result in results:
+        out.write(f"{result.name}  ({format_duration(result.duration_s)})  {result.path}\n")
+        for hit in result.hits:
+            text = hit.text if len(hit.text) <= 100 else hit.text[:97] + "…"
+            out.write(f"  {format_duration(hit.start_s):>8}  {badge.get(hit.modality, hit.modality):<9}  {text}\n")
+    out.write(f"{len(results)} video{'s' if len(results) != 1 else ''}\n")
+
+
+async def run_index(settings: Settings, action: str, as_json: bool, out: TextIO = sys.stdout) -> int:
+    """`vip index rebuild` recreates the indexes from MongoDB; `vip index status` syncs and reports."""
+    lease = DatabaseLease(settings)
+    database = await asyncio.to_thread(lease.acquire)
+    services: Services = await build_services(settings, database)
+    try:
+        started = datetime.now()
+        report = await (services.search.rebuild() if action == "rebuild" else services.search.sync())
+        took = (datetime.now() - started).total_seconds()
+        stats = await asyncio.to_thread(services.search.stats)
+        if as_json:
+            out.write(json.dumps({"action": action, "videos_written": report.updated, "videos_removed": report.removed,
+                                  "passages_written": report.passages, "seconds": round(took, 2),
+                                  "index": stats}) + "\n")
+        else:
+            verb = "rebuilt" if action == "rebuild" else "brought up to date"
+            out.write(f"index {verb} in {took:.1f} s: {report.updated} videos written, "
+                      f"{report.removed} removed, {report.passages} passages\n")
+            out.write("".join(f"  {key}: {value}\n" for key, value in stats.items()))
+        return 0
+    finally:
+        await services.close()
+        await asyncio.to_thread(lease.release)

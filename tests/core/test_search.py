@@ -1,0 +1,169 @@
+"""Library search end to end: passages embedded by the embed stage, indexes synced from the real
+database, hybrid queries, filters, and no stale hits after re-analysis or removal."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from core.media.fingerprint import fingerprint
+from core.models import Job, JobStatus, Stage, Video
+from core.models.segment import TextSegment
+from core.pipeline import EmbedStage, ProbeStage
+from core.repositories import Database, SegmentRepository, connect_async
+from core.search.passage import SearchFilters
+from core.services import ClientServices, client_services
+from tests.core.test_runner import make_runner
+from tests.core.test_services import RecordingLauncher
+from tests.media import MediaSet
+
+T = TypeVar("T")
+
+HARBOUR = [(0.0, 4.0, "Welcome aboard the harbour tour."),
+           (5.0, 9.0, "On the left you can see the old lighthouse."),
+           (10.0, 14.0, "The lighthouse was built in 1852 by local fishermen."),
+           (15.0, 19.0, "Next we pass the fish market."),
+           (20.0, 24.0, "Every morning the boats bring their catch here.")]
+KITCHEN = [(0.0, 4.0, "Today we are baking bread at home."),
+           (6.0, 10.0, "Mix the flour with water and a little yeast."),
+           (12.0, 16.0, "Let the dough rise for two hours in a warm place."),
+           (18.0, 22.0, "Bake it in a hot oven until the crust is golden.")]
+
+
+@pytest.fixture(scope="module")
+def embed_stage(tmp_path_factory: pytest.TempPathFactory) -> EmbedStage:
+    return EmbedStage(tmp_path_factory.mktemp("vip-data"))
+
+
+def analysed(db: Any, tmp_path: Path, clip: Path, project_id: str, lines: list[tuple[float, float, str]],
+             captions: list[tuple[float, float, str]], stage: EmbedStage) -> Video:
+    """A video in `project_id` whose transcript and on-screen text are `lines` and `captions`, embedded."""
+    path = tmp_path / f"{project_id}-{clip.name}"
+    shutil.copy(clip, path)
+    fp, size = fingerprint(path)
+    video = Video(project_id=project_id, path=str(path), fingerprint=fp, size_bytes=size)
+    db["videos"].insert_one(video.to_doc())
+    reanalyse(db, tmp_path, video, lines, captions, stage)
+    return video
+
+
+def reanalyse(db: Any, tmp_path: Path, video: Video, lines: list[tuple[float, float, str]],
+              captions: list[tuple[float, float, str]], stage: EmbedStage) -> None:
+    segments = SegmentRepository(db)
+    segments.replace_for_stage(video.id, "speech", [TextSegment(video_id=video.id, kind="speech", stage="speech",
+                                                                start_s=s, end_s=e, text=t) for s, e, t in lines])
+    segments.replace_for_stage(video.id, "ocr", [TextSegment(video_id=video.id, kind="ocr", stage="ocr",
+                                                             start_s=s, end_s=e, text=t) for s, e, t in captions])
+    job = Job(kind="analyze", video_id=video.id, project_id=video.project_id, force=True,
+              stages=[Stage("probe"), Stage("embed")])
+    db["jobs"].insert_one(job.to_doc())
+    assert make_runner(db, tmp_path, [ProbeStage(), stage]).run(job.id) == JobStatus.SUCCEEDED
+
+
+def with_search(database: Database, data_dir: Path, body: Callable[[ClientServices], Awaitable[T]]) -> T:
+    async def main() -> T:
+        client, db = connect_async(database)
+        try:
+            return await body(client_services(db, RecordingLauncher(), ["probe", "embed"], data_dir))
+        finally:
+            await client.close()
+
+    return asyncio.run(main())
+
+
+@pytest.fixture
+def library(sync_db: Any, tmp_path: Path, media: MediaSet, embed_stage: EmbedStage) -> dict[str, Video]:
+    return {"harbour": analysed(sync_db, tmp_path, media.good, "tours", HARBOUR,
+                                [(3.0, 8.0, "HARBOUR TOURS - PIER 4")], embed_stage),
+            "kitchen": analysed(sync_db, tmp_path, media.mkv, "cooking", KITCHEN,
+                                [(0.0, 5.0, "Grandma's Bread Recipe")], embed_stage)}
+
+
+def test_a_paraphrase_finds_the_spoken_sentence_at_its_moment(database: Database, tmp_path: Path,
+                                                              library: dict[str, Video]) -> None:
+    async def body(services: ClientServices) -> Any:
+        report = await services.search.sync()
+        assert (report.updated, report.removed) == (2, 0)
+        return await services.search.search("when was the tower by the sea constructed")
+
+    results = with_search(database, tmp_path / "data", body)
+    assert results[0].video_id == library["harbour"].id
+    best = results[0].best
+    assert best.start_s == 10.0 and best.seek_s == 9.0 and best.unit == "line"
+    assert best.text.startswith("The lighthouse was built in 1852") and "meaning" in best.matched_by
+
+
+def test_exact_words_spoken_or_on_screen_are_highlighted(database: Database, tmp_path: Path,
+                                                         library: dict[str, Video]) -> None:
+    async def body(services: ClientServices) -> Any:
+        await services.search.sync()
+        return (await services.search.search("fishermen"), await services.search.search("pier"),
+                await services.search.search("baking"))
+
+    fishermen, pier, baking = with_search(database, tmp_path / "data", body)
+    hit = fishermen[0].best
+    assert fishermen[0].video_id == library["harbour"].id and "keyword" in hit.matched_by
+    assert "<b>fishermen</b>" in hit.snippet_html()
+    assert pier[0].video_id == library["harbour"].id and pier[0].best.modality == "text"
+    assert pier[0].best.start_s == 3.0
+    assert baking[0].video_id == library["kitchen"].id  # "baking" stems to "bake"
+
+
+def test_filters_by_project_and_modality(database: Database, tmp_path: Path, library: dict[str, Video]) -> None:
+    async def body(services: ClientServices) -> Any:
+        await services.search.sync()
+        in_cooking = await services.search.search("old lighthouse", SearchFilters(project_id="cooking"))
+        on_screen = await services.search.search("bread", SearchFilters(modalities=("text",)))
+        return in_cooking, on_screen
+
+    in_cooking, on_screen = with_search(database, tmp_path / "data", body)
+    assert {r.video_id for r in in_cooking} <= {library["kitchen"].id}
+    assert on_screen and all(h.modality == "text" for r in on_screen for h in r.hits)
+    assert on_screen[0].best.text == "Grandma's Bread Recipe"
+
+
+def test_no_stale_hits_after_reanalysis_or_removal_and_rebuild_equals_incremental(
+        database: Database, sync_db: Any, tmp_path: Path, library: dict[str, Video], embed_stage: EmbedStage) -> None:
+    data_dir = tmp_path / "data"
+    queries = ["lighthouse", "bread dough", "a ferry crossing the bay", "PIER"]
+
+    async def first(services: ClientServices) -> Any:
+        await services.search.sync()
+        return await services.search.search("lighthouse")
+
+    assert [r.video_id for r in with_search(database, data_dir, first)] == [library["harbour"].id]
+    reanalyse(sync_db, tmp_path, library["harbour"], [(0.0, 5.0, "This ferry crosses the bay every hour.")], [],
+              embed_stage)
+
+    async def after_reanalysis(services: ClientServices) -> Any:
+        report = await services.search.sync()
+        assert (report.updated, report.removed) == (1, 0)
+        keyword_only = await services.search.search("fishermen", SearchFilters(project_id="tours"))
+        ferry = await services.search.search("ferry")
+        incremental = [[(r.video_id, [(h.passage_id, h.start_s) for h in r.hits]) for r in
+                        await services.search.search(q)] for q in queries]
+        await services.search.rebuild()
+        rebuilt = [[(r.video_id, [(h.passage_id, h.start_s) for h in r.hits]) for r in
+                    await services.search.search(q)] for q in queries]
+        return keyword_only, ferry, incremental, rebuilt
+
+    keyword_only, ferry, incremental, rebuilt = with_search(database, data_dir, after_reanalysis)
+    assert all("fishermen" not in h.text for r in keyword_only for h in r.hits)  # the old transcript is gone
+    assert ferry[0].video_id == library["harbour"].id and ferry[0].best.text.startswith("This ferry")
+    assert rebuilt == incremental
+
+    async def after_removal(services: ClientServices) -> Any:
+        removed = await services.library.remove(library["kitchen"].id)
+        assert removed.id == library["kitchen"].id
+        report = await services.search.sync()
+        assert report.removed == 1
+        return await services.search.search("bread dough"), await services.library.video(library["kitchen"].id)
+
+    bread, gone = with_search(database, data_dir, after_removal)
+    assert gone is None and library["kitchen"].id not in {r.video_id for r in bread}
+    assert sync_db["segments"].count_documents({"video_id": library["kitchen"].id}) == 0
