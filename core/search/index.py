@@ -35,7 +35,7 @@ import numpy.typing as npt
 
 from core.search.keyword_index import KeywordIndex
 from core.search.passage import DIM, MODALITIES, IndexHit, Passage, SearchFilters, VideoFacts
-from core.search.vector_index import (STORED, Keys, Scores, PendingVectors, Snapshot, exact_top, nearest, remove_snapshot,
+from core.search.vector_index import (STORED, Keys, PendingVectors, Scores, Snapshot, nearest, remove_snapshot,
                                       rename_snapshot, snapshot_paths, to_stored, top, write_snapshot)
 
 EXACT_LIMIT = 20_000  # filters leaving at most this many passages are searched exactly (numpy)
@@ -434,19 +434,18 @@ class SearchIndex:
         found_rows, pending_scores = nearest(pending.vectors if len(rows) == len(pending.keys) else pending.vectors[rows],
                                              query, k)
         pending_keys = pending.keys[rows[found_rows]]
-        kept = candidates / max(int(table.counts[table.alive].sum()), 1)
-        alive = 1.0 - len(self._tombstones) / max(snapshot.size, 1)
-        count = math.ceil(k * OVERSAMPLE / max(kept * alive, 1e-9)) + 10
+        share = candidates / max(int(table.counts[table.alive].sum()), 1)  # of the passages, the filters keep
+        alive = 1.0 - len(self._tombstones) / max(snapshot.size, 1)  # of the snapshot, not deleted since
+        count = math.ceil(k * OVERSAMPLE / max(share * alive, 1e-9)) + 10
         for _ in range(ANN_ROUNDS):
-            found = snapshot.search(query, count)
-            found = found[~np.isin(found, self._tombstones) & table.keep(found, videos, modalities)]
-            if len(found) >= k or count >= snapshot.size:
+            found, scores = snapshot.search(query, count)
+            kept = ~np.isin(found, self._tombstones) & table.keep(found, videos, modalities)
+            if kept.sum() >= k or count >= snapshot.size:
                 break
             count *= 4
         else:  # the filters keep few of the query's neighbourhood: search their passages exactly
             return self._exact_filtered(query, k, videos, modalities)
-        keys, scores = exact_top(query, found, k, snapshot, PendingVectors())  # the same scores as exact search
-        return top(np.concatenate([keys, pending_keys]), np.concatenate([scores, pending_scores]), k)
+        return top(np.concatenate([found[kept], pending_keys]), np.concatenate([scores[kept], pending_scores]), k)
 
     def _hits(self, keys: Keys, scores: Scores) -> list[IndexHit]:
         rows = {r[0]: r for r in self._conn.execute(

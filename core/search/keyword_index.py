@@ -29,7 +29,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
 CREATE TABLE IF NOT EXISTS vocab(word TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
-RANK_LIMIT = 5_000  # at most this many matches are ranked (BM25 costs ~1 µs each): the newest ones
+RANK_LIMIT = 2_000  # at most this many matches are ranked (BM25 costs 1-3 µs each): the newest ones
 MAX_COMPLETIONS = 24  # a last word with more completions than this relies on FTS5's prefix query alone
 MIN_PREFIX = 2  # a one-letter prefix would rank a large part of the library: it matches as a word
 MAX_TERMS = 32  # words and phrases of a query beyond this are ignored
@@ -185,19 +185,23 @@ class KeywordIndex:
         Only passages of `modalities` (all if empty) whose key `keep` accepts count; `runs`
         (key ranges, newest first; None: all keys) holds every key `keep` accepts. A query
         with more than RANK_LIMIT such matches ranks the newest RANK_LIMIT: such a query is
-        too common for its ranking to say much, and BM25 over 300,000 rows would take 0.3 s.
-        Work stays bounded: a query with few matches ranks them all and filters them here;
-        a common one walks `runs` newest first until RANK_LIMIT matches are ranked.
+        too common for its ranking to say much, and BM25 over 300,000 rows would take ~0.5 s.
+        Work stays bounded: with a video filter, a query with few matches ranks them all and
+        filters them here; a common one walks `runs` newest first until RANK_LIMIT matches are
+        ranked.
         """
         word = open_word(text)
         query = fts_query(text, {word: self.completions(word)} if word else None, modalities)
         if query is None or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        select = "SELECT rowid, -bm25(passages_fts) FROM passages_fts WHERE passages_fts MATCH ?"
+        select = "SELECT rowid, -bm25(passages_fts) AS score FROM passages_fts WHERE passages_fts MATCH ?"
         try:
-            many = self._conn.execute(f"SELECT count(*) FROM ({select} LIMIT ?)", (query, RANK_LIMIT + 1)).fetchone()[0]
-            if many <= RANK_LIMIT or runs is None:
-                rows = self._conn.execute(f"{select} ORDER BY rowid DESC LIMIT ?", (query, RANK_LIMIT)).fetchall()
+            if runs is None:  # no video filter (modalities are columns): rank in SQLite, fetch k
+                rows = self._conn.execute(f"SELECT * FROM ({select} ORDER BY rowid DESC LIMIT ?) "
+                                          "ORDER BY score DESC, rowid DESC LIMIT ?", (query, RANK_LIMIT, k)).fetchall()
+            elif self._conn.execute(f"SELECT count(*) FROM ({select} LIMIT ?)", (query, RANK_LIMIT + 1)).fetchone()[0] \
+                    <= RANK_LIMIT:  # few matches: rank them all, filter here
+                rows = self._conn.execute(select, (query,)).fetchall()
             else:
                 rows = []
                 for low, high in runs:
