@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from core.search.keyword_index import SCHEMA as KEYWORD_SCHEMA
 from core.search.keyword_index import KeywordIndex
 from core.search.passage import DIM, MODALITIES, IndexHit, Passage, SearchFilters, VideoFacts
 from core.search.vector_index import (STORED, Keys, PendingVectors, Scores, Snapshot, nearest, remove_snapshot,
@@ -44,7 +45,7 @@ MODALITY_MASK = (1 << MODALITY_BITS) - 1
 AUTO_COMPACT_AT = 50_000  # pending vectors that trigger a compaction after a write
 OVERSAMPLE = 1.5  # ANN candidates per wanted hit, over the share of passages the filters keep
 ANN_ROUNDS = 3  # widen the ANN search (x4) this often before an exact search of the filtered set
-VERSION = 1
+VERSION = 2  # of the folder's layout: another version is dropped and rebuilt by the sync
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL,
@@ -75,8 +76,6 @@ def _json(keys: Iterable[int]) -> str:
     return json.dumps([int(k) for k in keys])
 
 
-
-
 class SearchIndex:
     """Keyword and vector search over the passages of this host's library, in `folder`.
 
@@ -97,17 +96,46 @@ class SearchIndex:
         self._conn = self._connect()
         self._keyword = KeywordIndex(self._conn)
         self._wconn: sqlite3.Connection | None = None
-        if self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is None:
-            with self._write_lock() as conn:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(SCHEMA)
-                KeywordIndex(conn).create()
+        if self._version() != VERSION:
+            with self._file_lock("compact.lock", wait=True):  # lock order everywhere: compact.lock, then write.lock
+                self._create()
+                self._remove_stale_snapshots()
         # the reader's view, reloaded when meta.generation changes
         self._generation = -1
         self._snapshot = Snapshot()
         self._pending = PendingVectors()
         self._tombstones: Keys = np.zeros(0, np.int64)
         self._videos = _VideoTable()
+
+    def _version(self) -> int | None:
+        try:
+            row = self._conn.execute("SELECT version FROM meta").fetchone()
+        except sqlite3.OperationalError:  # no meta table: a new folder
+            return None
+        return int(row[0]) if row else None
+
+    def _create(self) -> None:
+        """Create the tables, or, if they are of another version, drop them and start empty (the
+        index is a cache: the sync refills it). One transaction, so other processes see all or nothing."""
+        with self._write_lock() as conn:
+            conn.execute("PRAGMA journal_mode = WAL")
+            with _transaction(conn):
+                version = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'meta'").fetchone()[0] and \
+                    conn.execute("SELECT version FROM meta").fetchone()[0]
+                if version == VERSION:
+                    return  # another process created them meanwhile
+                generation = 0
+                if version:
+                    generation = conn.execute("SELECT generation FROM meta").fetchone()[0] + 1
+                    tables = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+                                          "AND name NOT LIKE 'sqlite_%'").fetchall()
+                    for name, sql in sorted(tables, key=lambda t: "VIRTUAL" not in (t[1] or "")):
+                        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone():
+                            conn.execute(f'DROP TABLE "{name}"')  # a virtual table takes its shadow tables along
+                for statement in (SCHEMA + KEYWORD_SCHEMA).split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("UPDATE meta SET generation = ?", (generation,))
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.folder / "index.sqlite3", timeout=60, isolation_level=None,
@@ -246,13 +274,17 @@ class SearchIndex:
         `keyword_index.RANK_LIMIT` passages ranks the newest of them.
         """
         with self._reading():
-            table = self._videos
+            table, modalities = self._videos, _modality_mask(filters)
             videos = table.mask(filters)
-            if not videos.any():
+            if not videos.any() or not modalities.any():
                 return []
-            runs = None if np.array_equal(videos, table.alive) else table.runs(videos)
+            if np.array_equal(videos, table.alive):
+                runs, share = None, 1.0
+            else:
+                counts = table.counts[:, modalities[:len(MODALITIES)]]
+                runs, share = table.runs(videos), counts[videos].sum() / max(int(counts[table.alive].sum()), 1)
             keys, scores = self._keyword.search(query, k, filters.modalities, runs,
-                                                lambda keys: table.keep(keys, videos, _modality_mask(filters)))
+                                                lambda keys: table.keep(keys, videos, modalities), float(share))
             return self._hits(keys, scores)
 
     def vector(self, query_vector: npt.NDArray[np.float32], k: int,

@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS vocab(word TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 RANK_LIMIT = 2_000  # at most this many matches are ranked (BM25 costs 1-3 µs each): the newest ones
-MAX_COMPLETIONS = 24  # a last word with more completions than this relies on FTS5's prefix query alone
+ROW_COST, RUN_COST = 2.0, 100.0  # µs to rank a match; to start a query restricted to one key range (1M passages)
+MAX_COMPLETIONS = 24  # a last word with more completions than this becomes an FTS5 prefix query
 MIN_PREFIX = 2  # a one-letter prefix would rank a large part of the library: it matches as a word
 MAX_TERMS = 32  # words and phrases of a query beyond this are ignored
 
@@ -84,27 +85,29 @@ def _quote(words: Sequence[str]) -> str:
     return '"' + " ".join(w.replace('"', "") for w in words) + '"'
 
 
-def fts_query(text: str, completions: dict[str, list[str]] | None = None,
+def fts_query(text: str, completions: dict[str, list[str] | None] | None = None,
               modalities: Sequence[str] = ()) -> str | None:
     """The FTS5 MATCH expression for `text`, or None when nothing in it can match.
 
     Every word is quoted (so AND, OR, NOT, NEAR, `*`, `:`, `^` and brackets are plain words),
     all words must occur, "phrases" must occur in that order, `-word` must not occur, and
-    the last word, while being typed, matches as a prefix and as each of its `completions`
-    (words of the library that start with it: the porter stem of a half-typed word is
-    not always a prefix of the stem of the whole word, "runn" of "running"). With
-    `modalities`, only the text of those modalities matches.
+    the last word, while being typed, matches itself or any of its `completions` (the
+    library's words that start with it, None if too many to list: then a prefix query).
+    Completions beat a prefix query twice: the porter stem of a half-typed word is not
+    always a prefix of the whole word's stem ("runn", "running": "run"), and FTS5 merges a
+    prefix's whole doclist on every query, which a range-restricted query pays again and
+    again. With `modalities`, only the text of those modalities matches.
     """
     positive: list[str] = []
     negative: list[str] = []
     for part in parse_query(text):
         term = _quote(part.words)
         if part.open_end and len(part.words[-1]) >= MIN_PREFIX:
-            term += "*"
-            if not part.phrase and completions:
-                extra = [_quote([w]) for w in completions.get(fold(part.words[-1]), []) if w != fold(part.words[-1])]
-                if extra:
-                    term = "(" + " OR ".join([term, *extra]) + ")"
+            found = None if part.phrase or completions is None else completions.get(fold(part.words[-1]))
+            if found is None:
+                term += "*"
+            else:
+                term = "(" + " OR ".join([term, *(_quote([w]) for w in found if w != fold(part.words[-1]))]) + ")"
         (negative if part.negated else positive).append(term)
     if not positive:
         return None
@@ -138,9 +141,6 @@ class KeywordIndex:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
-    def create(self) -> None:
-        self._conn.executescript(SCHEMA)
-
     def add(self, rows: Sequence[tuple[int, str, str]], words: set[str] | None = None) -> None:
         """Index (key, modality, text) rows; their words go to the vocabulary, or into `words`
         when given (a rebuild collects them and calls `add_words` once)."""
@@ -171,24 +171,28 @@ class KeywordIndex:
         self._conn.execute("INSERT INTO passages_fts(passages_fts) VALUES ('delete-all')")
         self._conn.execute("DELETE FROM vocab")
 
-    def completions(self, word: str) -> list[str]:
-        """Up to MAX_COMPLETIONS words of the library that start with `word` (none if more)."""
+    def completions(self, word: str) -> list[str] | None:
+        """The words of the library that start with `word` (None if more than MAX_COMPLETIONS)."""
         found = [r[0] for r in self._conn.execute(
             "SELECT word FROM vocab WHERE word >= ? AND word < ? LIMIT ?",
             (word, word + "\U0010ffff", MAX_COMPLETIONS + 1))]
-        return found if len(found) <= MAX_COMPLETIONS else []
+        return found if len(found) <= MAX_COMPLETIONS else None
 
     def search(self, text: str, k: int, modalities: Sequence[str], runs: Sequence[tuple[int, int]] | None,
-               keep: Callable[[Keys], npt.NDArray[np.bool_]]) -> tuple[Keys, Scores]:
+               keep: Callable[[Keys], npt.NDArray[np.bool_]], share: float = 1.0) -> tuple[Keys, Scores]:
         """Keys and scores (-BM25, higher is better) of the best `k` passages for `text`.
 
-        Only passages of `modalities` (all if empty) whose key `keep` accepts count; `runs`
-        (key ranges, newest first; None: all keys) holds every key `keep` accepts. A query
-        with more than RANK_LIMIT such matches ranks the newest RANK_LIMIT: such a query is
-        too common for its ranking to say much, and BM25 over 300,000 rows would take ~0.5 s.
-        Work stays bounded: with a video filter, a query with few matches ranks them all and
-        filters them here; a common one walks `runs` newest first until RANK_LIMIT matches are
-        ranked.
+        Only passages of `modalities` (all if empty) count, and, when `runs` is given, only
+        keys that `keep` accepts: `runs` are key ranges, newest first, that hold every such
+        key, and `share` is about how many of the passages those are. `runs` None means no
+        such filter.
+
+        A query with more than RANK_LIMIT matches ranks the newest RANK_LIMIT: such a query
+        is too common for its ranking to say much, and BM25 over 300,000 rows would take
+        ~0.5 s. So work stays bounded: with a filter, a query with few matches ranks them
+        all and filters them here; a common one either walks `runs` newest first, or scans
+        all matches newest first filtering as it goes (when the filter keeps much of the
+        library or is split into many runs), until RANK_LIMIT matches are ranked.
         """
         word = open_word(text)
         query = fts_query(text, {word: self.completions(word)} if word else None, modalities)
@@ -199,23 +203,52 @@ class KeywordIndex:
             if runs is None:  # no video filter (modalities are columns): rank in SQLite, fetch k
                 rows = self._conn.execute(f"SELECT * FROM ({select} ORDER BY rowid DESC LIMIT ?) "
                                           "ORDER BY score DESC, rowid DESC LIMIT ?", (query, RANK_LIMIT, k)).fetchall()
-            elif self._conn.execute(f"SELECT count(*) FROM ({select} LIMIT ?)", (query, RANK_LIMIT + 1)).fetchone()[0] \
-                    <= RANK_LIMIT:  # few matches: rank them all, filter here
-                rows = self._conn.execute(select, (query,)).fetchall()
+                return np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], np.float32)
+            if self._conn.execute(f"SELECT count(*) FROM ({select} LIMIT ?)", (query, RANK_LIMIT + 1)).fetchone()[0] \
+                    <= RANK_LIMIT:  # few matches: rank them all
+                keys, scores = self._fetch(select, (query,))
+            elif RANK_LIMIT / max(share, 1e-6) * ROW_COST < len(runs) * RUN_COST:
+                keys, scores = self._scan(select, query, keep, share)
             else:
-                rows = []
-                for low, high in runs:
-                    rows += self._conn.execute(f"{select} AND rowid BETWEEN ? AND ? ORDER BY rowid DESC LIMIT ?",
-                                               (query, low, high, RANK_LIMIT - len(rows))).fetchall()
-                    if len(rows) >= RANK_LIMIT:
-                        break
+                keys, scores = self._walk(select, query, runs)
         except sqlite3.OperationalError as exc:  # defence in depth: quoting should leave FTS5 nothing to refuse
             if "fts5" in str(exc) or "syntax" in str(exc):
                 return np.zeros(0, np.int64), np.zeros(0, np.float32)
             raise
-        keys = np.array([r[0] for r in rows], np.int64)
-        scores = np.array([r[1] for r in rows], np.float32)
         kept = keep(keys)
         keys, scores = keys[kept], scores[kept]
         order = np.lexsort((-keys, -scores))[:k]  # ties: the newer passage first
         return keys[order], scores[order]
+
+    def _fetch(self, sql: str, params: tuple[object, ...]) -> tuple[Keys, Scores]:
+        rows = self._conn.execute(sql, params).fetchall()
+        return np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], np.float32)
+
+    def _walk(self, select: str, query: str, runs: Sequence[tuple[int, int]]) -> tuple[Keys, Scores]:
+        """The newest RANK_LIMIT matches inside `runs`, one range-restricted query per run."""
+        keys, scores, found = [], [], 0
+        for low, high in runs:
+            k, s = self._fetch(f"{select} AND rowid BETWEEN ? AND ? ORDER BY rowid DESC LIMIT ?",
+                               (query, low, high, RANK_LIMIT - found))
+            keys.append(k)
+            scores.append(s)
+            found += len(k)
+            if found >= RANK_LIMIT:
+                break
+        return np.concatenate(keys), np.concatenate(scores)
+
+    def _scan(self, select: str, query: str, keep: Callable[[Keys], npt.NDArray[np.bool_]],
+              share: float) -> tuple[Keys, Scores]:
+        """The newest RANK_LIMIT matches that `keep` accepts, scanning newest first in chunks."""
+        keys, scores, found, below = [], [], 0, 1 << 62
+        while found < RANK_LIMIT:
+            chunk = min(max(int((RANK_LIMIT - found) / max(share, 1e-6) * 1.2), 256), 100_000)
+            k, s = self._fetch(f"{select} AND rowid < ? ORDER BY rowid DESC LIMIT ?", (query, below, chunk))
+            kept = keep(k)
+            keys.append(k[kept])
+            scores.append(s[kept])
+            found += int(kept.sum())
+            if len(k) < chunk:
+                break
+            below = int(k[-1])
+        return np.concatenate(keys)[:RANK_LIMIT], np.concatenate(scores)[:RANK_LIMIT]

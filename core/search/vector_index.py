@@ -3,10 +3,10 @@
 The main snapshot is three files written once and never changed: `main-<gen>.usearch` (the
 HNSW graph with its f16 vectors, memory-mapped by readers), `main-<gen>.keys.npy` (the
 passage keys it holds, sorted) and `main-<gen>.vectors.npy` (the same f16 vectors in key
-order, memory-mapped: exact scoring of a filtered subset and of ANN candidates, and the
-source of the next snapshot). Vectors added since the snapshot live in the database's
-`pending` table and are searched exactly with numpy; this module holds the reader's copy
-of them. Nothing here touches SQLite: `core.search.index` feeds it.
+order, memory-mapped: exact search of a filtered subset or of a small index, and the source
+of the next snapshot). Vectors added since the snapshot live in the database's `pending`
+table and are searched exactly; this module holds the reader's copy of them. Nothing here
+touches SQLite: `core.search.index` feeds it.
 """
 
 from __future__ import annotations

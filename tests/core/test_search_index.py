@@ -287,6 +287,24 @@ def test_a_common_query_ranks_the_newest_matches(folder: Path, monkeypatch: pyte
     assert {h.video_id for h in hits} == {"v3", "v4"} and len(hits) == 20
 
 
+def test_a_common_filtered_query_walks_or_scans_to_the_same_hits(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with SearchIndex(folder) as index:
+        for v in range(20):  # two projects, interleaved: each is ten key ranges
+            words = [f"{'rain ' * (i % 4)}weather {'report' if i % 3 else 'harbour'} {v}" for i in range(10)]
+            index.replace_video(facts(f"v{v}", f"p{v % 2}"), passages(f"v{v}", words, ("speech", "text")[v // 10]), "r1")
+        monkeypatch.setattr(keyword_index, "RANK_LIMIT", 25)
+        answers = []
+        for row_cost, run_cost in ((1.0, 1e9), (1e9, 1.0)):  # scan all matches; walk the ranges
+            monkeypatch.setattr(keyword_index, "ROW_COST", row_cost)
+            monkeypatch.setattr(keyword_index, "RUN_COST", run_cost)
+            answers.append([[(h.passage_id, round(h.score, 5)) for h in index.keyword(text, 8, f)]
+                            for text in ("weather", "rain report", "rep")
+                            for f in (SearchFilters(project_id="p1"), SearchFilters(project_id="p0", modalities=("text",)))])
+    assert answers[0] == answers[1]
+    assert all(len(hits) == 8 for hits in answers[0])
+    assert {p.split("-")[0] for p, _ in answers[0][0]} == {"v19", "v17", "v15"}  # the newest 25 of p1
+
+
 def test_a_reader_sees_a_writers_changes_at_its_next_query(folder: Path) -> None:
     with SearchIndex(folder) as reader, SearchIndex(folder) as writer:
         assert reader.keyword("harbour", 5) == [] and reader.vector(unit("x"), 5) == []
@@ -333,6 +351,18 @@ def test_auto_compaction_folds_pending_vectors(folder: Path) -> None:
         assert stats["vectors_pending"] <= 30 and stats["vectors_main"] >= 30
         assert stats["vector_bytes"] > 0 and stats["sqlite_bytes"] > 0
         assert ids(index.vector(unit("v0-3"), 1)) == ["v0-3"]
+
+
+def test_an_index_of_another_layout_starts_empty(folder: Path) -> None:
+    with SearchIndex(folder) as index:
+        index.replace_video(facts("v1"), passages("v1", ["harbour"] * 3), "r1")
+        index.compact()
+        index._conn.execute("UPDATE meta SET version = 1")  # as an older release left it
+    with SearchIndex(folder) as index:
+        assert index.revs() == {} and index.keyword("harbour", 5) == [] and index.vector(unit("v1-0"), 5) == []
+        index.replace_video(facts("v2"), passages("v2", ["harbour"] * 3), "r1")
+        assert len(index.keyword("harbour", 5)) == 3 and index.stats()["vectors_main"] == 0
+        assert not list(folder.glob("main-*"))
 
 
 def test_bad_passages_are_refused(index: SearchIndex) -> None:
