@@ -7,11 +7,20 @@ import asyncio
 import logging
 import multiprocessing
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from app.embedded_db import EmbeddedDatabaseError
 from app.logs import configure_logging
 from app.settings import Settings
+
+
+def _date(text: str) -> datetime:
+    """A day on the command line, as the start of that day in UTC."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-27") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--project", help="search one project (default: all projects)")
     search.add_argument("--kind", choices=["speech", "text", "visual"], help="only spoken words, on-screen text "
                         "or visual captions")
+    search.add_argument("--min-duration", type=float, metavar="S", help="only videos at least S seconds long")
+    search.add_argument("--max-duration", type=float, metavar="S", help="only videos at most S seconds long")
+    search.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="only videos imported on or after this day")
+    search.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="only videos imported before this day")
     search.add_argument("--limit", type=int, default=10, help="at most this many videos (default 10)")
     search.add_argument("--json", action="store_true", help="one JSON object per video (stable format)")
     index = sub.add_parser("index", help="the local search indexes: rebuild them from the database, or show them")
@@ -75,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             configure_logging("cli", settings.log_dir)
             from app.search_cli import run_search
 
-            return asyncio.run(run_search(settings, args.query, args.project, args.kind, args.limit, args.json))
+            return asyncio.run(run_search(settings, args.query, args.project, args.kind, args.limit, args.json,
+                                          (args.min_duration, args.max_duration), (args.since, args.until)))
         if command == "index":
             configure_logging("cli", settings.log_dir)
             from app.search_cli import run_index

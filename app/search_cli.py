@@ -18,7 +18,10 @@ KINDS = {"speech": ("speech",), "text": ("text",), "visual": ("visual",)}
 
 
 async def run_search(settings: Settings, query: str, project_name: str | None, kind: str | None,
-                     limit: int, as_json: bool, out: TextIO = sys.stdout) -> int:
+                     limit: int, as_json: bool,
+                     duration: tuple[float | None, float | None] = (None, None),
+                     imported: tuple[datetime | None, datetime | None] = (None, None),
+                     out: TextIO = sys.stdout) -> int:
     """Bring the index up to date, search, print; 0 with results, 1 with none, 2 on bad input."""
     lease = DatabaseLease(settings)
     database = await asyncio.to_thread(lease.acquire)
@@ -33,7 +36,9 @@ async def run_search(settings: Settings, query: str, project_name: str | None, k
                 return 2
             project_id = project.id
         await services.search.sync()
-        filters = SearchFilters(project_id=project_id, modalities=KINDS[kind] if kind else ())
+        filters = SearchFilters(project_id=project_id, modalities=KINDS[kind] if kind else (),
+                                min_duration_s=duration[0], max_duration_s=duration[1],
+                                imported_after=imported[0], imported_before=imported[1])
         results = await services.search.search(query, filters, limit)
         if as_json:
             for result in results:

@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CACHE = Path.home() / ".cache" / "vip-desktop-bench" / "relevance-v1"
+CACHE = Path.home() / ".cache" / "vip-desktop-bench" / "relevance-v1"  # one file per topic
 TOLERANCE_S = 2.0
 TOP = 3
 TARGET = 0.90
@@ -71,6 +71,21 @@ LIBRARY: dict[str, tuple[list[str], list[str]]] = {
                ["BRAKE SERVICE", "TORQUE 110 NM", "TYRE PRESSURE 2.3 BAR"]),
 }
 
+# Near neighbours of the topics above (same words, other facts), so a query must find the
+# right one of two similar videos, not just the right subject.
+LIBRARY.update({
+    "ferry": (["The ferry leaves the harbour every hour for the island.",
+               "From the upper deck you can see the lighthouse keeper's cottage.",
+               "Cars must be parked on the lower deck before departure.",
+               "The crossing takes forty minutes in calm weather."],
+              ["ISLAND FERRY", "DECK 2 CAFE", "NEXT DEPARTURE 14:30"]),
+    "bakery": (["Our bakery opens at six with fresh croissants.",
+                "The pastry chef folds butter into the dough many times.",
+                "Cakes for birthdays must be ordered two days ahead.",
+                "Day old bread is sold at half price in the evening."],
+               ["CORNER BAKERY", "CROISSANTS 1.20", "BIRTHDAY CAKES TO ORDER"]),
+})
+
 # (topic, query, kind, index of the sentence or caption it is about)
 QUERIES: list[tuple[str, str, str, int]] = [
     ("harbour", "lighthouse built by fishermen", "speech", 1),
@@ -97,6 +112,12 @@ QUERIES: list[tuple[str, str, str, int]] = [
     ("garage", "how to tighten the wheel bolts", "speech", 2),
     ("garage", "torque 110", "text", 1),
     ("garage", "saving fuel with correct tyre inflation", "speech", 3),
+    ("ferry", "how long is the boat trip to the island", "speech", 3),
+    ("ferry", "where do cars go on the ship", "speech", 2),
+    ("ferry", "next departure", "text", 2),
+    ("bakery", "butter folded into pastry", "speech", 1),
+    ("bakery", "cheap bread at the end of the day", "speech", 3),
+    ("bakery", "order a cake for a birthday", "speech", 2),
 ]
 
 
@@ -139,13 +160,14 @@ def make_video(path: Path, sentences: list[str], captions: list[str]) -> Path:
             w.setframerate(rate)
             w.writeframes(track.tobytes())
         draw = ",".join(
-            f"drawtext=text='{c.replace(chr(39), '')}':x=(w-text_w)/2:y=h-140:fontsize=56:fontcolor=white:"
+            f"drawtext=text='{c.replace(chr(39), '').replace(':', chr(92) + ':')}':x=(w-text_w)/2:y=h-140:fontsize=56:fontcolor=white:"
             f"box=1:boxcolor=black@0.7:boxborderw=12:enable='between(t,{caption_time(i)},{caption_time(i) + 4})'"
             for i, c in enumerate(captions))
         subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
                         f"testsrc2=size=1280x720:rate=25:duration={duration}", "-i", str(audio),
                         "-vf", draw, "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-                        "-c:a", "aac", "-shortest", str(path)], check=True)
+                        "-c:a", "aac", "-shortest", str(path.with_suffix(".part.mp4"))], check=True)
+        path.with_suffix(".part.mp4").replace(path)  # no half-written clip in the cache
     return path
 
 

@@ -171,6 +171,10 @@ def test_search_finds_what_was_said_and_rebuild_gives_the_same(
     assert weather["modality"] == "speech" and abs(weather["start_s"] - onset) < 2.5
     assert weather["seek_s"] == max(0.0, weather["start_s"] - 1.0)
     assert search("weather", "--kind", "text") == (1, [])  # it was said, not shown
+    assert search("weather", "--min-duration", "60") == (1, [])  # the clip is 7 s long
+    assert search("weather", "--max-duration", "60")[0] == 0
+    assert search("weather", "--since", "2999-01-01") == (1, [])  # imported today
+    assert search("weather", "--until", "2999-01-01")[0] == 0
     nothing = run_vip(["search", "submarine volcano", "--project", "Talks"], vip_env)
     assert nothing.returncode == 1 and nothing.stdout == "No results for “submarine volcano”\n"
     unknown = run_vip(["search", "weather", "--project", "Nope"], vip_env)
