@@ -29,9 +29,11 @@ CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
 CREATE TABLE IF NOT EXISTS vocab(word TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
-RANK_LIMIT = 2_000  # at most this many matches are ranked (BM25 costs 1-3 µs each): the newest ones
+RANK_LIMIT = 1_000  # at most this many matches are ranked (BM25 costs 1-3 µs each): the newest ones
 ROW_COST, RUN_COST = 2.0, 100.0  # µs to rank a match; to start a query restricted to one key range (1M passages)
 MAX_COMPLETIONS = 24  # a last word with more completions than this becomes an FTS5 prefix query
+STOPWORDS = frozenset("a an and are as at be but by for from has have he her his i in is it its of on or she that the "
+                      "their them they this to was were what when where which who will with you".split())
 MIN_PREFIX = 2  # a one-letter prefix would rank a large part of the library: it matches as a word
 MAX_TERMS = 32  # words and phrases of a query beyond this are ignored
 
@@ -90,7 +92,9 @@ def fts_query(text: str, completions: dict[str, list[str] | None] | None = None,
     """The FTS5 MATCH expression for `text`, or None when nothing in it can match.
 
     Every word is quoted (so AND, OR, NOT, NEAR, `*`, `:`, `^` and brackets are plain words),
-    all words must occur, "phrases" must occur in that order, `-word` must not occur, and
+    all words must occur (but stopwords next to other words: "the" in "the harbour" would
+    only cost time and drop "HARBOUR CLOSED"), "phrases" must occur in that order,
+    `-word` must not occur, and
     the last word, while being typed, matches itself or any of its `completions` (the
     library's words that start with it, None if too many to list: then a prefix query).
     Completions beat a prefix query twice: the porter stem of a half-typed word is not
@@ -100,7 +104,10 @@ def fts_query(text: str, completions: dict[str, list[str] | None] | None = None,
     """
     positive: list[str] = []
     negative: list[str] = []
-    for part in parse_query(text):
+    parts = parse_query(text)
+    if any(not part.negated and not _stopword(part) for part in parts):
+        parts = [part for part in parts if not _stopword(part)]
+    for part in parts:
         term = _quote(part.words)
         if part.open_end and len(part.words[-1]) >= MIN_PREFIX:
             found = None if part.phrase or completions is None else completions.get(fold(part.words[-1]))
@@ -117,6 +124,11 @@ def fts_query(text: str, completions: dict[str, list[str] | None] | None = None,
     if modalities:
         query = "{" + " ".join(f"m_{m}" for m in modalities if m in MODALITIES) + "} : (" + query + ")"
     return query
+
+
+def _stopword(part: _Part) -> bool:
+    """A lone stopword, even while typed: "harbour the" searches "harbour" until "thea" is typed."""
+    return not part.phrase and fold(part.words[0]) in STOPWORDS
 
 
 def open_word(text: str) -> str | None:

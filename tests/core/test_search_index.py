@@ -84,6 +84,13 @@ def test_keyword_matches_the_word_being_typed_as_a_prefix(index: SearchIndex) ->
     assert index.keyword("harb ", 10) == []  # the word is finished: no prefix
 
 
+def test_keyword_skips_stopwords_next_to_other_words(index: SearchIndex) -> None:
+    index.replace_video(facts("v1"), passages("v1", ["HARBOUR CLOSED", "the harbour at night", "the end"]), "r1")
+    assert set(ids(index.keyword("the harbour ", 10))) == {"v1-0", "v1-1"}
+    assert ids(index.keyword('"the harbour"', 10)) == ["v1-1"]  # phrases keep them
+    assert set(ids(index.keyword("the ", 10))) == {"v1-1", "v1-2"}  # alone, a stopword is the query
+
+
 def test_keyword_phrases_keep_word_order(index: SearchIndex) -> None:
     index.replace_video(facts("v1"), passages("v1", HARBOUR), "r1")
     assert ids(index.keyword('"city council"', 10)) == ["v1-2"]
