@@ -36,8 +36,8 @@ import numpy.typing as npt
 from core.search.keyword_index import SCHEMA as KEYWORD_SCHEMA
 from core.search.keyword_index import KeywordIndex
 from core.search.passage import DIM, MODALITIES, IndexHit, Passage, SearchFilters, VideoFacts
-from core.search.vector_index import (STORED, Keys, PendingVectors, Scores, Snapshot, nearest, remove_snapshot,
-                                      rename_snapshot, snapshot_paths, to_stored, top, write_snapshot)
+from core.search.vector_index import (STORED, Keys, Scores, Snapshot, VectorView, remove_snapshot, rename_snapshot,
+                                      snapshot_paths, to_stored, write_snapshot)
 
 EXACT_LIMIT = 20_000  # filters leaving at most this many passages are searched exactly (numpy)
 MODALITY_BITS = 3  # a passage key is serial << MODALITY_BITS | modality: filters read the modality off the key
@@ -102,9 +102,7 @@ class SearchIndex:
                 self._remove_stale_snapshots()
         # the reader's view, reloaded when meta.generation changes
         self._generation = -1
-        self._snapshot = Snapshot()
-        self._pending = PendingVectors()
-        self._tombstones: Keys = np.zeros(0, np.int64)
+        self._vectors = VectorView()
         self._videos = _VideoTable()
 
     def _version(self) -> int | None:
@@ -150,7 +148,7 @@ class SearchIndex:
             self._conn.close()
             if self._wconn is not None:
                 self._wconn.close()
-            self._snapshot = Snapshot()
+            self._vectors = VectorView()
 
     def __enter__(self) -> SearchIndex:
         return self
@@ -305,29 +303,35 @@ class SearchIndex:
             candidates = int(table.counts[videos][:, modalities[:len(MODALITIES)]].sum())
             if candidates == 0:
                 return []
-            if candidates > self._exact_limit:
-                found, scores = self._ann(query, k, videos, modalities, candidates)
-            elif not filters.modalities and np.array_equal(videos, table.alive):
-                found, scores = self._exact(query, k)
-            else:
-                found, scores = self._exact_filtered(query, k, videos, modalities)
-            return self._hits(found, scores)
+            view = self._vectors
+            filtered = bool(filters.modalities) or not np.array_equal(videos, table.alive)
+            keep = (lambda keys: table.keep(keys, videos, modalities)) if filtered else None
+            result: tuple[Keys, Scores] | None = None
+            if candidates > self._exact_limit:  # oversample by the share the filters and tombstones keep
+                share = candidates / max(int(table.counts[table.alive].sum()), 1)
+                alive = 1.0 - len(view.tombstones) / max(view.snapshot.size, 1)
+                count = math.ceil(k * OVERSAMPLE / max(share * alive, 1e-9)) + 10
+                result = view.approximate(query, k, count, keep, ANN_ROUNDS)
+            if result is None:
+                result = view.exact(query, k) if keep is None else view.exact_in(query, k, table.runs(videos), keep)
+            return self._hits(*result)
 
     def stats(self) -> dict[str, Any]:
         """Counts, sizes and state of the index (for `vip index` and the GUI)."""
         with self._reading():
             one = self._conn.execute
             sizes = {p.name: p.stat().st_size for p in self.folder.iterdir() if p.is_file()}
-            snapshot = {p.name for p in snapshot_paths(self.folder, self._snapshot.name)} if self._snapshot.name else set()
+            view = self._vectors
+            snapshot = {p.name for p in snapshot_paths(self.folder, view.snapshot.name)} if view.snapshot.name else set()
             return {
                 "folder": str(self.folder),
                 "generation": self._generation,
                 "videos": one("SELECT count(*) FROM videos").fetchone()[0],
                 "passages": int(self._videos.counts[self._videos.alive].sum()),
-                "vectors_main": self._snapshot.size,
-                "vectors_pending": len(self._pending.keys),
-                "tombstones": len(self._tombstones),
-                "main_file": self._snapshot.name,
+                "vectors_main": view.snapshot.size,
+                "vectors_pending": len(view.pending.keys),
+                "tombstones": len(view.tombstones),
+                "main_file": view.snapshot.name,
                 "vector_dtype": np.dtype(STORED).name,
                 "sqlite_bytes": sum(v for n, v in sizes.items() if n.startswith("index.sqlite3")),
                 "vector_bytes": sum(v for n, v in sizes.items() if n in snapshot),
@@ -418,66 +422,18 @@ class SearchIndex:
         generation, main_file = self._conn.execute("SELECT generation, main_file FROM meta").fetchone()
         if generation == self._generation:
             return
-        if main_file != self._snapshot.name:
-            self._snapshot = Snapshot.open(self.folder, main_file)
+        view = self._vectors
+        if main_file != view.snapshot.name:
+            view.snapshot = Snapshot.open(self.folder, main_file)
         self._videos.load(self._conn)
         present = np.array([r[0] for r in self._conn.execute("SELECT key FROM pending")], np.int64)
-        new = self._conn.execute("SELECT pe.key, p.video_id, pe.vector FROM pending pe "
-                                 "JOIN passages p ON p.key = pe.key WHERE pe.key > ? ORDER BY pe.key",
-                                 (self._pending.seen_up_to,)).fetchall()
-        self._pending.update(
-            present, np.array([r[0] for r in new], np.int64),
-            np.frombuffer(b"".join(r[2] for r in new), STORED).reshape(-1, DIM),
-            np.array([self._videos.codes[r[1]] for r in new], np.int32))
-        self._tombstones = np.array([r[0] for r in self._conn.execute("SELECT key FROM tombstones ORDER BY key")],
-                                    np.int64)
+        new = self._conn.execute("SELECT key, vector FROM pending WHERE key > ? ORDER BY key",
+                                 (view.pending.seen_up_to,)).fetchall()
+        view.pending.update(present, np.array([r[0] for r in new], np.int64),
+                            np.frombuffer(b"".join(r[1] for r in new), STORED).reshape(-1, DIM))
+        view.tombstones = np.array([r[0] for r in self._conn.execute("SELECT key FROM tombstones ORDER BY key")],
+                                   np.int64)
         self._generation = generation
-
-    def _exact(self, query: npt.NDArray[np.float16], k: int) -> tuple[Keys, Scores]:
-        """Exact search of every vector (a small index, no filters)."""
-        snapshot, pending = self._snapshot, self._pending
-        rows, scores = nearest(snapshot.vectors, query, k + len(self._tombstones))
-        keys = snapshot.keys[rows]
-        live = ~np.isin(keys, self._tombstones)
-        rows, pending_scores = nearest(pending.vectors, query, k)
-        return top(np.concatenate([keys[live], pending.keys[rows]]), np.concatenate([scores[live], pending_scores]), k)
-
-    def _exact_filtered(self, query: npt.NDArray[np.float16], k: int, videos: npt.NDArray[np.bool_],
-                        modalities: npt.NDArray[np.bool_]) -> tuple[Keys, Scores]:
-        """Exact search of the vectors of the passages the filters keep (few of them)."""
-        snapshot, pending = self._snapshot, self._pending
-        spans = [np.arange(*np.searchsorted(snapshot.keys, [low, high + 1])) for low, high in self._videos.runs(videos)]
-        rows = np.concatenate(spans) if spans else np.zeros(0, np.intp)
-        keys = snapshot.keys[rows]
-        wanted = modalities[keys & MODALITY_MASK]
-        if len(self._tombstones):
-            wanted &= ~np.isin(keys, self._tombstones)
-        rows, keys = rows[wanted], keys[wanted]
-        kept = np.flatnonzero(videos[pending.videos] & modalities[pending.keys & MODALITY_MASK])
-        matrix = np.concatenate([snapshot.vectors[rows], pending.vectors[kept]])
-        found, scores = nearest(matrix, query, k)
-        return top(np.concatenate([keys, pending.keys[kept]])[found], scores, k)
-
-    def _ann(self, query: npt.NDArray[np.float16], k: int, videos: npt.NDArray[np.bool_],
-             modalities: npt.NDArray[np.bool_], candidates: int) -> tuple[Keys, Scores]:
-        """Oversampled HNSW search of the main snapshot plus an exact pass over pending vectors."""
-        pending, snapshot, table = self._pending, self._snapshot, self._videos
-        rows = np.flatnonzero(videos[pending.videos] & modalities[pending.keys & MODALITY_MASK])
-        found_rows, pending_scores = nearest(pending.vectors if len(rows) == len(pending.keys) else pending.vectors[rows],
-                                             query, k)
-        pending_keys = pending.keys[rows[found_rows]]
-        share = candidates / max(int(table.counts[table.alive].sum()), 1)  # of the passages, the filters keep
-        alive = 1.0 - len(self._tombstones) / max(snapshot.size, 1)  # of the snapshot, not deleted since
-        count = math.ceil(k * OVERSAMPLE / max(share * alive, 1e-9)) + 10
-        for _ in range(ANN_ROUNDS):
-            found, scores = snapshot.search(query, count)
-            kept = ~np.isin(found, self._tombstones) & table.keep(found, videos, modalities)
-            if kept.sum() >= k or count >= snapshot.size:
-                break
-            count *= 4
-        else:  # the filters keep few of the query's neighbourhood: search their passages exactly
-            return self._exact_filtered(query, k, videos, modalities)
-        return top(np.concatenate([found[kept], pending_keys]), np.concatenate([scores[kept], pending_scores]), k)
 
     def _hits(self, keys: Keys, scores: Scores) -> list[IndexHit]:
         rows = {r[0]: r for r in self._conn.execute(
@@ -494,55 +450,41 @@ def _modality_mask(filters: SearchFilters) -> npt.NDArray[np.bool_]:
 
 
 class _VideoTable:
-    """The reader's copy of the videos table as arrays, for filtering without SQL.
-
-    Codes index the arrays; a code, once given to a video id, stays its code for the life of
-    the reader (keys hold their video's code in `PendingVectors`). Each video's passages have
-    the consecutive keys first_key..last_key (they are inserted together), so a set of videos
-    is a set of key ranges.
-    """
+    """The reader's copy of the videos table as arrays (one row per video, in key order), for
+    filtering without SQL. Each video's passages have the consecutive keys first_key..last_key
+    (they are inserted together), so a set of videos is a set of key ranges."""
 
     def __init__(self) -> None:
-        self.ids: list[str] = []
-        self.codes: dict[str, int] = {}
-        self._projects: dict[str, int] = {}
         self.alive = np.zeros(0, bool)
         self.counts = np.zeros((0, len(MODALITIES)), np.int64)
-        self._project = np.zeros(0, np.int32)
+        self._projects: dict[str, int] = {}
+        self._project = np.zeros(0, np.int64)
         self._duration = np.zeros(0)
         self._imported = np.zeros(0)
-        self._by_key = np.zeros(0, np.int64)  # codes of the live videos in key order
-        self._first = np.zeros(0, np.int64)  # ... and their key ranges
+        self._first = np.zeros(0, np.int64)
         self._last = np.zeros(0, np.int64)
 
     def load(self, conn: sqlite3.Connection) -> None:
         rows = conn.execute("SELECT video_id, project_id, duration_s, imported_at, first_key, last_key FROM videos "
                             "ORDER BY first_key").fetchall()
-        for row in rows:
-            if row[0] not in self.codes:
-                self.codes[row[0]] = len(self.ids)
-                self.ids.append(row[0])
-            self._projects.setdefault(row[1], len(self._projects))
-        n = len(self.ids)
-        self.alive, self._project = np.zeros(n, bool), np.full(n, -1, np.int32)
-        self._duration, self._imported = np.zeros(n), np.zeros(n)
-        self.counts = np.zeros((n, len(MODALITIES)), np.int64)
-        self._by_key = np.array([self.codes[r[0]] for r in rows], np.int64)
+        self._projects = {project: i for i, project in enumerate(sorted({r[1] for r in rows}))}
+        self.alive = np.ones(len(rows), bool)
+        self._project = np.array([self._projects[r[1]] for r in rows], np.int64)
+        self._duration = np.array([r[2] for r in rows], np.float64)
+        self._imported = np.array([r[3] for r in rows], np.float64)
         self._first = np.array([r[4] for r in rows], np.int64)
         self._last = np.array([r[5] for r in rows], np.int64)
-        self.alive[self._by_key] = True
-        self._project[self._by_key] = [self._projects[r[1]] for r in rows]
-        self._duration[self._by_key] = [r[2] for r in rows]
-        self._imported[self._by_key] = [r[3] for r in rows]
+        self.counts = np.zeros((len(rows), len(MODALITIES)), np.int64)
+        position = {r[0]: i for i, r in enumerate(rows)}
         for video_id, modality, count in conn.execute("SELECT video_id, modality, n FROM counts"):
-            if video_id in self.codes and modality in MODALITIES:
-                self.counts[self.codes[video_id], MODALITIES.index(modality)] = count
+            if video_id in position and modality in MODALITIES:
+                self.counts[position[video_id], MODALITIES.index(modality)] = count
 
     def mask(self, filters: SearchFilters) -> npt.NDArray[np.bool_]:
-        """Which video codes the filters keep."""
+        """Which videos the filters keep."""
         mask = self.alive.copy()
         if filters.project_id is not None:
-            mask &= self._project == self._projects.get(filters.project_id, -2)
+            mask &= self._project == self._projects.get(filters.project_id, -1)
         if filters.min_duration_s is not None:
             mask &= self._duration >= filters.min_duration_s
         if filters.max_duration_s is not None:
@@ -556,18 +498,17 @@ class _VideoTable:
     def runs(self, videos: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
         """The keys of the kept videos as (first, last) ranges, newest first; neighbours in key
         order merge into one range."""
-        kept = videos[self._by_key]
-        if not kept.any():
-            return []
-        edges = np.diff(np.concatenate([[0], kept.astype(np.int8), [0]]))
+        edges = np.diff(np.concatenate([[0], videos.astype(np.int8), [0]]))
         starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
         return list(zip(self._first[starts].tolist(), self._last[ends].tolist(), strict=True))[::-1]
 
     def keep(self, keys: Keys, videos: npt.NDArray[np.bool_], modalities: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
         """Which `keys` belong to a kept video and a kept modality."""
-        at = np.searchsorted(self._first, keys, side="right") - 1
-        inside = (at >= 0) & (keys <= self._last[np.maximum(at, 0)])
-        kept: npt.NDArray[np.bool_] = inside & videos[self._by_key[np.maximum(at, 0)]] & modalities[keys & MODALITY_MASK]
+        if not len(self._first):
+            return np.zeros(len(keys), bool)
+        at = np.maximum(np.searchsorted(self._first, keys, side="right") - 1, 0)
+        kept: npt.NDArray[np.bool_] = (keys >= self._first[at]) & (keys <= self._last[at]) & videos[at] \
+            & modalities[keys & MODALITY_MASK]
         return kept
 
 

@@ -92,11 +92,11 @@ def fts_query(text: str, completions: dict[str, list[str] | None] | None = None,
     """The FTS5 MATCH expression for `text`, or None when nothing in it can match.
 
     Every word is quoted (so AND, OR, NOT, NEAR, `*`, `:`, `^` and brackets are plain words),
-    all words must occur (but stopwords next to other words: "the" in "the harbour" would
-    only cost time and drop "HARBOUR CLOSED"), "phrases" must occur in that order,
-    `-word` must not occur, and
-    the last word, while being typed, matches itself or any of its `completions` (the
-    library's words that start with it, None if too many to list: then a prefix query).
+    all words must occur (except stopwords next to other words: "the" in "the harbour" would
+    only cost time and drop "HARBOUR CLOSED"), "phrases" must occur in that order, `-word`
+    must not occur, and the last word, while being typed, matches itself or any of its
+    `completions` (the library's words that start with it; None if too many to list: then
+    a prefix query).
     Completions beat a prefix query twice: the porter stem of a half-typed word is not
     always a prefix of the whole word's stem ("runn", "running": "run"), and FTS5 merges a
     prefix's whole doclist on every query, which a range-restricted query pays again and

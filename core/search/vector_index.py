@@ -12,6 +12,7 @@ touches SQLite: `core.search.index` feeds it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,7 @@ BATCH = 65_536  # vectors per add() call while building (bounds the temporary co
 Keys = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float32]
 Scores = Floats
+Accept = Callable[[Keys], npt.NDArray[np.bool_]]  # which of these keys a filter keeps
 
 
 def snapshot_paths(folder: Path, name: str) -> tuple[Path, Path, Path]:
@@ -104,28 +106,83 @@ class Snapshot:
 
 @dataclass
 class PendingVectors:
-    """The reader's copy of the pending vectors.
-
-    `videos` holds each row's video code (see `index._VideoTable`), so a filtered query can
-    mask rows without asking the database.
-    """
+    """The reader's copy of the pending vectors (in key order)."""
 
     keys: Keys = field(default_factory=lambda: np.zeros(0, np.int64))
     vectors: npt.NDArray[np.float16] = field(default_factory=lambda: np.zeros((0, DIM), STORED))
-    videos: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
     seen_up_to: int = 0  # the largest key ever loaded: keys are never reused, newer ones are larger
 
-    def update(self, present: Keys, new_keys: Keys, new_vectors: npt.NDArray[np.float16],
-               new_videos: npt.NDArray[np.int32]) -> None:
+    def update(self, present: Keys, new_keys: Keys, new_vectors: npt.NDArray[np.float16]) -> None:
         """Keep the rows whose key is still `present` in the table and append the new rows."""
-        keep = np.isin(self.keys, present)
+        keep = member(self.keys, np.sort(present))
         if keep.all() and not len(new_keys):
             return
         self.keys = np.concatenate([self.keys[keep], new_keys])
         self.vectors = np.concatenate([self.vectors[keep], new_vectors])
-        self.videos = np.concatenate([self.videos[keep], new_videos])
         if len(new_keys):
             self.seen_up_to = max(self.seen_up_to, int(new_keys.max()))
+
+
+@dataclass
+class VectorView:
+    """What a reader searches: the mapped main snapshot, the pending vectors, the tombstones
+    (sorted keys deleted from the snapshot since it was written)."""
+
+    snapshot: Snapshot = field(default_factory=Snapshot)
+    pending: PendingVectors = field(default_factory=PendingVectors)
+    tombstones: Keys = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def exact(self, query: npt.NDArray[np.float16], k: int) -> tuple[Keys, Scores]:
+        """Exact search of every vector (a small index, no filters)."""
+        snapshot, pending = self.snapshot, self.pending
+        rows, scores = nearest(snapshot.vectors, query, k + len(self.tombstones))
+        keys = snapshot.keys[rows]
+        live = ~member(keys, self.tombstones)
+        rows, pending_scores = nearest(pending.vectors, query, k)
+        return top(np.concatenate([keys[live], pending.keys[rows]]), np.concatenate([scores[live], pending_scores]), k)
+
+    def exact_in(self, query: npt.NDArray[np.float16], k: int, runs: Sequence[tuple[int, int]],
+                 keep: Accept) -> tuple[Keys, Scores]:
+        """Exact search of the vectors whose keys lie in `runs` (inclusive key ranges) and that
+        `keep` accepts (few of them: this gathers them)."""
+        snapshot, pending = self.snapshot, self.pending
+        spans = [np.arange(*np.searchsorted(snapshot.keys, [low, high + 1])) for low, high in runs]
+        rows = np.concatenate(spans) if spans else np.zeros(0, np.intp)
+        keys = snapshot.keys[rows]
+        wanted = keep(keys) & ~member(keys, self.tombstones)
+        kept = np.flatnonzero(keep(pending.keys))
+        matrix = np.concatenate([snapshot.vectors[rows[wanted]], pending.vectors[kept]])
+        found, scores = nearest(matrix, query, k)
+        return top(np.concatenate([keys[wanted], pending.keys[kept]])[found], scores, k)
+
+    def approximate(self, query: npt.NDArray[np.float16], k: int, count: int, keep: Accept | None,
+                    rounds: int) -> tuple[Keys, Scores] | None:
+        """HNSW search of the snapshot for `count` neighbours, of which `keep` (None: all) accepts
+        some, widened (x4) up to `rounds` times until k are accepted; plus an exact pass over
+        the pending vectors. None if the rounds ran out: the caller searches exactly."""
+        pending = self.pending
+        rows = np.arange(len(pending.keys)) if keep is None else np.flatnonzero(keep(pending.keys))
+        found_rows, pending_scores = nearest(pending.vectors if keep is None else pending.vectors[rows], query, k)
+        pending_keys = pending.keys[rows[found_rows]]
+        for _ in range(rounds):
+            found, scores = self.snapshot.search(query, count)
+            accepted = ~member(found, self.tombstones)
+            if keep is not None:
+                accepted &= keep(found)
+            if accepted.sum() >= k or count >= self.snapshot.size:
+                return top(np.concatenate([found[accepted], pending_keys]),
+                           np.concatenate([scores[accepted], pending_scores]), k)
+            count *= 4
+        return None
+
+
+def member(keys: Keys, sorted_keys: Keys) -> npt.NDArray[np.bool_]:
+    """Which `keys` are in `sorted_keys` (binary search: np.isin would hash 50,000 tombstones per query)."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    found: npt.NDArray[np.bool_] = sorted_keys[at] == keys
+    return found
 
 
 def nearest(matrix: npt.NDArray[np.float16], query: npt.NDArray[np.float16], k: int) -> tuple[Keys, Floats]:

@@ -19,7 +19,7 @@ from core.search.fusion import rrf
 from core.search.index import SearchIndex
 from core.search.keyword_index import fts_query
 from core.search.passage import DIM, IndexHit, Passage, SearchFilters, VideoFacts
-from core.search.vector_index import to_stored
+from core.search.vector_index import VectorView, to_stored
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ODD = ['"', '""', '"""', "*", "**", "AND", "OR", "NOT", "NEAR", "and or not", "-", "--", "- -", "-harbour",
@@ -267,8 +267,8 @@ def test_a_narrow_filter_still_returns_k_hits(folder: Path, monkeypatch: pytest.
     monkeypatch.setattr(keyword_index, "RANK_LIMIT", 50)  # the query matches 3,040 passages: ranked run by run
     monkeypatch.setattr(index_module, "ANN_ROUNDS", rounds)
     exact_searches = []
-    original = SearchIndex._exact_filtered
-    monkeypatch.setattr(SearchIndex, "_exact_filtered", lambda self, *a: exact_searches.append(1) or original(self, *a))
+    original = VectorView.exact_in
+    monkeypatch.setattr(VectorView, "exact_in", lambda self, *a: exact_searches.append(1) or original(self, *a))
     narrow = SearchFilters(project_id="tiny")
     with SearchIndex(folder, exact_limit=exact_limit) as reader:
         hits = reader.vector(unit("centre"), 10, narrow)
