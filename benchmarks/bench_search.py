@@ -22,6 +22,9 @@ same run, with the speed-up.
 Targets at 1M (issue #5): hybrid p95 ≤ 30 ms, recall@10 ≥ 0.95, ANN ≥ 10× faster than brute force.
 
     .venv/bin/python benchmarks/bench_search.py [--sizes 10000,100000,1000000] [--queries 200] [--json]
+
+Needs ~4 GB of memory at 1M (the writer's peak) and ~2.5 GB of disk for the index plus 0.9 GB
+of cached corpus.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from core.search.passage import DIM, MODALITIES, Passage, SearchFilters, VideoFa
 CACHE = Path.home() / ".cache" / "vip-desktop-bench"
 CORPUS_VERSION = 1
 TARGETS = {"hybrid_p95_ms": 30.0, "recall_at_10": 0.95, "speedup": 10.0}
+TARGET_SIZE = 1_000_000
 TOPICS, SUBTOPICS, PROJECTS = 200, 8, 20
 K = 100  # what the search service asks each index for
 
@@ -441,7 +445,8 @@ def run_size(size: int, args: argparse.Namespace, ctx: Any) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10000,100000", help="comma-separated passage counts (e.g. 10000,100000,1000000)")
+    parser.add_argument("--sizes", default="10000,100000,1000000",
+                        help="comma-separated passage counts (1M takes ~10 minutes on 2 cores; 10000,100000 for a quick look)")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--brute-queries", type=int, default=30, help="queries timed for numpy brute force")
     parser.add_argument("--replace", type=int, default=150,
@@ -474,13 +479,18 @@ def main() -> int:
                                        "keyword_filtered", "vector_k10")] + [
             f"{r['brute_p50_ms']:.1f}", f"{r['speedup']:.0f}x", f"{r['recall_at_10']:.3f}"]
         print("  ".join(f"{c:>15}" for c in cells))
-    last = rows[-1]
-    ok = (last["hybrid_p95_ms"] <= TARGETS["hybrid_p95_ms"] and last["recall_at_10"] >= TARGETS["recall_at_10"]
-          and last["speedup"] >= TARGETS["speedup"])
-    print(f"\ntargets at {last['size']:,} (issue #5: at 1M): hybrid p95 ≤ {TARGETS['hybrid_p95_ms']:.0f} ms, "
-          f"recall@10 ≥ {TARGETS['recall_at_10']}, ≥ {TARGETS['speedup']:.0f}x brute force: {'met' if ok else 'NOT met'}")
+    at_target = next((r for r in rows if r["size"] == TARGET_SIZE), None)
+    ok = None
+    if at_target is None:
+        print(f"\ntargets (issue #5) are for {TARGET_SIZE:,} passages: run with --sizes ...,{TARGET_SIZE}")
+    else:
+        ok = (at_target["hybrid_p95_ms"] <= TARGETS["hybrid_p95_ms"] and at_target["recall_at_10"] >= TARGETS["recall_at_10"]
+              and at_target["speedup"] >= TARGETS["speedup"])
+        print(f"\ntargets at {TARGET_SIZE:,} (issue #5): hybrid p95 {at_target['hybrid_p95_ms']} ms (≤ "
+              f"{TARGETS['hybrid_p95_ms']:.0f}), recall@10 {at_target['recall_at_10']} (≥ {TARGETS['recall_at_10']}), "
+              f"{at_target['speedup']}x brute force (≥ {TARGETS['speedup']:.0f}x): {'met' if ok else 'NOT met'}")
     if args.json:
-        print(json.dumps({"sizes": rows, "targets": TARGETS, "target_size": last["size"], "ok": ok}))
+        print(json.dumps({"sizes": rows, "targets": TARGETS, "target_size": TARGET_SIZE, "ok": ok}))
     return 0
 
 

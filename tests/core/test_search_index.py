@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing as mp
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def index(folder: Path) -> SearchIndex:
+def index(folder: Path) -> Iterator[SearchIndex]:
     with SearchIndex(folder) as index:
         yield index
 
@@ -327,6 +328,28 @@ def test_a_reader_sees_a_writers_changes_at_its_next_query(folder: Path) -> None
         assert ids(reader.vector(unit("v1-0"), 5)) == ["v3-0"]
         assert reader.revs() == {"v3": "r9"}
         assert not list(folder.glob("rebuild-*")) and len(list(folder.glob("main-*"))) == 3
+
+
+def test_readers_keep_answering_during_a_rebuild(folder: Path) -> None:
+    halfway, resume = threading.Event(), threading.Event()
+
+    def items() -> Iterator[tuple[VideoFacts, list[Passage], str]]:
+        yield facts("new1"), passages("new1", ["harbour at dawn"]), "r2"
+        halfway.set()
+        assert resume.wait(10)
+        yield facts("new2"), passages("new2", ["harbour at dusk"]), "r2"
+
+    with SearchIndex(folder) as writer, SearchIndex(folder) as reader:
+        writer.replace_video(facts("old"), passages("old", ["harbour by day"]), "r1")
+        writer.compact()
+        rebuild = threading.Thread(target=writer.rebuild, args=(items(),))
+        rebuild.start()
+        assert halfway.wait(10)
+        assert ids(reader.keyword("harbour", 5)) == ["old-0"] and ids(reader.vector(unit("old-0"), 5)) == ["old-0"]
+        resume.set()
+        rebuild.join(10)
+        assert set(ids(reader.keyword("harbour", 5))) == {"new1-0", "new2-0"}
+        assert set(ids(reader.vector(unit("old-0"), 5))) == {"new1-0", "new2-0"}
 
 
 def _write_videos(folder: str, name: str, count: int) -> None:
