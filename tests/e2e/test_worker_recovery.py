@@ -36,7 +36,7 @@ def start_vip(args: list[str], env: dict[str, str], capture: bool = False) -> su
 
 def wait_running(db: Any) -> dict[str, Any]:
     found: dict[str, Any] = _wait(lambda: db.jobs.find_one({"status": "running", "progress": {"$gt": 0.2}}),
-                                  60, "the job to be running")
+                                  120, "the job to be running")
     return found
 
 
