@@ -35,9 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--project", default=None, help="project name (default: Default; created if missing)")
     analyze.add_argument("--json", action="store_true", help="print one JSON object per video")
     analyze.add_argument("--force", action="store_true", help="re-run stages that are up to date")
-    export = sub.add_parser("export", help="export a video's shot list, contact sheet or subtitles")
+    export = sub.add_parser("export", help="export a video's shot list, contact sheet, subtitles or summary")
     export.add_argument("video", help="the video's path, file name or id")
-    export.add_argument("--format", required=True, choices=["csv", "json", "edl", "contact-sheet", "srt", "vtt"])
+    export.add_argument("--format", required=True, choices=["csv", "json", "edl", "contact-sheet", "srt", "vtt",
+                                                             "summary-md", "summary-json"])
     export.add_argument("--output", "-o", type=Path, default=None,
                         help="file to write (default: standard output; contact sheet: NAME-contact-sheet.jpg)")
     search = sub.add_parser("search", help="search the library by spoken words, on-screen text and meaning")

@@ -1,4 +1,4 @@
-"""`vip export VIDEO --format csv|json|edl|contact-sheet|srt|vtt`: shot list or subtitles, headless."""
+"""`vip export VIDEO --format csv|json|edl|contact-sheet|srt|vtt|summary-md|summary-json`, headless."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from app.settings import Settings
 from app.wiring import DatabaseLease, build_services
 from core.export import contact_sheet, export_text
 from core.subtitles import to_srt, to_vtt
+from core.summary.model import to_json, to_markdown
 
 SUBTITLE_FORMATS = {"srt": to_srt, "vtt": to_vtt}
 
@@ -29,6 +30,15 @@ async def run_export(settings: Settings, ref: str, fmt: str, output: Path | None
             print(f"vip export: {ref!r} matches {len(videos)} videos; give one id:\n{listing}", file=sys.stderr)
             return 2
         video = videos[0]
+        if fmt in ("summary-md", "summary-json"):
+            summary = await services.library.summary(video.id)
+            if summary is None:
+                print(f"vip export: {video.name} has no summary yet — analyse it first (vip analyze {video.path})",
+                      file=sys.stderr)
+                return 1
+            origin = video.media.start_s if video.media else 0.0
+            text = to_markdown(video.name, summary, origin) if fmt == "summary-md" else to_json(summary)
+            return await _write_text(text, output)
         if fmt in SUBTITLE_FORMATS:
             speech = await services.library.segments(video.id, "speech")
             if not speech:

@@ -221,7 +221,13 @@ class MainController:
                 log.warning("segments_load_failed", video_id=video.id, kind=kind, error=str(exc))
                 loaded[kind] = None
                 problems.append(f"Could not load the {what}: {exc}")
-        self.view.detail.show_video(video, shots, loaded["speech"], loaded["face"])
+        try:
+            summary = await self._library.summary(video.id)
+        except Exception as exc:  # noqa: BLE001 - the review screen still opens without it
+            log.warning("summary_load_failed", video_id=video.id, error=str(exc))
+            summary = None
+            problems.append(f"Could not load the summary: {exc}")
+        self.view.detail.show_video(video, shots, loaded["speech"], loaded["face"], summary)
         if problems:
             self.view.detail.notice.setText("; ".join(problems))
 

@@ -35,8 +35,10 @@ from core.export import contact_sheet, export_text
 from core.formatting import format_duration
 from core.models import Shot, TextSegment, Video
 from core.subtitles import to_srt, to_vtt
+from core.summary.model import Summary
 from ui.faces_widget import FacesWidget
 from ui.player_widget import KEY_HELP, PlayerWidget
+from ui.summary_widget import SummaryWidget
 from ui.shot_strip_widget import ShotStripWidget, read_thumbnail
 from ui.timeline_widget import TimelineLegendWidget, TimelineWidget
 from ui.transcript_widget import TranscriptWidget
@@ -232,6 +234,8 @@ class VideoDetailView(QWidget):
         self.side_tabs.addTab(self.transcript, "Transcript")
         self.faces = FacesWidget()
         self.side_tabs.addTab(self.faces, "Faces")
+        self.summary = SummaryWidget()
+        self.side_tabs.addTab(self.summary, "Summary")
         self.side_tabs.setFixedWidth(310)
         body = QHBoxLayout()
         body.addLayout(left, 1)
@@ -250,6 +254,7 @@ class VideoDetailView(QWidget):
         self.strip.shot_clicked.connect(self._on_shot_clicked)
         self.transcript.seek_requested.connect(self._on_line_clicked)
         self.faces.seek_requested.connect(self._on_line_clicked)
+        self.summary.seek_requested.connect(self._on_line_clicked)
 
     # -- public API ------------------------------------------------------------------------------
     @property
@@ -269,7 +274,7 @@ class VideoDetailView(QWidget):
         return list(self._faces)
 
     def show_video(self, video: Video, shots: list[Shot], transcript: list[TextSegment] | None = None,
-                   faces: list[TextSegment] | None = None) -> None:
+                   faces: list[TextSegment] | None = None, summary: Summary | None = None) -> None:
         """Show `video` paused on its first frame (or keep playing if it is already open).
 
         `transcript` is the video's speech segments and `faces` its face segments (None or
@@ -304,6 +309,7 @@ class VideoDetailView(QWidget):
                                            (video.stages.get("faces") or {}).get("status"))
         self.side_tabs.setTabText(2, f"Faces ({len(appearances)})" if appearances else "Faces")
         crops = [(i, a.image_path) for i, a in enumerate(appearances) if a.image_path]
+        self.summary.set_summary(summary, start_s)
         self.shots_title.setText(f"<b>Shots ({len(self._shots)})</b>" if self._shots else "<b>Shots</b>")
         self.shots_empty.setText("No shots yet: they appear here when the analysis of this video "
                                  "has finished.")

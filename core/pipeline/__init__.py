@@ -9,9 +9,11 @@ from core.pipeline.probe_stage import ProbeStage
 from core.pipeline.runner import JobRunner
 from core.pipeline.speech_stage import SpeechStage
 from core.pipeline.stage import Stage, StageContext
+from core.pipeline.summary_stage import SummaryStage
 from core.pipeline.visual_stage import VisualStage
 
-__all__ = ["EmbedStage", "FacesStage", "JobRunner", "OcrStage", "ProbeStage", "SpeechStage", "Stage", "StageContext", "VisualStage", "default_stages"]
+__all__ = ["EmbedStage", "FacesStage", "JobRunner", "OcrStage", "ProbeStage", "SpeechStage", "Stage", "StageContext",
+           "SummaryStage", "VisualStage", "default_stages"]
 
 
 def default_stages(data_dir: Path | None = None) -> list[Stage]:
@@ -21,4 +23,4 @@ def default_stages(data_dir: Path | None = None) -> list[Stage]:
     media cache the runner is given.
     """
     return [ProbeStage(), VisualStage(), SpeechStage(data_dir), OcrStage(data_dir), EmbedStage(data_dir),
-            FacesStage(data_dir)]
+            SummaryStage(), FacesStage(data_dir)]

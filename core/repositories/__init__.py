@@ -11,6 +11,7 @@ from core.repositories.passages import AsyncPassageRepository, PassageRepository
 from core.repositories.projects import AsyncProjectRepository
 from core.repositories.segments import AsyncSegmentRepository, SegmentRepository
 from core.repositories.shots import AsyncShotRepository, ShotRepository
+from core.repositories.summaries import AsyncSummaryRepository, SummaryRepository
 from core.repositories.videos import AsyncVideoRepository, VideoRepository
 from core.repositories.workers import AsyncWorkerRepository, WorkerRecord, WorkerRepository
 
@@ -22,6 +23,8 @@ __all__ = [
     "PassageRepository",
     "AsyncProjectRepository",
     "AsyncShotRepository",
+    "AsyncSummaryRepository",
+    "SummaryRepository",
     "AsyncVideoRepository",
     "AsyncWorkerRepository",
     "Database",

@@ -9,6 +9,7 @@ from pymongo.database import Database as SyncDatabase
 
 from core.models.segment import TextSegment
 from core.repositories.passages import PassageRepository
+from core.repositories.summaries import AsyncSummaryRepository, SummaryRepository
 
 
 class SegmentRepository:
@@ -17,6 +18,7 @@ class SegmentRepository:
     def __init__(self, db: SyncDatabase[dict[str, Any]]) -> None:
         self._coll = db["segments"]
         self.passages = PassageRepository(db)  # search passages live in the same collection
+        self.summaries = SummaryRepository(db)  # and so do summary sections
 
     def replace_for_stage(self, video_id: str, stage: str, segments: list[TextSegment]) -> None:
         """Store a stage's segments for a video, replacing that stage's earlier output."""
@@ -35,6 +37,7 @@ class SegmentRepository:
 class AsyncSegmentRepository:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self._coll = db["segments"]
+        self.summaries = AsyncSummaryRepository(db)
 
     async def for_video(self, video_id: str, kind: str | None = None) -> list[TextSegment]:
         query: dict[str, Any] = {"video_id": video_id}

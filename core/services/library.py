@@ -10,6 +10,7 @@ from pathlib import Path
 from core.errors import NotFound, VipError
 from core.media.fingerprint import fingerprint
 from core.models import Shot, TextSegment, Video
+from core.summary.model import Summary
 from core.repositories import (
     AsyncJobRepository,
     AsyncSegmentRepository,
@@ -38,6 +39,10 @@ class LibraryService:
     async def segments(self, video_id: str, kind: str | None = None) -> list[TextSegment]:
         """The video's segments of one kind ("speech", "ocr", "face", ...) in time order."""
         return await self._segments.for_video(video_id, kind)
+
+    async def summary(self, video_id: str) -> Summary | None:
+        """The video's summary (overview, chapters, commentary), or None before the summary stage ran."""
+        return await self._segments.summaries.for_video(video_id)
 
     async def video(self, video_id: str) -> Video | None:
         return await self._videos.get(video_id)

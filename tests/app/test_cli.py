@@ -107,7 +107,7 @@ def test_analyze_json_includes_shots_and_export_formats(tmp_path: Path, vip_env:
     assert [s["start_frame"] for s in record["shots"]] == [0, 50, 88]
     assert record["timeline"]["interval_s"] == 1.0 and record["stages"] == {
         "probe": "succeeded", "visual": "succeeded", "speech": "succeeded", "ocr": "succeeded",
-        "embed": "succeeded", "faces": "succeeded"}
+        "embed": "succeeded", "summary": "succeeded", "faces": "succeeded"}
     assert all(set(t) == {"start_s", "end_s", "text"} and t["text"] for t in record["on_screen_text"])
 
     edl = run_vip(["export", str(clip), "--format", "edl"], vip_env)
@@ -124,6 +124,11 @@ def test_analyze_json_includes_shots_and_export_formats(tmp_path: Path, vip_env:
     assert record["transcript"] == []
     srt = run_vip(["export", str(clip), "--format", "srt"], vip_env)
     assert srt.returncode == 1 and "no subtitles" in srt.stderr and "no speech" in srt.stderr
+    summary = run_vip(["export", str(clip), "--format", "summary-md"], vip_env)
+    assert summary.returncode == 0, summary.stderr
+    assert "*Local extractive summary" in summary.stdout and "- **0:00** Shots 1–3" in summary.stdout
+    as_json = json.loads(run_vip(["export", str(clip), "--format", "summary-json"], vip_env).stdout)
+    assert as_json["source"] == "local-extractive" and as_json["chapters"][0]["title"] == "Shots 1–3"
 
 
 def test_summary_says_a_failure_shared_by_many_videos_once() -> None:

@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt
 
 from core.models import MediaInfo, Shot, TextSegment, Video, VideoStatus, Word
 from core.subtitles import parse_srt
+from core.summary.model import LOCAL, Chapter, Summary
 from tests.ui.waiting import wait_until
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
@@ -217,6 +218,11 @@ class FakeLibrary:
         self.asked.append((video_id, kind))
         return self.clip_segments
 
+    async def summary(self, video_id: str) -> Summary | None:
+        return Summary(source=LOCAL, overview="A harbour tour past the old lighthouse.",
+                       chapters=[Chapter(0.0, 3.0, "Welcome to the harbour tour."),
+                                 Chapter(3.0, 6.0, "The lighthouse was built in 1852.", "Thank you for watching.")])
+
 
 def test_opening_a_video_loads_its_transcript(qloop: asyncio.AbstractEventLoop, qtbot: Any, video: Video,
                                               shots: list[Shot], tmp_path: Path) -> None:
@@ -232,6 +238,18 @@ def test_opening_a_video_loads_its_transcript(qloop: asyncio.AbstractEventLoop, 
         assert view.showing_detail() and library.asked == [("v1", "speech"), ("v1", "face")]
         assert view.detail.side_tabs.tabText(1) == "Transcript (4)"
         assert view.detail.transcript.visible_lines()[0] == "0:00  Welcome to the harbour tour."
+        assert view.detail.notice.text() == ""
+        summary = view.detail.summary
+        view.detail.side_tabs.setCurrentWidget(summary)
+        assert summary.label.text().startswith("Local extractive summary")
+        assert "A harbour tour past the old lighthouse." in summary.overview.text()
+        assert summary.section_texts() == ["0:00  Welcome to the harbour tour.",
+                                           "0:03  The lighthouse was built in 1852.\nThank you for watching."]
+        await wait_until(view.detail.player.is_ready, "the clip to load")
+        item = summary.sections.item(1)
+        qtbot.mouseClick(summary.sections.viewport(), Qt.MouseButton.LeftButton,
+                         pos=summary.sections.visualItemRect(item).center())
+        await wait_until(lambda: near(view.detail.player.position_s(), 3.0, 0.1), "the seek to chapter 2")
         view.detail.go_back()
         await controller.stop()
 

@@ -1,0 +1,73 @@
+"""A video's summary: an overview and timestamped chapters (and, from an LLM, a commentary script).
+
+Stored as segments (ARCHITECTURE.md §3): kind "summary" — one with unit "overview" (time 0)
+and one per chapter — and kind "commentary", one per line. `source` says who wrote it:
+"local-extractive" (sentences picked from the transcript, no AI writing) or "<provider>/<model>".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+LOCAL = "local-extractive"
+LOCAL_LABEL = "Local extractive summary — sentences picked from the transcript and on-screen text, not written by AI"
+
+
+@dataclass(frozen=True)
+class Chapter:
+    start_s: float
+    end_s: float
+    title: str
+    text: str = ""  # a sentence or two about the chapter
+
+
+@dataclass(frozen=True)
+class CommentaryLine:
+    start_s: float
+    text: str
+
+
+@dataclass
+class Summary:
+    source: str  # LOCAL or "<provider>/<model>"
+    overview: str
+    chapters: list[Chapter] = field(default_factory=list)
+    commentary: list[CommentaryLine] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return LOCAL_LABEL if self.source == LOCAL else f"Written by {self.source}"
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"source": self.source, "label": self.label, "overview": self.overview,
+                "chapters": [{"start_s": c.start_s, "end_s": c.end_s, "title": c.title, "text": c.text}
+                             for c in self.chapters],
+                "commentary": [{"start_s": c.start_s, "text": c.text} for c in self.commentary]}
+
+
+def clock(seconds: float) -> str:
+    total = int(max(0.0, seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def to_markdown(title: str, summary: Summary, origin_s: float = 0.0) -> str:
+    """The summary as Markdown; times on the player's clock (media time minus `origin_s`)."""
+    lines = [f"# {title}", "", f"*{summary.label}*", "", "## Overview", "", summary.overview or "—", ""]
+    if summary.chapters:
+        lines += ["## Chapters", ""]
+        for c in summary.chapters:
+            lines.append(f"- **{clock(c.start_s - origin_s)}** {c.title}" + (f" — {c.text}" if c.text else ""))
+        lines.append("")
+    if summary.commentary:
+        lines += ["## Commentary", ""]
+        lines += [f"- **{clock(c.start_s - origin_s)}** {c.text}" for c in summary.commentary]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def to_json(summary: Summary) -> str:
+    return json.dumps(summary.to_doc(), indent=2, ensure_ascii=False) + "\n"

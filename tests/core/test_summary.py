@@ -1,0 +1,82 @@
+"""The local extractive summary: chapters at shot boundaries, titled by what was said or shown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from core.models import JobStatus
+from core.models.segment import TextSegment
+from core.models.shot import Shot
+from core.pipeline import EmbedStage, ProbeStage, SummaryStage, VisualStage
+from core.repositories import JobRepository, SegmentRepository
+from core.search.passage import Passage
+from core.summary.extractive import chapter_spans, local_summary
+from core.summary.model import LOCAL_LABEL, to_json, to_markdown
+from tests.core.test_runner import add_video_job, make_runner
+from tests.media import MediaSet
+
+
+def _shot(index: int, start: float, end: float) -> Shot:
+    return Shot("v", index, start, end, 0, 0, "cut" if index else "start")
+
+
+def _line(start: float, text: str, vector: list[float]) -> Passage:
+    v = np.asarray(vector, np.float32)
+    return Passage(id=f"p{start}", video_id="v", modality="speech", unit="line", start_s=start, end_s=start + 3,
+                   text=text, vector=v / np.linalg.norm(v))
+
+
+def test_chapters_start_at_shot_boundaries_and_are_titled_by_what_was_said_or_shown() -> None:
+    shots = [_shot(0, 0, 25), _shot(1, 25, 42), _shot(2, 42, 70), _shot(3, 70, 90)]
+    assert chapter_spans(shots, 0.0, 90.0) == [(0.0, 25.0), (25.0, 42.0), (42.0, 70.0), (70.0, 90.0)]
+    assert chapter_spans(shots[:2] + [_shot(2, 44, 90)], 0.0, 50.0) == [(0.0, 25.0), (25.0, 50.0)]
+    lines = [_line(2, "We visit the old harbour.", [1, 0.2, 0]), _line(10, "The harbour is busy with boats.", [1, 0.1, 0]),
+             _line(45, "Boats bring fish to the harbour.", [0.9, 0.3, 0.1]), _line(60, "Unrelated noise.", [0, 0, 1])]
+    on_screen = [TextSegment(video_id="v", kind="ocr", start_s=75, end_s=85, text="THE END")]
+    summary = local_summary(shots, lines, on_screen, 0.0, 90.0)
+    assert summary.source == "local-extractive" and summary.label == LOCAL_LABEL
+    # the three most central sentences, in the order they were said; the off-topic one is left out
+    assert summary.overview == "We visit the old harbour. The harbour is busy with boats. Boats bring fish to the harbour."
+    assert [(c.start_s, c.title) for c in summary.chapters] == [
+        (0.0, "We visit the old harbour."), (25.0, "Shot 2"), (42.0, "Boats bring fish to the harbour."),
+        (70.0, "THE END")]
+    assert summary.chapters[0].text == "The harbour is busy with boats."
+    silent = local_summary(shots, [], [], 0.0, 90.0)
+    assert [c.title for c in silent.chapters] == ["Shot 1", "Shot 2", "Shot 3", "Shot 4"]
+    assert silent.overview == "No speech or on-screen text; 4 shots."
+
+
+def test_markdown_and_json_exports_show_times_on_the_player_clock() -> None:
+    shots = [_shot(0, 10, 40), _shot(1, 40, 75)]
+    summary = local_summary(shots, [_line(12, "Hello there.", [1, 0, 0])], [], 10.0, 75.0)
+    markdown = to_markdown("talk.mp4", summary, origin_s=10.0)
+    assert markdown.startswith("# talk.mp4\n\n*Local extractive summary")
+    assert "- **0:00** Hello there." in markdown and "- **0:30** Shot 2" in markdown
+    doc = json.loads(to_json(summary))
+    assert doc["source"] == "local-extractive" and [c["start_s"] for c in doc["chapters"]] == [10.0, 40.0]
+
+
+@pytest.fixture(scope="module")
+def embed_stage(tmp_path_factory: pytest.TempPathFactory) -> EmbedStage:
+    return EmbedStage(tmp_path_factory.mktemp("vip-data"))
+
+
+def test_summary_stage_stores_overview_and_chapters(sync_db: Any, media: MediaSet, tmp_path: Path,
+                                                     embed_stage: EmbedStage) -> None:
+    video, job = add_video_job(sync_db, media.black_start, ("probe", "visual", "embed", "summary"))
+    segments = SegmentRepository(sync_db)
+    segments.replace_for_stage(video.id, "speech", [TextSegment(
+        video_id=video.id, kind="speech", stage="speech", start_s=0.5, end_s=2.5, text="A dark start to the day.")])
+    runner = make_runner(sync_db, tmp_path, [ProbeStage(), VisualStage(), embed_stage, SummaryStage()])
+    assert runner.run(job.id) == JobStatus.SUCCEEDED
+    done = JobRepository(sync_db).get(job.id)
+    assert done and done.stages[3].message.endswith("chapters (local extractive)")
+    stored = segments.summaries.for_video(video.id)
+    assert stored is not None and stored.source == "local-extractive"
+    assert stored.overview == "A dark start to the day."
+    assert stored.chapters and stored.chapters[0].start_s == 0.0
