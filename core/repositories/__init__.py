@@ -5,10 +5,17 @@ or CLI needs it, an async one (`AsyncMongoClient` on the event loop). Both speak
 models; documents never leave this package.
 """
 
+from core.repositories.api_cache import ApiCacheRepository, CachedResponse
 from core.repositories.database import Database, connect, connect_async, ensure_indexes
 from core.repositories.jobs import AsyncJobRepository, JobRepository
 from core.repositories.passages import AsyncPassageRepository, PassageRepository
-from core.repositories.projects import AsyncProjectRepository
+from core.repositories.projects import AsyncProjectRepository, ProjectRepository
+from core.repositories.provider_calls import (
+    AsyncProviderCallRepository,
+    CostTotal,
+    ProviderCall,
+    ProviderCallRepository,
+)
 from core.repositories.segments import AsyncSegmentRepository, SegmentRepository
 from core.repositories.shots import AsyncShotRepository, ShotRepository
 from core.repositories.summaries import AsyncSummaryRepository, SummaryRepository
@@ -16,6 +23,13 @@ from core.repositories.videos import AsyncVideoRepository, VideoRepository
 from core.repositories.workers import AsyncWorkerRepository, WorkerRecord, WorkerRepository
 
 __all__ = [
+    "ApiCacheRepository",
+    "AsyncProviderCallRepository",
+    "CachedResponse",
+    "CostTotal",
+    "ProjectRepository",
+    "ProviderCall",
+    "ProviderCallRepository",
     "AsyncSegmentRepository",
     "SegmentRepository",
     "AsyncJobRepository",

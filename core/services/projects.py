@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from core.errors import VipError
 from core.models import Project
 from core.repositories import AsyncProjectRepository
@@ -29,6 +31,15 @@ class ProjectService:
         if not name:
             raise VipError("A project needs a name")
         return await self._projects.add(Project(name=name, description=description))
+
+    async def set_budget(self, project_id: str, budget_usd: float | None) -> Project:
+        """Cap what the project's paid provider calls may cost (USD); None removes the cap."""
+        if budget_usd is not None and not (math.isfinite(budget_usd) and budget_usd >= 0):
+            raise VipError("A budget is an amount of US dollars, 0 or more")
+        await self._projects.set_budget(project_id, budget_usd)
+        project = await self._projects.get(project_id)
+        assert project is not None
+        return project
 
     async def ensure(self, name: str | None = None) -> Project:
         """Return the project called `name` (default: "Default"), creating it if needed."""
