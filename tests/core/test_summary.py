@@ -13,6 +13,8 @@ from core.models import JobStatus
 from core.models.segment import TextSegment
 from core.models.shot import Shot
 from core.pipeline import EmbedStage, ProbeStage, SummaryStage, VisualStage
+from core.providers.base import BudgetExceeded, ProviderRequest
+from core.providers.routing import Route
 from core.repositories import JobRepository, SegmentRepository
 from core.search.passage import Passage
 from core.summary.extractive import chapter_spans, local_summary
@@ -80,3 +82,62 @@ def test_summary_stage_stores_overview_and_chapters(sync_db: Any, media: MediaSe
     assert stored is not None and stored.source == "local-extractive"
     assert stored.overview == "A dark start to the day."
     assert stored.chapters and stored.chapters[0].start_s == 0.0
+
+
+class StandInProviders:
+    """The ProviderAccess port: the project's routing, and scripted gateway answers (the gateway
+    itself is tested in test_gateway.py)."""
+
+    def __init__(self, route: Route, answer: Any) -> None:
+        self._route, self._answer = route, answer
+        self.requests: list[ProviderRequest] = []
+
+    def route(self, project_id: str, capability: str) -> Route:
+        return self._route if capability == "summarizer" else Route()
+
+    def call(self, request: ProviderRequest) -> dict[str, Any]:
+        self.requests.append(request)
+        if isinstance(self._answer, Exception):
+            raise self._answer
+        return {"text": self._answer}
+
+
+ANSWER = """Here you are:
+```json
+{"overview": "Grey frames, then colour bars.",
+ "chapters": [{"start_s": 0, "title": "Darkness", "text": "Three black seconds."},
+              {"start_s": 3.0, "title": "Bars", "text": ""}],
+ "commentary": [{"start_s": 0.5, "text": "We open in the dark."}, {"start_s": 3.2, "text": "And now, colour."}]}
+```"""
+
+
+@pytest.mark.parametrize("answer, expected", [
+    (ANSWER, "2 chapters, 2 commentary lines"),
+    (BudgetExceeded("Project p1 has spent $4.99 of its $5.00 budget; this call would cost about $0.02"),
+     "local summary instead"),
+    ("Sorry, I cannot help with that.", "did not answer with JSON"),
+    ('{"overview": "x", "chapters": [{"start_s": 999, "title": "Later"}]}', "a time outside the video: 999 s"),
+])
+def test_a_routed_llm_writes_summary_and_commentary_or_the_local_one_says_why(
+        sync_db: Any, media: MediaSet, tmp_path: Path, answer: Any, expected: str) -> None:
+    providers = StandInProviders(Route("openai", "gpt-4o-mini"), answer)
+    video, job = add_video_job(sync_db, media.black_start, ("probe", "visual", "summary"))
+    runner = make_runner(sync_db, tmp_path, [ProbeStage(), VisualStage(), SummaryStage(providers)])
+    assert runner.run(job.id) == JobStatus.SUCCEEDED
+    done = JobRepository(sync_db).get(job.id)
+    assert done and expected in done.stages[2].message
+    request = providers.requests[0]
+    assert (request.provider, request.model, request.operation) == ("openai", "gpt-4o-mini", "chat")
+    assert request.project_id == "p1" and request.video_id == video.id and request.estimate["input_tokens"] > 0
+    stored = SegmentRepository(sync_db).summaries.for_video(video.id)
+    assert stored is not None
+    if answer is ANSWER:
+        assert stored.source == "openai/gpt-4o-mini" and stored.label == "Written by openai/gpt-4o-mini"
+        assert [(c.start_s, c.end_s, c.title) for c in stored.chapters] == [(0.0, 3.0, "Darkness"),
+                                                                             (3.0, 6.0, "Bars")]
+        assert [(c.start_s, c.text) for c in stored.commentary] == [(0.5, "We open in the dark."),
+                                                                    (3.2, "And now, colour.")]
+    else:
+        assert stored.source == "local-extractive"
+        if isinstance(answer, BudgetExceeded):
+            assert "budget" in done.stages[2].message
