@@ -3,8 +3,8 @@
 Add `redact_secrets` to the processor chain after anything that renders exceptions into the
 event (format_exc_info, dict_tracebacks) and before the renderer, so tracebacks are redacted
 too. It masks:
-- string values of fields whose name looks secret (…key…, …token…, …secret…, …password…,
-  authorization), at any depth in dicts, lists and tuples (numbers such as `input_tokens=12`
+- string values of fields whose name looks secret (key, api_key, …token…, …secret…,
+  …password…, authorization), at any depth in dicts, lists and tuples (numbers such as `input_tokens=12`
   stay: a count is not a secret);
 - secrets inside any string: OpenAI-style `sk-…` keys, Google `AIza…` keys, `Bearer …`
   credentials, and `key=`/`token=` query parameters in URLs.
@@ -19,7 +19,12 @@ from typing import Any
 
 MASK = "***"
 
-_SECRET_NAME = re.compile(r"key|token|secret|passw(or)?d|authorization|credential", re.IGNORECASE)
+# "key" only as a word of the name (api_key, x-api-key, apiKey), so keyframe/hotkey stay readable
+_SECRET_NAME = re.compile(
+    r"(^|[_\-.])key(s)?($|[_\-.])|apikey|api_key|token|secret|passw(or)?d|authorization|credential",
+    re.IGNORECASE,
+)
+_CAMEL_KEY = re.compile(r"[a-z0-9]Keys?([A-Z_\-.]|$)")  # openaiKey, googleApiKey
 _NOT_SECRET_NAMES = frozenset({"cache_key", "sort_key"})  # hashes and orderings, not credentials
 _SECRET_TEXT = [
     (re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"), "sk-" + MASK),
@@ -55,7 +60,9 @@ def _redact(value: Any, secret_name: bool) -> Any:
 
 
 def _is_secret_name(name: object) -> bool:
-    return isinstance(name, str) and name not in _NOT_SECRET_NAMES and bool(_SECRET_NAME.search(name))
+    if not isinstance(name, str) or name in _NOT_SECRET_NAMES:
+        return False
+    return bool(_SECRET_NAME.search(name) or _CAMEL_KEY.search(name))
 
 
 def redact_secrets(logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

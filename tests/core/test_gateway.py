@@ -410,7 +410,8 @@ def test_keys_never_reach_the_logs(env: Setup) -> None:
         log.info("provider_configured", api_key=OPENAI_KEY, input_tokens=1200,
                  headers={"Authorization": f"Bearer {OPENAI_KEY}", "Accept": "application/json"},
                  url=f"https://generativelanguage.googleapis.com/v1beta/models/x:generate?key={GOOGLE_KEY}&alt=sse",
-                 note=f"tried {GOOGLE_KEY} then {OPENAI_KEY}", tokens=[OPENAI_KEY])
+                 note=f"tried {GOOGLE_KEY} then {OPENAI_KEY}", tokens=[OPENAI_KEY],
+                 keyframe="media/v1/kf_003.jpg", cache_key="ab12", **{"x-goog-api-key": GOOGLE_KEY})
         with pytest.raises(ProviderError):
             env.gateway(provider).call(chat())
 
@@ -421,5 +422,7 @@ def test_keys_never_reach_the_logs(env: Setup) -> None:
     assert configured["headers"] == {"Authorization": "***", "Accept": "application/json"}
     assert configured["url"].endswith("?key=***&alt=sse")
     assert configured["note"] == "tried AIza*** then sk-***" and configured["tokens"] == ["***"]
+    assert configured["x-goog-api-key"] == "***"
+    assert (configured["keyframe"], configured["cache_key"]) == ("media/v1/kf_003.jpg", "ab12")
     failed = next(e for e in logs if e["event"] == "provider_call_failed")
     assert failed["error"] == "openai: HTTP 401: invalid key sk-***" and failed["status"] == 401
