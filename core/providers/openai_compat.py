@@ -6,7 +6,8 @@ Operations and their payload → data shapes (`ProviderRequest.payload` → `Pro
   {text, finish_reason, model}
 - ``embed``: {texts: [str], dimensions?} → {vectors: [[float]], dimensions}
 - ``transcribe``: {path (16 kHz wav/mp3 chunk), language?, prompt?, duration_s?} →
-  {text, language, duration_s, segments: [{start_s, end_s, text}]} (times from the chunk's start)
+  {text, language, duration_s, segments: [{start_s, end_s, text}]} (times from the chunk's start;
+  a model without segment times, such as gpt-4o-transcribe, gives one segment for the chunk)
 - ``vision``: {image_path | image_b64 (+ mime?), prompt?, labels?: bool, max_tokens?} →
   {text (the caption), labels: [str]}
 
@@ -165,8 +166,11 @@ class OpenAICompatibleProvider:
         except OSError as exc:
             raise ProviderError(self.name, f"cannot read audio chunk {path}: {exc.strerror or exc}") from None
         extension = os.path.splitext(path)[1].lower()
-        fields: dict[str, str | list[str]] = {"model": model, "response_format": "verbose_json",
-                                              "timestamp_granularities[]": ["segment"]}
+        fields: dict[str, str | list[str]] = {"model": model}
+        if model.startswith("gpt-4o"):  # gpt-4o(-mini)-transcribe answer only "json": text without times
+            fields["response_format"] = "json"
+        else:
+            fields.update({"response_format": "verbose_json", "timestamp_granularities[]": ["segment"]})
         if payload.get("language"):
             fields["language"] = str(payload["language"])
         if payload.get("prompt"):
