@@ -40,22 +40,29 @@ UNIT_SCALE: dict[str, float] = {
 }
 
 # As published by the providers in January 2025 — check your provider's pricing page and put
-# the current prices in <data dir>/prices.json. gpt-4o "images": one high-detail 1024x1024
-# image (765 input tokens at $2.50/1M); gemini "images": 258 tokens per image for 2.0 flash,
-# the per-image price for 1.5 flash.
+# the current prices in <data dir>/prices.json.
 DEFAULT_VERSION = "2025-01 (as published; check your provider)"
 DEFAULT_PRICES: dict[str, dict[str, dict[str, float]]] = {
     "openai": {
         "gpt-4o-mini": {"input_tokens": 0.15, "output_tokens": 0.60},
-        "gpt-4o": {"input_tokens": 2.50, "output_tokens": 10.00, "images": 0.001913},
+        "gpt-4o": {"input_tokens": 2.50, "output_tokens": 10.00},
         "text-embedding-3-small": {"input_tokens": 0.02},
         "whisper-1": {"audio_minutes": 0.006},
     },
     "gemini": {
-        "gemini-1.5-flash": {"input_tokens": 0.075, "output_tokens": 0.30, "images": 0.00002},
-        "gemini-2.0-flash": {"input_tokens": 0.10, "output_tokens": 0.40, "images": 0.0000258},
+        "gemini-1.5-flash": {"input_tokens": 0.075, "output_tokens": 0.30},
+        "gemini-2.0-flash": {"input_tokens": 0.10, "output_tokens": 0.40},
     },
     LOCAL_PROVIDER: {WILDCARD: {}},
+}
+
+# Vision models bill an image as input tokens, and the providers report those tokens in their
+# usage (next to `images: 1`). So `images` carries no price of its own unless prices.json gives
+# one; an estimate turns expected images into input tokens with these counts (one high-detail
+# 1024x1024 image on gpt-4o: 765 tokens, about $0.0019; one image on Gemini: 258 tokens).
+IMAGE_INPUT_TOKENS: dict[str, dict[str, float]] = {
+    "openai": {"gpt-4o": 765.0},
+    "gemini": {"gemini-1.5-flash": 258.0, "gemini-2.0-flash": 258.0},
 }
 
 
@@ -150,8 +157,16 @@ class PriceTable:
         return total
 
     def estimate(self, provider: str, model: str, expected: Mapping[str, float]) -> float:
-        """USD that an expected usage would cost (budget checks and pre-run estimates)."""
-        return self.cost(provider, model, expected)
+        """USD that an expected usage would cost (budget checks and pre-run estimates).
+
+        Expected `images` of a model that bills images as input tokens count as those tokens
+        (IMAGE_INPUT_TOKENS), unless the table prices `images` itself.
+        """
+        usage = dict(expected)
+        per_image = IMAGE_INPUT_TOKENS.get(provider, {}).get(model)
+        if usage.get("images") and per_image and self.price(provider, model, "images") == 0:
+            usage["input_tokens"] = usage.get("input_tokens", 0.0) + usage.pop("images") * per_image
+        return self.cost(provider, model, usage)
 
     def is_free(self, provider: str, model: str) -> bool:
         """True for local providers and models priced at 0 for every unit."""

@@ -324,10 +324,12 @@ def test_cost_arithmetic_tokens_minutes_and_images() -> None:
         pytest.approx(2 * 0.15 + 0.60)
     assert prices.cost("openai", "text-embedding-3-small", {"input_tokens": 500_000}) == pytest.approx(0.01)
     assert prices.cost("openai", "whisper-1", {"audio_minutes": 12.5}) == pytest.approx(0.075)
-    assert prices.cost("openai", "gpt-4o", {"images": 10}) == pytest.approx(0.01913)
+    # an image is billed as input tokens (reported in usage): estimated at 765 tokens on gpt-4o
+    assert prices.estimate("openai", "gpt-4o", {"images": 10}) == pytest.approx(10 * 765 * 2.50 / 1e6)
+    assert prices.cost("openai", "gpt-4o", {"input_tokens": 7650, "images": 10}) == pytest.approx(0.019125)
     assert prices.cost("gemini", "gemini-2.0-flash", {"input_tokens": 1_000_000, "output_tokens": 100_000}) == \
         pytest.approx(0.10 + 0.04)
-    assert prices.estimate("gemini", "gemini-1.5-flash", {"images": 100}) == pytest.approx(0.002)
+    assert prices.estimate("gemini", "gemini-1.5-flash", {"images": 100}) == pytest.approx(100 * 258 * 0.075 / 1e6)
     assert prices.cost("local", "whisper-base", {"audio_minutes": 600}) == 0.0
     assert prices.price("openai", "gpt-4o-mini", "output_tokens") == 0.60
     assert prices.is_free("local", "anything") and not prices.is_free("openai", "whisper-1")
@@ -369,7 +371,7 @@ def test_prices_file_overrides_defaults_and_carries_its_version(tmp_path: Path) 
 
 def test_totals_per_project_provider_and_day(env: Setup, database: Database) -> None:
     openai = ScriptedProvider("openai", answer("a"), answer("b"))
-    gemini = ScriptedProvider("gemini", ProviderResponse(data={}, usage={"images": 1000}))
+    gemini = ScriptedProvider("gemini", ProviderResponse(data={}, usage={"input_tokens": 258_000, "images": 1000}))
     gateway = env.gateway(openai, gemini)
     gateway.call(chat("a", project_id="p1"))
     gateway.call(chat("a", project_id="p1"))  # hit
@@ -381,10 +383,10 @@ def test_totals_per_project_provider_and_day(env: Setup, database: Database) -> 
     assert by_project["p1"].cost_usd == pytest.approx(CHAT_COST)
     assert by_project["p1"].saved_usd == pytest.approx(CHAT_COST)
     assert (by_project["p1"].calls, by_project["p1"].cached_calls) == (2, 1)
-    assert by_project["p2"].cost_usd == pytest.approx(CHAT_COST + 0.02)
+    assert by_project["p2"].cost_usd == pytest.approx(CHAT_COST + 0.01935)
     assert [(t.key, t.calls) for t in env.ledger.totals("provider")] == [("gemini", 1), ("openai", 3)]
     assert [(t.key, t.calls) for t in env.ledger.totals("day")] == [("2026-03-01", 2), ("2026-03-02", 2)]
-    assert env.ledger.spent("p2") == pytest.approx(CHAT_COST + 0.02)
+    assert env.ledger.spent("p2") == pytest.approx(CHAT_COST + 0.01935)
     assert env.ledger.spent("nobody") == 0.0
 
     async def read() -> tuple[float, list[str]]:
