@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from core.pipeline.captions_stage import CaptionsStage
 from core.pipeline.embed_stage import EmbedStage
 from core.pipeline.faces_stage import FacesStage
 from core.pipeline.ocr_stage import OcrStage
@@ -11,16 +12,18 @@ from core.pipeline.speech_stage import SpeechStage
 from core.pipeline.stage import Stage, StageContext
 from core.pipeline.summary_stage import SummaryStage
 from core.pipeline.visual_stage import VisualStage
+from core.providers.access import ProviderAccess
 
-__all__ = ["EmbedStage", "FacesStage", "JobRunner", "OcrStage", "ProbeStage", "SpeechStage", "Stage", "StageContext",
+__all__ = ["CaptionsStage", "EmbedStage", "FacesStage", "JobRunner", "OcrStage", "ProbeStage", "SpeechStage", "Stage", "StageContext",
            "SummaryStage", "VisualStage", "default_stages"]
 
 
-def default_stages(data_dir: Path | None = None) -> list[Stage]:
+def default_stages(data_dir: Path | None = None, providers: ProviderAccess | None = None) -> list[Stage]:
     """Return the pipeline's stages in the order they run (ARCHITECTURE.md §5).
 
     `data_dir` holds the user models dir (`models/`); by default the folder above the
-    media cache the runner is given.
+    media cache the runner is given. `providers` gives the stages that may call cloud
+    providers (captions, summary) the project's routing and the gateway; None: local only.
     """
-    return [ProbeStage(), VisualStage(), SpeechStage(data_dir), OcrStage(data_dir), EmbedStage(data_dir),
-            SummaryStage(), FacesStage(data_dir)]
+    return [ProbeStage(), VisualStage(), SpeechStage(data_dir), OcrStage(data_dir), CaptionsStage(providers),
+            EmbedStage(data_dir), SummaryStage(providers), FacesStage(data_dir)]

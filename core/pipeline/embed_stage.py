@@ -20,7 +20,7 @@ class EmbedStage:
     # ~150-250 passages/s on 2 cores; a minute of speech is ~10-20 passages (weight: small).
     weight = 2.0
     requires: tuple[str, ...] = ("probe",)
-    uses: tuple[str, ...] = ("speech", "ocr")  # reads their output where there is any
+    uses: tuple[str, ...] = ("speech", "ocr", "captions")  # reads their output where there is any
 
     def __init__(self, data_dir: Path | None = None, cpu_threads: int = 2) -> None:
         """`data_dir` holds `models/`; by default the folder above the media cache."""
@@ -30,7 +30,7 @@ class EmbedStage:
     def run(self, ctx: StageContext) -> None:
         video = ctx.video
         passages = build_passages(video.id, ctx.segments.for_video(video.id, "speech"),
-                                  ctx.segments.for_video(video.id, "ocr"))
+                                  ctx.segments.for_video(video.id, "ocr"), ctx.segments.for_video(video.id, "caption"))
         store = ctx.segments.passages
         if not passages:
             store.replace_for_video(video.id, [], self.name, self.version)

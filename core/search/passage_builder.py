@@ -3,7 +3,8 @@
 - every transcript line is a passage (unit "line"): a hit on it opens the player at that line;
 - windows of consecutive lines (unit "window", WINDOW_MIN_S-WINDOW_MAX_S long, a new one every
   WINDOW_STRIDE_S, so they overlap) carry the topic a single line may not;
-- every on-screen text segment is a passage (modality "text", unit "ocr").
+- every on-screen text segment is a passage (modality "text", unit "ocr");
+- every keyframe caption from a vision provider is a passage (modality "visual", unit "caption").
 Passage ids derive from the video and the unit's position, so re-embedding the same
 analysis gives the same ids.
 """
@@ -54,13 +55,17 @@ def transcript_windows(lines: Sequence[TextSegment]) -> list[tuple[float, float,
     return windows
 
 
-def build_passages(video_id: str, speech: Sequence[TextSegment], on_screen: Sequence[TextSegment]) -> list[Passage]:
-    """The passages of one video, vectors not yet filled in."""
+def build_passages(video_id: str, speech: Sequence[TextSegment], on_screen: Sequence[TextSegment],
+                   captions: Sequence[TextSegment] = ()) -> list[Passage]:
+    """The passages of one video, vectors not yet filled in; `captions` are keyframe captions
+    from a vision provider (modality "visual")."""
     lines = sorted((s for s in speech if len(s.text.strip()) >= MIN_CHARS), key=lambda s: s.start_s)
     passages = [_passage(video_id, "speech", "line", s.start_s, s.end_s, s.text.strip()) for s in lines]
     passages += [_passage(video_id, "speech", "window", start, end, text)
                  for start, end, text in transcript_windows(lines)]
     passages += [_passage(video_id, "text", "ocr", s.start_s, s.end_s, s.text.strip())
                  for s in on_screen if len(s.text.strip()) >= MIN_CHARS]
+    passages += [_passage(video_id, "visual", "caption", s.start_s, s.end_s, s.text.strip())
+                 for s in captions if len(s.text.strip()) >= MIN_CHARS]
     unique = {p.id: p for p in passages}  # the same text at the same time only once
     return sorted(unique.values(), key=lambda p: (p.start_s, p.unit, p.id))

@@ -137,7 +137,7 @@ def test_faces_per_shot_counts_the_keyframe_faces() -> None:
 
 def test_faces_stage_runs_last_by_default() -> None:
     names = [s.name for s in default_stages()]
-    assert names == ["probe", "visual", "speech", "ocr", "embed", "summary", "faces"]
+    assert names == ["probe", "visual", "speech", "ocr", "captions", "embed", "summary", "faces"]
 
 
 def test_consecutive_detections_at_one_place_are_one_appearance() -> None:

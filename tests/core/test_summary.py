@@ -12,7 +12,7 @@ import pytest
 from core.models import JobStatus
 from core.models.segment import TextSegment
 from core.models.shot import Shot
-from core.pipeline import EmbedStage, ProbeStage, SummaryStage, VisualStage
+from core.pipeline import CaptionsStage, EmbedStage, ProbeStage, SummaryStage, VisualStage
 from core.providers.base import BudgetExceeded, ProviderRequest
 from core.providers.routing import Route
 from core.repositories import JobRepository, SegmentRepository
@@ -93,7 +93,7 @@ class StandInProviders:
         self.requests: list[ProviderRequest] = []
 
     def route(self, project_id: str, capability: str) -> Route:
-        return self._route if capability == "summarizer" else Route()
+        return self._route if capability in ("summarizer", "captioner") else Route()
 
     def call(self, request: ProviderRequest) -> dict[str, Any]:
         self.requests.append(request)
@@ -141,3 +141,29 @@ def test_a_routed_llm_writes_summary_and_commentary_or_the_local_one_says_why(
         assert stored.source == "local-extractive"
         if isinstance(answer, BudgetExceeded):
             assert "budget" in done.stages[2].message
+
+
+def test_captions_from_a_routed_vision_provider_become_searchable_visual_passages(
+        sync_db: Any, media: MediaSet, tmp_path: Path, embed_stage: EmbedStage) -> None:
+    providers = StandInProviders(Route("openai", "gpt-4o-mini"), None)
+    providers.call = lambda request: (providers.requests.append(request)  # type: ignore[method-assign]
+                                      or {"text": "A dark room.", "labels": ["night", "room"]})
+    video, job = add_video_job(sync_db, media.black_start, ("probe", "visual", "captions", "embed"))
+    runner = make_runner(sync_db, tmp_path, [ProbeStage(), VisualStage(), CaptionsStage(providers), embed_stage])
+    assert runner.run(job.id) == JobStatus.SUCCEEDED
+    done = JobRepository(sync_db).get(job.id)
+    assert done and done.stages[2].message.endswith("captions (openai/gpt-4o-mini)")
+    request = providers.requests[0]
+    assert request.operation == "vision" and request.payload["labels"] is True
+    assert len(request.payload["image_sha256"]) == 64 and request.estimate["images"] == 1.0
+    visual = [p for p in SegmentRepository(sync_db).passages.for_video(video.id) if p.modality == "visual"]
+    assert visual and visual[0].text == "A dark room. [night, room]" and visual[0].unit == "caption"
+
+
+def test_without_a_vision_provider_captions_say_so_and_cost_nothing(
+        sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    video, job = add_video_job(sync_db, media.good, ("probe", "visual", "captions"))
+    runner = make_runner(sync_db, tmp_path, [ProbeStage(), VisualStage(), CaptionsStage(None)])
+    assert runner.run(job.id) == JobStatus.SUCCEEDED
+    done = JobRepository(sync_db).get(job.id)
+    assert done and done.stages[2].message.startswith("No vision provider chosen")
