@@ -14,6 +14,8 @@ from pathlib import Path
 
 import structlog
 
+from core.providers.redaction import redact_secrets
+
 _KEEP_DAYS = 14
 
 
@@ -44,6 +46,7 @@ def configure_logging(role: str, log_dir: Path, console_level: int = logging.WAR
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.dict_tracebacks,
+            redact_secrets,  # API keys never reach a log file, tracebacks included
             structlog.processors.JSONRenderer(),
         ],
     ))
@@ -53,6 +56,7 @@ def configure_logging(role: str, log_dir: Path, console_level: int = logging.WAR
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            redact_secrets,
             structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()),
         ],
     ))

@@ -14,9 +14,19 @@ from app.embedded_db import EmbeddedDatabase
 from app.settings import Settings
 from core.pipeline import JobRunner, default_stages
 from core.pipeline.runner import RunnerConfig
+from core.providers import PriceTable, Provider, ProviderGateway
+from core.providers.budgets import BudgetChecker
+from core.providers.cache import purge_expired_cache
+from core.providers.gemini import GeminiProvider
+from core.providers.keys import KeyStore
+from core.providers.openai_compat import OpenAICompatibleProvider
+from core.providers.stage_access import GatewayAccess
 from core.repositories import (
+    ApiCacheRepository,
     Database,
     JobRepository,
+    ProjectRepository,
+    ProviderCallRepository,
     SegmentRepository,
     ShotRepository,
     VideoRepository,
@@ -24,6 +34,7 @@ from core.repositories import (
     connect_async,
     ensure_indexes,
 )
+from core.repositories.routing import RoutingRepository
 from core.services import ClientServices, StaleJobReaper, client_services
 from tasks import AnalysisTasks, HueyLauncher, WorkerRuntime, make_huey
 
@@ -85,17 +96,32 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def build_providers(settings: Settings, keys: KeyStore | None = None) -> dict[str, Provider]:
+    """The cloud providers, with their keys from the OS keyring or the environment."""
+    keys = keys or KeyStore()
+    return {"openai": OpenAICompatibleProvider(settings.openai_base_url, keys.get("openai")),
+            "gemini": GeminiProvider(keys.get("gemini"), settings.gemini_base_url)}
+
+
+def build_gateway(settings: Settings, db: Any) -> ProviderGateway:
+    """The gateway every provider call of this process goes through (cache, budget, ledger)."""
+    ledger = ProviderCallRepository(db)
+    return ProviderGateway(build_providers(settings), ApiCacheRepository(db), ledger,
+                           PriceTable.load(settings.data_dir), BudgetChecker(ProjectRepository(db), ledger))
+
+
 def build_worker_runtime(
     settings: Settings, db: Any, tasks: AnalysisTasks, should_stop: Any
 ) -> WorkerRuntime:
     jobs = JobRepository(db)
     videos = VideoRepository(db)
+    providers = GatewayAccess(RoutingRepository(db), build_gateway(settings, db))
     runner = JobRunner(
-        jobs, videos, ShotRepository(db), SegmentRepository(db), default_stages(settings.data_dir),
+        jobs, videos, ShotRepository(db), SegmentRepository(db), default_stages(settings.data_dir, providers),
         RunnerConfig(worker_id=worker_id(), media_dir=settings.media_dir,
                      heartbeat_s=settings.heartbeat_s),
         should_stop=should_stop,
     )
     reaper = StaleJobReaper(jobs, videos, tasks.analyze_video,
                             timedelta(seconds=settings.stale_after_s))
-    return WorkerRuntime(runner=runner, reaper=reaper)
+    return WorkerRuntime(runner=runner, reaper=reaper, purge_cache=lambda: purge_expired_cache(ApiCacheRepository(db)))

@@ -39,7 +39,7 @@ def run_consumer(settings: Settings) -> int:
         ensure_indexes(db)
         tasks = make_tasks(settings)
         consumer = tasks.huey.create_consumer(
-            workers=1, worker_type="thread", periodic=False, initial_delay=0.05,
+            workers=1, worker_type="thread", periodic=True, initial_delay=0.05,  # periodic: the hourly cache purge
             backoff=1.3, max_delay=0.5, check_worker_health=True, graceful_signal="TERM",
             shutdown_timeout=15,
         )

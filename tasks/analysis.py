@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from huey import Huey
+from huey import Huey, crontab
 from huey.exceptions import TaskLockedException
 
 from core.models import JobStatus
@@ -16,6 +17,7 @@ from core.services import StaleJobReaper
 log = structlog.get_logger(__name__)
 
 REAPER_LOCK = "vip-reap-stale-jobs"
+PURGE_LOCK = "vip-purge-api-cache"
 
 
 @dataclass
@@ -24,6 +26,7 @@ class WorkerRuntime:
 
     runner: JobRunner
     reaper: StaleJobReaper
+    purge_cache: Callable[[], int] = lambda: 0  # drops expired provider answers; returns how many
 
 
 class AnalysisTasks:
@@ -33,6 +36,8 @@ class AnalysisTasks:
         self.huey = huey
         self._runtime: WorkerRuntime | None = None
         self.analyze_video: Any = huey.task(name="analyze_video", retries=0)(self._analyze_video)
+        self.purge_api_cache: Any = huey.periodic_task(crontab(minute="17"), name="purge_api_cache")(
+            self._purge_api_cache)
 
     def bind(self, runtime: WorkerRuntime) -> None:
         """Give this worker process its runtime (before the consumer starts)."""
@@ -56,6 +61,17 @@ class AnalysisTasks:
                 return self._runtime.reaper.reap()
         except TaskLockedException:
             return []
+
+
+    def _purge_api_cache(self) -> int:
+        """Hourly: drop expired provider answers from `api_cache` (one worker at a time)."""
+        if self._runtime is None:
+            return 0
+        try:
+            with self.huey.lock_task(PURGE_LOCK):
+                return self._runtime.purge_cache()
+        except TaskLockedException:
+            return 0
 
 
 class HueyLauncher:

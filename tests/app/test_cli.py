@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,17 @@ def test_search_finds_what_was_said_and_rebuild_gives_the_same(
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert json.loads(rebuilt.stdout)["videos_written"] == 1
     assert search("what will the forecast be", "--project", "Talks") == (code, found)
+
+
+def test_api_keys_never_reach_the_log_files(tmp_path: Path) -> None:
+    script = ("import sys, structlog; from pathlib import Path; from app.logs import configure_logging; "
+              "configure_logging('keys', Path(sys.argv[1])); "
+              "structlog.get_logger('t').warning('provider_call_failed', api_key='sk-proj-SECRET1234567890', "
+              "error='401 for Bearer sk-proj-SECRET1234567890 at https://x/v1?key=AIzaSECRETSECRETSECRET0')")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    (log_file,) = tmp_path.glob("keys-*.log")
+    text = log_file.read_text()
+    assert "provider_call_failed" in text and "SECRET" not in text
+    assert "SECRET" not in done.stderr and "provider_call_failed" in done.stderr

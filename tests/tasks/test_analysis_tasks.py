@@ -53,3 +53,27 @@ def test_reaping_is_exclusive_and_requeues_through_the_queue(sync_db: Any, media
         assert tasks.reap_stale_jobs() == []  # another worker holds the lock
     assert tasks.reap_stale_jobs() == [job.id]
     assert tasks.huey.pending_count() == 1
+
+
+def test_hourly_periodic_task_purges_expired_provider_answers(sync_db: Any, tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from core.providers.cache import purge_expired_cache
+    from core.repositories import ApiCacheRepository
+
+    cache = ApiCacheRepository(sync_db)
+    now = utc_now()
+    for key, expires in (("old", now - timedelta(hours=1)), ("fresh", now + timedelta(days=1))):
+        cache.put(key, provider="openai", model="gpt-4o-mini", operation="chat", data={"text": key}, usage={},
+                  cost_usd=0.001, created_at=now - timedelta(days=2), expires_at=expires)
+    tasks = _tasks(sync_db, tmp_path, immediate=True)
+    hourly = tasks.purge_api_cache.task_class
+    assert hourly.validate_datetime(hourly, datetime(2026, 11, 27, 10, 17, tzinfo=timezone.utc))
+    assert not hourly.validate_datetime(hourly, datetime(2026, 11, 27, 10, 18, tzinfo=timezone.utc))
+    runtime = tasks._runtime
+    assert runtime is not None
+    runtime.purge_cache = lambda: purge_expired_cache(cache)
+    assert cache.count() == 2
+    tasks.purge_api_cache()  # through the queue (immediate mode), under its lock
+    assert cache.count() == 1 and cache.get("fresh", now) is not None
+    assert tasks.purge_api_cache.call_local() == 0  # nothing left to purge
