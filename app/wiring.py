@@ -23,6 +23,8 @@ from core.providers.openai_compat import OpenAICompatibleProvider
 from core.providers.stage_access import GatewayAccess
 from core.repositories import (
     ApiCacheRepository,
+    AsyncProjectRepository,
+    AsyncProviderCallRepository,
     Database,
     JobRepository,
     ProjectRepository,
@@ -34,7 +36,8 @@ from core.repositories import (
     connect_async,
     ensure_indexes,
 )
-from core.repositories.routing import RoutingRepository
+from core.repositories.routing import AsyncRoutingRepository, RoutingRepository
+from core.services.providers import ProviderService
 from core.services import ClientServices, StaleJobReaper, client_services
 from tasks import AnalysisTasks, HueyLauncher, WorkerRuntime, make_huey
 
@@ -66,10 +69,13 @@ def make_tasks(settings: Settings) -> AnalysisTasks:
 
 
 class Services(ClientServices):
-    """The client services plus the AsyncMongoClient they share (close it when done)."""
+    """The client services plus the AsyncMongoClient they share (close it when done), and the
+    provider service (keys, routing, budgets, costs, estimates)."""
 
-    def __init__(self, services: ClientServices, client: AsyncMongoClient[dict[str, Any]]) -> None:
+    def __init__(self, services: ClientServices, client: AsyncMongoClient[dict[str, Any]],
+                 providers: ProviderService) -> None:
         super().__init__(services.projects, services.imports, services.library, services.jobs, services.search)
+        self.providers = providers
         self._client = client
 
     async def close(self) -> None:
@@ -89,7 +95,14 @@ async def build_services(settings: Settings, database: Database) -> Services:
     await asyncio.to_thread(_indexes)
     client, db = connect_async(database)
     launcher = HueyLauncher(make_tasks(settings))
-    return Services(client_services(db, launcher, [s.name for s in default_stages()], settings.data_dir), client)
+    keys = KeyStore()
+    providers = ProviderService(
+        AsyncProjectRepository(db), AsyncRoutingRepository(db), AsyncProviderCallRepository(db),
+        lambda: PriceTable.load(settings.data_dir), keys,
+        {"openai": settings.openai_base_url, "gemini": settings.gemini_base_url},
+        lambda name: build_providers(settings, keys)[name])
+    return Services(client_services(db, launcher, [s.name for s in default_stages()], settings.data_dir), client,
+                    providers)
 
 
 def worker_id() -> str:
