@@ -19,9 +19,11 @@ BAR_WIDTH = 24
 
 
 async def run_analyze(
-    settings: Settings, paths: list[Path], project_name: str | None, as_json: bool, force: bool
+    settings: Settings, paths: list[Path], project_name: str | None, as_json: bool, force: bool,
+    over_budget_ok: bool = False,
 ) -> int:
-    """Import `paths`, queue their analysis, show progress until all finish; 1 if any failed."""
+    """Import `paths`, queue their analysis, show progress until all finish; 1 if any failed,
+    3 when the batch's estimated cloud cost would pass the project's budget (nothing queued)."""
     lease = DatabaseLease(settings)
     database = await asyncio.to_thread(lease.acquire)
     pool: WorkerPool | None = None
@@ -32,6 +34,14 @@ async def run_analyze(
         if not imported.items:
             print("vip analyze: no video files found in " + ", ".join(map(str, paths)), file=sys.stderr)
             return 2
+        estimate = await services.providers.estimate(project.id, [item.video for item in imported.items])
+        if estimate.by_capability or estimate.problems:
+            print(estimate.message(), *estimate.problems, file=sys.stderr)
+        if estimate.over_budget and not over_budget_ok:
+            print(f"vip analyze: not queued — the estimate would pass the budget of project '{project.name}'. "
+                  f"Raise it (`vip budget {project.name!r} USD`), route the stages to local models "
+                  f"(`vip route {project.name!r} summarizer local`), or run again with --yes.", file=sys.stderr)
+            return 3
         jobs = await services.jobs.analyze([item.video for item in imported.items], force=force)
         if not await services.library.workers_alive(within_s=settings.heartbeat_s * 3):
             pool = WorkerPool(settings, settings.workers)

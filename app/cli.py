@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--project", default=None, help="project name (default: Default; created if missing)")
     analyze.add_argument("--json", action="store_true", help="print one JSON object per video")
     analyze.add_argument("--force", action="store_true", help="re-run stages that are up to date")
+    analyze.add_argument("--yes", action="store_true",
+                         help="queue even when the estimated cloud cost would pass the project's budget")
     export = sub.add_parser("export", help="export a video's shot list, contact sheet, subtitles or summary")
     export.add_argument("video", help="the video's path, file name or id")
     export.add_argument("--format", required=True, choices=["csv", "json", "edl", "contact-sheet", "srt", "vtt",
@@ -55,6 +57,23 @@ def build_parser() -> argparse.ArgumentParser:
     index = sub.add_parser("index", help="the local search indexes: rebuild them from the database, or show them")
     index.add_argument("action", choices=["rebuild", "status"])
     index.add_argument("--json", action="store_true")
+    providers = sub.add_parser("providers", help="cloud providers: where their keys come from; set, remove, test")
+    providers.add_argument("action", nargs="?", default="list", choices=["list", "set-key", "remove-key", "test"])
+    providers.add_argument("name", nargs="?", choices=["openai", "gemini"])
+    providers.add_argument("--model", help="with test: check that this model is offered")
+    providers.add_argument("--json", action="store_true")
+    route = sub.add_parser("route", help="show or set which provider does each capability for a project")
+    route.add_argument("project")
+    route.add_argument("capability", nargs="?", choices=["transcriber", "ocr", "faces", "embedder", "captioner",
+                                                         "summarizer"])
+    route.add_argument("target", nargs="?", help="`local` or PROVIDER/MODEL, e.g. openai/gpt-4o-mini")
+    budget = sub.add_parser("budget", help="show or set a project's budget for paid providers (USD)")
+    budget.add_argument("project")
+    budget.add_argument("amount", nargs="?", help="USD, or `none` for no cap")
+    costs = sub.add_parser("costs", help="what the providers cost: per project, provider or day")
+    costs.add_argument("--by", choices=["project", "provider", "day"], default="project")
+    costs.add_argument("--project")
+    costs.add_argument("--json", action="store_true")
     models = sub.add_parser("models", help="list the analysis models: source, size, status")
     models.add_argument("--json", action="store_true", help="print one JSON object per model")
     jobs = sub.add_parser("jobs", help="list recent jobs")
@@ -79,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             configure_logging("analyze", settings.log_dir)
             from app.analyze_cli import run_analyze
 
-            return asyncio.run(run_analyze(settings, args.paths, args.project, args.json, args.force))
+            return asyncio.run(run_analyze(settings, args.paths, args.project, args.json, args.force, args.yes))
         if command == "export":
             configure_logging("cli", settings.log_dir)
             from app.export_cli import run_export
@@ -96,6 +115,18 @@ def main(argv: list[str] | None = None) -> int:
             from app.search_cli import run_index
 
             return asyncio.run(run_index(settings, args.action, args.json))
+        if command in ("providers", "route", "budget", "costs"):
+            configure_logging("cli", settings.log_dir)
+            from app import providers_cli
+
+            if command == "providers":
+                return asyncio.run(providers_cli.run_providers(settings, args.action, args.name, args.model,
+                                                               args.json))
+            if command == "route":
+                return asyncio.run(providers_cli.run_route(settings, args.project, args.capability, args.target))
+            if command == "budget":
+                return asyncio.run(providers_cli.run_budget(settings, args.project, args.amount))
+            return asyncio.run(providers_cli.run_costs(settings, args.by, args.project, args.json))
         if command == "models":
             from app.models_cli import run_models
 

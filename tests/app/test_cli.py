@@ -204,3 +204,25 @@ def test_api_keys_never_reach_the_log_files(tmp_path: Path) -> None:
     text = log_file.read_text()
     assert "provider_call_failed" in text and "SECRET" not in text
     assert "SECRET" not in done.stderr and "provider_call_failed" in done.stderr
+
+
+def test_routing_budget_estimate_and_costs_from_the_command_line(media: MediaSet, vip_env: dict[str, str]) -> None:
+    # A project that routes its summaries to a paid model, with a budget too small for the batch.
+    assert run_vip(["analyze", "--project", "Paid", str(media.good)], vip_env).returncode == 0
+    routed = run_vip(["route", "Paid", "summarizer", "openai/gpt-4o-mini"], vip_env)
+    assert routed.returncode == 0, routed.stderr
+    assert "summarizer   openai/gpt-4o-mini" in routed.stdout and "transcriber  local" in routed.stdout
+    refused = run_vip(["route", "Paid", "embedder", "openai/text-embedding-3-small"], vip_env)
+    assert refused.returncode == 1 and "runs locally only" in refused.stderr
+    budget = run_vip(["budget", "Paid", "0.000001"], vip_env)
+    assert budget.returncode == 0 and "budget $0.00, spent $0.0000" in budget.stdout
+    batch = run_vip(["analyze", "--project", "Paid", str(media.mkv)], vip_env)
+    assert batch.returncode == 3, batch.stderr
+    assert "Estimated cloud cost for 1 video" in batch.stderr and "summarizer $" in batch.stderr
+    assert "not queued" in batch.stderr and "--yes" in batch.stderr
+    jobs = run_vip(["jobs", "--project", "Paid", "--json"], vip_env)
+    assert len(jobs.stdout.splitlines()) == 1  # only the first video's job: the second was not queued
+    costs = run_vip(["costs", "--json"], vip_env)
+    assert costs.returncode == 0 and costs.stdout == ""  # no provider was called
+    providers = run_vip(["providers", "--json"], vip_env)
+    assert [json.loads(line)["name"] for line in providers.stdout.splitlines()] == ["openai", "gemini"]
