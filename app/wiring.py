@@ -128,11 +128,12 @@ def build_worker_runtime(
 ) -> WorkerRuntime:
     jobs = JobRepository(db)
     videos = VideoRepository(db)
-    providers = GatewayAccess(RoutingRepository(db), build_gateway(settings, db))
+    gateway = build_gateway(settings, db)
+    providers = GatewayAccess(RoutingRepository(db), gateway)
     runner = JobRunner(
         jobs, videos, ShotRepository(db), SegmentRepository(db), default_stages(settings.data_dir, providers),
         RunnerConfig(worker_id=worker_id(), media_dir=settings.media_dir,
-                     heartbeat_s=settings.heartbeat_s),
+                     heartbeat_s=settings.heartbeat_s, ledger=ProviderCallRepository(db)),
         should_stop=should_stop,
     )
     reaper = StaleJobReaper(jobs, videos, tasks.analyze_video,

@@ -92,6 +92,7 @@ class Video:
     timeline: Timeline | None = None  # thumbnail sprite sheet (visual stage)
     black_segments: list[Segment] = field(default_factory=list)  # black/blank stretches
     imported_at: datetime = field(default_factory=utc_now)
+    cost_usd: float = 0.0  # what its provider calls cost, all jobs together (the cost ledger)
 
     @property
     def name(self) -> str:
@@ -121,6 +122,7 @@ class Video:
             "timeline": self.timeline.to_doc() if self.timeline else None,
             "black_segments": [s.to_doc() for s in self.black_segments],
             "imported_at": self.imported_at,
+            "cost_usd": self.cost_usd,
         }
 
     @classmethod
@@ -140,4 +142,5 @@ class Video:
             timeline=Timeline.from_doc(doc["timeline"]) if doc.get("timeline") else None,
             black_segments=[Segment.from_doc(s) for s in doc.get("black_segments") or []],
             imported_at=as_utc(doc.get("imported_at")) or utc_now(),
+            cost_usd=float(doc.get("cost_usd") or 0.0),
         )

@@ -51,7 +51,7 @@ class CaptionsStage:
                 payload={"image_path": str(image), "image_sha256": hashlib.sha256(image.read_bytes()).hexdigest(),
                          "labels": True, "max_tokens": 120},
                 estimate={"images": 1.0, "input_tokens": 100.0, "output_tokens": 80.0},
-                project_id=video.project_id, video_id=video.id)
+                project_id=video.project_id, video_id=video.id, job_id=ctx.job_id or None)
             try:
                 data = self.providers.call(request)
             except VipError as exc:  # budget reached, provider down: keep what we have, say why

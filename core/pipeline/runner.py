@@ -11,6 +11,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import structlog
 
@@ -25,11 +26,16 @@ from core.timeutil import utc_now
 log = structlog.get_logger(__name__)
 
 
+class CostLedger(Protocol):
+    def cost_of(self, *, job_id: str | None = None, video_id: str | None = None) -> float: ...
+
+
 @dataclass
 class RunnerConfig:
     worker_id: str
     media_dir: Path
     heartbeat_s: float = 2.0
+    ledger: CostLedger | None = None  # the provider cost ledger: jobs and videos carry their cost
 
 
 class JobRunner:
@@ -151,7 +157,7 @@ class JobRunner:
         log.info("stage_started", stage=stage.name)
         ctx = StageContext(video=video, videos=self._videos, shots=self._shots,
                            segments=self._segments, media_dir=self._config.media_dir,
-                           report=reporter.report)
+                           report=reporter.report, job_id=job.id)
         try:
             stage.run(ctx)
         except (JobCanceled, JobInterrupted):
@@ -193,6 +199,10 @@ class JobRunner:
         job.status, job.message, job.error, job.eta_s = status, message, error, None
         if status == JobStatus.SUCCEEDED:
             job.progress = 1.0
+        if self._config.ledger is not None:
+            job.cost_usd = self._config.ledger.cost_of(job_id=job.id)
+            if job.cost_usd:
+                self._videos.set_cost(job.video_id, self._config.ledger.cost_of(video_id=job.video_id))
         video_status = {
             JobStatus.SUCCEEDED: VideoStatus.READY,
             JobStatus.FAILED: VideoStatus.FAILED,

@@ -27,6 +27,7 @@ class StageContext:
     media_dir: Path
     report: ProgressSink
     summary: str = ""  # a stage may set a one-line outcome ("No speech"); else "Done"
+    job_id: str = ""  # provider calls carry it, so the job's cost can be summed from the ledger
 
     @property
     def data_dir(self) -> Path:

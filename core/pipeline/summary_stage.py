@@ -40,7 +40,8 @@ class SummaryStage:
             try:
                 summary = llm_summary(self.providers.call, route.provider, route.model, video.name,
                                       media.duration_s, media.start_s, ctx.segments.for_video(video.id, "speech"),
-                                      on_screen, shots, project_id=video.project_id, video_id=video.id)
+                                      on_screen, shots, project_id=video.project_id, video_id=video.id,
+                                      job_id=ctx.job_id or None)
             except VipError as exc:  # ProviderError, BudgetExceeded, UnknownPrice, a bad answer
                 why_local = f"{exc} — local summary instead"
             else:

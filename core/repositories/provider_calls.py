@@ -145,6 +145,11 @@ class ProviderCallRepository:
         rows = self._coll.aggregate(_spent_pipeline(project_id)).to_list(None)
         return float(rows[0]["cost"]) if rows else 0.0
 
+    def cost_of(self, *, job_id: str | None = None, video_id: str | None = None) -> float:
+        """USD that the calls of one job (all its attempts) or of one video (all its jobs) cost."""
+        query = {"job_id": job_id} if job_id is not None else {"video_id": video_id}
+        return float(sum(float(d.get("cost_usd") or 0.0) for d in self._coll.find(query, {"cost_usd": 1})))
+
     def for_job(self, job_id: str) -> list[ProviderCall]:
         docs = self._coll.find({"job_id": job_id}).to_list(None)
         return sorted((ProviderCall.from_doc(d) for d in docs), key=lambda c: c.at)

@@ -122,6 +122,9 @@ class VideoRepository:
                       "black_segments": [s.to_doc() for s in black]}},
         )
 
+    def set_cost(self, video_id: str, cost_usd: float) -> None:
+        self._coll.update_one({"_id": video_id}, {"$set": {"cost_usd": cost_usd}})
+
     def record_stage(self, video_id: str, stage: str, status: str, version: int) -> None:
         """Store which analyzer version produced (or failed to produce) a stage's output."""
         self._coll.update_one(

@@ -9,13 +9,26 @@ from typing import Any
 import numpy as np
 import pytest
 
-from core.models import JobStatus
+from core.models import Job, JobStatus, Stage
 from core.models.segment import TextSegment
 from core.models.shot import Shot
-from core.pipeline import CaptionsStage, EmbedStage, ProbeStage, SummaryStage, VisualStage
-from core.providers.base import BudgetExceeded, ProviderRequest
+from core.pipeline import CaptionsStage, EmbedStage, JobRunner, ProbeStage, SummaryStage, VisualStage
+from core.pipeline.runner import RunnerConfig
+from core.providers import PriceTable, ProviderGateway, Routing
+from core.providers.base import BudgetExceeded, ProviderRequest, ProviderResponse
+from core.providers.budgets import BudgetChecker
 from core.providers.routing import Route
-from core.repositories import JobRepository, SegmentRepository
+from core.providers.stage_access import GatewayAccess
+from core.repositories import (
+    ApiCacheRepository,
+    JobRepository,
+    ProjectRepository,
+    ProviderCallRepository,
+    SegmentRepository,
+    ShotRepository,
+    VideoRepository,
+)
+from core.repositories.routing import RoutingRepository
 from core.search.passage import Passage
 from core.summary.extractive import chapter_spans, local_summary
 from core.summary.model import LOCAL_LABEL, to_json, to_markdown
@@ -167,3 +180,47 @@ def test_without_a_vision_provider_captions_say_so_and_cost_nothing(
     assert runner.run(job.id) == JobStatus.SUCCEEDED
     done = JobRepository(sync_db).get(job.id)
     assert done and done.stages[2].message.startswith("No vision provider chosen")
+
+
+class ScriptedOpenAI:
+    """A provider that answers like gpt-4o-mini with a usage block (the HTTP wire format is tested
+    in test_providers_http.py); counts its calls."""
+
+    name = "openai"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def call(self, request: ProviderRequest, timeout_s: float) -> ProviderResponse:
+        self.calls += 1
+        return ProviderResponse({"text": ANSWER}, {"input_tokens": 2000.0, "output_tokens": 500.0, "requests": 1.0})
+
+
+def test_jobs_and_videos_carry_their_cost_and_a_second_run_is_a_cache_hit(
+        sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    sync_db["project_settings"].insert_one(
+        {"_id": "p1", "routes": Routing().with_route("summarizer", Route("openai", "gpt-4o-mini")).to_doc()})
+    provider = ScriptedOpenAI()
+    ledger = ProviderCallRepository(sync_db)
+    gateway = ProviderGateway({"openai": provider}, ApiCacheRepository(sync_db), ledger, PriceTable(),
+                              BudgetChecker(ProjectRepository(sync_db), ledger))
+    stages = [ProbeStage(), VisualStage(), SummaryStage(GatewayAccess(RoutingRepository(sync_db), gateway))]
+    runner = JobRunner(JobRepository(sync_db), VideoRepository(sync_db), ShotRepository(sync_db),
+                       SegmentRepository(sync_db), stages,
+                       RunnerConfig("test:1", tmp_path / "media", heartbeat_s=0.2, ledger=ledger))
+    video, job = add_video_job(sync_db, media.black_start, ("probe", "visual", "summary"))
+    assert runner.run(job.id) == JobStatus.SUCCEEDED
+    expected = 2000 * 0.15 / 1e6 + 500 * 0.60 / 1e6  # gpt-4o-mini per 1M input / output tokens
+    done = JobRepository(sync_db).get(job.id)
+    assert done and done.cost_usd == pytest.approx(expected)
+    stored = VideoRepository(sync_db).get(video.id)
+    assert stored and stored.cost_usd == pytest.approx(expected)
+    again = Job(kind="analyze", video_id=video.id, project_id="p1", force=True,
+                stages=[Stage(n) for n in ("probe", "visual", "summary")])
+    sync_db["jobs"].insert_one(again.to_doc())
+    assert runner.run(again.id) == JobStatus.SUCCEEDED
+    assert provider.calls == 1  # the same material and model: answered from the cache
+    rerun = JobRepository(sync_db).get(again.id)
+    assert rerun and rerun.cost_usd == 0.0
+    calls = ledger.for_job(again.id)
+    assert len(calls) == 1 and calls[0].cached and calls[0].saved_usd == pytest.approx(expected)
