@@ -137,6 +137,7 @@ def video_result(path: str, video: Video, job: Job, shots: list[Shot],
         "faces": [{"start_s": f.start_s, "end_s": f.end_s, "box": f.boxes[0].to_doc() if f.boxes else None}
                   for f in faces or []],
         "stages": {name: info.get("status") for name, info in video.stages.items()},
+        "cost_usd": video.cost_usd,
         "error": job.error.to_doc() if job.error else None,
     }
 

@@ -59,7 +59,7 @@ TRANSCRIPT_EXPORTS: dict[str, tuple[str, str, str]] = {
 }
 ALL_EXPORTS = {**EXPORTS, **TRANSCRIPT_EXPORTS}
 METADATA_FIELDS = ("Container", "Duration", "Resolution", "Frame rate", "Video codec", "Audio",
-                   "Bit rate", "File size", "Rotation", "Shots", "Black frames")
+                   "Bit rate", "File size", "Rotation", "Shots", "Black frames", "Cloud cost")
 THUMB_BATCH = 8
 
 
@@ -86,6 +86,7 @@ def metadata_rows(video: Video, shots: list[Shot]) -> dict[str, str]:
     rows = dict.fromkeys(METADATA_FIELDS, "—")
     rows["File size"] = _size_text(media.size_bytes if media else video.size_bytes)
     rows["Shots"] = str(len(shots)) if shots else "not analysed yet"
+    rows["Cloud cost"] = f"${video.cost_usd:.4f}" if video.cost_usd else "none (local models only)"
     if media is None:
         return rows
     rows["Container"] = media.container_label
