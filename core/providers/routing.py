@@ -18,7 +18,7 @@ CAPABILITIES: dict[str, str] = {  # capability -> what it does (shown in the Pro
     "captioner": "Keyframe captions and labels",
     "summarizer": "Summary and commentary",
 }
-CLOUD_CAPABLE = ("captioner", "summarizer")  # the others run locally only, for now
+CLOUD_CAPABLE = ("transcriber", "captioner", "summarizer")  # the others run locally only, for now
 
 
 @dataclass(frozen=True)
