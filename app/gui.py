@@ -93,6 +93,7 @@ async def gui_main(settings: Settings, lease: DatabaseLease, pool: WorkerPool,
             local_workers=pool.check,
         ),
         search=services.search,
+        providers=services.providers,
     )
     try:
         await controller.start()

@@ -23,9 +23,13 @@ from core.media.samples import generate_samples
 from core.models import Job, TextSegment, Video
 from core.search.results import SearchHit, VideoResult
 from core.search.service import SearchService
+from core.providers.routing import CLOUD_CAPABLE
 from core.services import ImportService, JobService, LibraryService, ProjectService
+from core.services.providers import Estimate, ProviderService
 from core.timeutil import utc_now
+from ui.costs_view import CostsDialog
 from ui.main_view import MainView
+from ui.providers_view import ProvidersDialog
 from ui.search_widget import RESULT_LIMIT, THUMB, read_thumbnails
 
 log = structlog.get_logger(__name__)
@@ -53,6 +57,7 @@ class MainController:
         jobs: JobService,
         config: ControllerConfig,
         search: SearchService | None = None,
+        providers: ProviderService | None = None,
     ) -> None:
         self.view = view
         self._projects = projects
@@ -60,6 +65,7 @@ class MainController:
         self._library = library
         self._jobs = jobs
         self._search = search
+        self._providers = providers
         self._config = config
         self._search_task: asyncio.Task[None] | None = None
         self._finished_jobs: set[tuple[str, Any]] = set()  # (job, updated_at) that triggered an index sync
@@ -87,6 +93,10 @@ class MainController:
         if search is None:
             view.search.box.setEnabled(False)
             view.search.box.setPlaceholderText("Search is not available")
+        view.providers_action.triggered.connect(self.open_providers)
+        view.costs_action.triggered.connect(self.open_costs)
+        view.providers_action.setEnabled(providers is not None)
+        view.costs_action.setEnabled(providers is not None)
         view.db_label.setText(f"Database: {config.database_text}")
 
     async def start(self) -> None:
@@ -116,11 +126,14 @@ class MainController:
                                         "&nbsp;&nbsp;<span style='color:#666'>double-click a video "
                                         "(or press Enter) to review it</span>")
         videos = await self._library.videos(project_id)
+        jobs = await self._jobs.recent(project_id, limit=200)
+        # Library and jobs change together (no await between): never one project's videos beside
+        # an empty or another project's jobs list.
         self._videos = {v.id: v for v in videos}
         self.view.library.set_videos(videos)
         self.view.empty_hint.setVisible(not videos)
         self.view.jobs.clear_jobs()
-        for job in reversed(await self._jobs.recent(project_id, limit=200)):
+        for job in reversed(jobs):
             self._show_job(job)
         await self._load_posters(videos)
         if self.view.search.query() and self.view.search.filters(project_id).project_id is not None:
@@ -263,12 +276,65 @@ class MainController:
             self._videos[video.id] = video
             self.view.library.show_video(video)
         self.view.empty_hint.setVisible(not self._videos)
-        jobs = await self._jobs.analyze(result.added)
+        note = f" ({result.duplicates} already in the project)" if result.duplicates else ""
+        imported = f"Imported {len(result.added)} video(s){note}"
+        estimate = await self._estimate(result.added)
+        if estimate is not None and estimate.over_budget:
+            added = result.added
+            self.view.statusBar().showMessage(f"{imported} — over the project's budget: queue them?")
+            self._keep(self.view.confirm_over_budget(
+                self._estimate_text(estimate), lambda: self._spawn(self._queue(added, imported)),
+                lambda: self.view.statusBar().showMessage(
+                    f"{imported}; not queued for analysis: the estimated cloud cost is over the project's "
+                    "budget", 15000)))
+            return []
+        return await self._queue(result.added, imported + (f" — {self._estimate_text(estimate)}"
+                                                           if estimate is not None else ""))
+
+    async def _queue(self, videos: list[Video], message: str) -> list[Job]:
+        jobs = await self._jobs.analyze(videos)
         for job in jobs:
             self._show_job(job)
-        note = f" ({result.duplicates} already in the project)" if result.duplicates else ""
-        self.view.statusBar().showMessage(f"Imported {len(result.added)} video(s){note}", 8000)
+        self.view.statusBar().showMessage(message, 15000 if len(message) > 60 else 8000)
         return jobs
+
+    async def _estimate(self, videos: list[Video]) -> Estimate | None:
+        """The batch's cloud cost when the project routes a step to the cloud; None when all is local."""
+        if self._providers is None or not videos or self.project_id is None:
+            return None
+        routing = await self._providers.routing(self.project_id)
+        if all(routing.route(c).is_local for c in CLOUD_CAPABLE):
+            return None
+        return await self._providers.estimate(self.project_id, videos)
+
+    @staticmethod
+    def _estimate_text(estimate: Estimate) -> str:
+        return " ".join([estimate.message(), *(f"Not estimated: {p}." for p in estimate.problems)])
+
+    # -- providers and costs -------------------------------------------------------------------
+    def open_providers(self) -> ProvidersDialog | None:
+        """Show the Providers page (keys, the current project's routing and budget), non-modal."""
+        if self._providers is None or self.project_id is None:
+            return None
+        for old in [d for d in self._dialogs if isinstance(d, ProvidersDialog) and d.isVisible()]:
+            old.close()  # one at a time: the new one shows the current project
+        dialog = ProvidersDialog(self._providers, self._projects, self.project_id, self.view)
+        dialog.show()  # non-modal: the library stays usable
+        self._keep(dialog)
+        self._spawn(dialog.load())
+        return dialog
+
+    def open_costs(self) -> CostsDialog | None:
+        """Show the Costs view (totals per project, provider and day; recent calls), non-modal."""
+        if self._providers is None:
+            return None
+        for old in [d for d in self._dialogs if isinstance(d, CostsDialog) and d.isVisible()]:
+            old.close()  # one at a time: the new one shows the current project
+        dialog = CostsDialog(self._providers, self._projects, self.view)
+        dialog.show()  # non-modal: the library stays usable
+        self._keep(dialog)
+        self._spawn(dialog.load())
+        return dialog
 
     async def import_samples(self) -> list[Job]:
         self.view.statusBar().showMessage("Generating sample videos…")

@@ -123,6 +123,13 @@ class MainView(QMainWindow):
         self.import_samples_action = QAction("Add sample videos", self)
         for action in (self.import_files_action, self.import_folder_action, self.import_samples_action):
             toolbar.addAction(action)
+        toolbar.addSeparator()
+        self.providers_action = QAction("Providers…", self)
+        self.providers_action.setToolTip("API keys, which provider does each analysis step, the project's budget")
+        self.costs_action = QAction("Costs…", self)
+        self.costs_action.setToolTip("What cloud providers cost, per project, provider and day")
+        toolbar.addAction(self.providers_action)
+        toolbar.addAction(self.costs_action)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         toolbar.addWidget(spacer)
@@ -231,6 +238,24 @@ class MainView(QMainWindow):
         box.button(QMessageBox.StandardButton.Yes).setText("Remove")
         yes = box.button(QMessageBox.StandardButton.Yes)
         box.buttonClicked.connect(lambda button: on_confirmed() if button is yes else None)
+        box.open()
+        return box
+
+    def confirm_over_budget(self, estimate_text: str, on_queue: Callable[[], None],
+                            on_cancel: Callable[[], None]) -> QMessageBox:
+        """Ask before queueing a batch whose estimated cloud cost would exceed the project's budget."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Over budget")
+        box.setText("Analysing these videos would take the project over its budget.")
+        box.setInformativeText(estimate_text + "\n\nQueue the analysis anyway? Paid calls stop when the "
+                               "budget is reached (raise it on the Providers page). With Cancel the "
+                               "videos stay in the library, not analysed.")
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+        box.button(QMessageBox.StandardButton.Yes).setText("Queue anyway")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        box.buttonClicked.connect(lambda button: on_queue() if button is yes else on_cancel())
         box.open()
         return box
 
