@@ -23,7 +23,7 @@ def default_stages(data_dir: Path | None = None, providers: ProviderAccess | Non
 
     `data_dir` holds the user models dir (`models/`); by default the folder above the
     media cache the runner is given. `providers` gives the stages that may call cloud
-    providers (captions, summary) the project's routing and the gateway; None: local only.
+    providers (speech, captions, summary) the project's routing and the gateway; None: local only.
     """
     return [ProbeStage(), VisualStage(), SpeechStage(data_dir, providers=providers), OcrStage(data_dir), CaptionsStage(providers),
             EmbedStage(data_dir), SummaryStage(providers), FacesStage(data_dir)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
+import shutil
 import tempfile
 import wave
 from collections import Counter
@@ -36,7 +36,6 @@ NO_SPEECH = "No speech"
 CHUNK_MAX_S = 600.0  # cloud transcription APIs take ~25 MB per file: 10 min of 16 kHz 16-bit mono is ~19 MB
 CUT_SEARCH_S = 30.0  # look this far back from each 10-minute limit for a quiet place to cut
 QUIET_S = 0.5  # the cut falls in the middle of the quietest stretch this long
-CHUNK_DIR = "vip-speech-chunks"  # under the system temp dir; files are removed after each call
 # Whisper APIs answer "english"; the local model (and the rest of the app) says "en".
 _LANGUAGE_CODES = {"english": "en", "german": "de", "french": "fr", "spanish": "es", "italian": "it",
                    "portuguese": "pt", "dutch": "nl", "russian": "ru", "chinese": "zh", "japanese": "ja",
@@ -197,22 +196,19 @@ class SpeechStage:
 
     def _transcribe_chunk(self, ctx: StageContext, route: Route, samples: npt.NDArray[np.float32],
                           duration_s: float) -> dict[str, Any]:
-        """One provider call for one chunk, written as a WAV named by its content hash.
+        """One provider call for one chunk, written as a WAV in a private temp folder.
 
-        The file's path is part of the gateway's cache key, so it depends only on the audio:
-        the same chunk of a re-run is answered from the cache."""
+        The payload carries the audio's SHA-256, which the gateway's cache key uses instead of
+        the file's path: the same chunk of a re-run is answered from the cache."""
         assert self.providers is not None
         content = wav_bytes(samples)
         digest = hashlib.sha256(content).hexdigest()
-        folder = Path(tempfile.gettempdir()) / CHUNK_DIR
+        folder = Path(tempfile.mkdtemp(prefix="vip-speech-chunk-"))
         path = folder / f"{digest}.wav"
-        partial = folder / f"{digest}.{os.getpid()}.part"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            partial.write_bytes(content)
-            os.replace(partial, path)
+            path.write_bytes(content)
         except OSError as exc:
-            partial.unlink(missing_ok=True)
+            shutil.rmtree(folder, ignore_errors=True)
             raise _CloudFailed(f"cannot write the audio chunk {path}: {exc.strerror or exc}") from exc
         request = ProviderRequest(
             provider=route.provider, model=route.model, operation="transcribe",
@@ -224,7 +220,7 @@ class SpeechStage:
         except VipError as exc:  # ProviderError, BudgetExceeded, UnknownPrice (no progress report in here)
             raise _CloudFailed(str(exc)) from exc
         finally:
-            path.unlink(missing_ok=True)
+            shutil.rmtree(folder, ignore_errors=True)
 
     @staticmethod
     def _cloud_segments(data: dict[str, Any], duration_s: float) -> list[tuple[float, float, str]]:

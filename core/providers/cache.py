@@ -24,10 +24,18 @@ def canonical_json(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+# A local file handed to a provider is identified by its content hash, not by where it lies
+# (temp files of a re-run have other names): {path key: hash key}.
+_CONTENT_HASHES = {"path": "audio_sha256", "image_path": "image_sha256"}
+
+
 def cache_key(request: ProviderRequest) -> str:
-    """The api_cache key of a request (its ids and estimate are not part of it)."""
+    """The api_cache key of a request (its ids and estimate are not part of it; nor is a file's
+    path when the payload carries the file's content hash)."""
+    payload = {k: v for k, v in request.payload.items()
+               if not (k in _CONTENT_HASHES and _CONTENT_HASHES[k] in request.payload)}
     body = {"provider": request.provider, "model": request.model, "operation": request.operation,
-            "payload": request.payload}
+            "payload": payload}
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 

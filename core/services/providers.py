@@ -132,6 +132,7 @@ class ProviderService:
                             spent_usd=await self._ledger.spent(project_id))
         prices = self._prices()
         for capability, usage in (
+                ("transcriber", [{"audio_minutes": s / 60} for s in seconds]),
                 ("summarizer", [{"input_tokens": PROMPT_OVERHEAD_TOKENS + TOKENS_PER_MINUTE * s / 60,
                                  "output_tokens": SUMMARY_OUTPUT_TOKENS} for s in seconds]),
                 ("captioner", [{k: v * max(1.0, s / SECONDS_PER_SHOT) for k, v in

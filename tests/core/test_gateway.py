@@ -428,3 +428,15 @@ def test_keys_never_reach_the_logs(env: Setup) -> None:
     assert (configured["keyframe"], configured["cache_key"]) == ("media/v1/kf_003.jpg", "ab12")
     failed = next(e for e in logs if e["event"] == "provider_call_failed")
     assert failed["error"] == "openai: HTTP 401: invalid key sk-***" and failed["status"] == 401
+
+
+def test_a_files_content_hash_not_its_temp_path_is_in_the_cache_key() -> None:
+    from core.providers.cache import cache_key
+
+    def request(path: str, digest: str) -> ProviderRequest:
+        return ProviderRequest("openai", "whisper-1", "transcribe", {"path": path, "audio_sha256": digest})
+
+    assert cache_key(request("/tmp/a/x.wav", "1" * 64)) == cache_key(request("/tmp/b/x.wav", "1" * 64))
+    assert cache_key(request("/tmp/a/x.wav", "1" * 64)) != cache_key(request("/tmp/a/x.wav", "2" * 64))
+    plain = ProviderRequest("openai", "whisper-1", "transcribe", {"path": "/tmp/a/x.wav"})
+    assert cache_key(plain) != cache_key(ProviderRequest("openai", "whisper-1", "transcribe", {"path": "/tmp/b/x.wav"}))
