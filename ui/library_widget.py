@@ -48,6 +48,12 @@ class LibraryWidget(QTableWidget):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         self.paths_dropped: Callable[[list[Path]], None] = lambda paths: None
         self.remove_requested: Callable[[list[str]], None] = lambda video_ids: None
+        self.analyze_requested: Callable[[list[str], bool], None] = lambda video_ids, force: None
+        self.analyze_action = QAction("Analyze", self)
+        self.analyze_action.setToolTip("Queue analysis; stages that are up to date are skipped")
+        self.analyze_action.triggered.connect(lambda: self._request_analyze(False))
+        self.reanalyze_action = QAction("Re-analyze (all stages)", self)
+        self.reanalyze_action.triggered.connect(lambda: self._request_analyze(True))
         self.remove_action = QAction("Remove from library…", self)
         self.remove_action.triggered.connect(lambda: self._request_remove())
         self._rows: dict[str, int] = {}
@@ -93,6 +99,11 @@ class LibraryWidget(QTableWidget):
         rows = sorted({index.row() for index in self.selectedIndexes()})
         return [str(self.item(row, 0).data(Qt.ItemDataRole.UserRole)) for row in rows]
 
+    def _request_analyze(self, force: bool) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.analyze_requested(ids, force)
+
     def _request_remove(self) -> None:
         ids = self.selected_ids()
         if ids:
@@ -105,6 +116,9 @@ class LibraryWidget(QTableWidget):
         if row not in {index.row() for index in self.selectedIndexes()}:
             self.selectRow(row)
         menu = QMenu(self)
+        menu.addAction(self.analyze_action)
+        menu.addAction(self.reanalyze_action)
+        menu.addSeparator()
         menu.addAction(self.remove_action)
         menu.popup(event.globalPos())
 

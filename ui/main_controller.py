@@ -79,6 +79,9 @@ class MainController:
         view.projects.new_button.clicked.connect(self._new_project)
         view.library.paths_dropped = lambda paths: self._spawn(self.import_paths(paths))
         view.library.remove_requested = self._ask_remove
+        view.library.analyze_requested = lambda ids, force: self._spawn(self.analyze_videos(
+            [self._videos[v] for v in ids if v in self._videos],
+            f"{'Re-analysing' if force else 'Analysing'} {len(ids)} video(s)", force))
         view.jobs.cancel_requested = lambda job_id: self._spawn(self._jobs.cancel(job_id))
         view.jobs.retry_requested = lambda job_id: self._spawn(self._jobs.retry(job_id))
         view.import_files_action.triggered.connect(
@@ -277,22 +280,25 @@ class MainController:
             self.view.library.show_video(video)
         self.view.empty_hint.setVisible(not self._videos)
         note = f" ({result.duplicates} already in the project)" if result.duplicates else ""
-        imported = f"Imported {len(result.added)} video(s){note}"
-        estimate = await self._estimate(result.added)
+        return await self.analyze_videos(result.added, f"Imported {len(result.added)} video(s){note}")
+
+    async def analyze_videos(self, videos: list[Video], done: str, force: bool = False) -> list[Job]:
+        """Queue analysis of `videos` (all stages again with `force`), after the cloud cost estimate:
+        over the project's budget, the operator is asked first; Cancel queues nothing."""
+        estimate = await self._estimate(videos)
         if estimate is not None and estimate.over_budget:
-            added = result.added
-            self.view.statusBar().showMessage(f"{imported} — over the project's budget: queue them?")
+            self.view.statusBar().showMessage(f"{done} — over the project's budget: queue them?")
             self._keep(self.view.confirm_over_budget(
-                self._estimate_text(estimate), lambda: self._spawn(self._queue(added, imported)),
+                self._estimate_text(estimate), lambda: self._spawn(self._queue(videos, done, force)),
                 lambda: self.view.statusBar().showMessage(
-                    f"{imported}; not queued for analysis: the estimated cloud cost is over the project's "
+                    f"{done}; not queued for analysis: the estimated cloud cost is over the project's "
                     "budget", 15000)))
             return []
-        return await self._queue(result.added, imported + (f" — {self._estimate_text(estimate)}"
-                                                           if estimate is not None else ""))
+        return await self._queue(videos, done + (f" — {self._estimate_text(estimate)}"
+                                                 if estimate is not None else ""), force)
 
-    async def _queue(self, videos: list[Video], message: str) -> list[Job]:
-        jobs = await self._jobs.analyze(videos)
+    async def _queue(self, videos: list[Video], message: str, force: bool = False) -> list[Job]:
+        jobs = await self._jobs.analyze(videos, force=force)
         for job in jobs:
             self._show_job(job)
         self.view.statusBar().showMessage(message, 15000 if len(message) > 60 else 8000)

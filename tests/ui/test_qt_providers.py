@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from keyring.backends import fail
+from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.settings import Settings
@@ -297,5 +298,19 @@ def test_over_budget_batch_asks_before_queueing(qloop: asyncio.AbstractEventLoop
             jobs = await world.controller.import_paths(_fake_videos(tmp_path / "d", 1, "within"))
             assert len(jobs) == 1 and _question() is None
             assert status.currentMessage().startswith("Imported 1 video(s) — Estimated cloud cost for 1 video ")
+
+            # The two left unqueued are queued later from the library: select them, Analyze.
+            queued = {job.video_id for job in await world.services.jobs.recent(project_id)}
+            waiting = [v.id for v in await world.services.library.videos(project_id) if v.id not in queued]
+            assert len(waiting) == 2
+            library = world.view.library
+            library.clearSelection()
+            for video_id in waiting:
+                library.selectionModel().select(
+                    library.model().index(library.video_ids().index(video_id), 0),
+                    QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+            library.analyze_action.trigger()
+            await wait_until(lambda: len(world.view.jobs.job_ids()) == 5, "the two videos' jobs")
+            assert status.currentMessage().startswith("Analysing 2 video(s) — Estimated cloud cost for 2 videos")
 
     qloop.run_until_complete(scenario())
