@@ -6,8 +6,7 @@ ProviderService and ProjectService (the provider_calls ledger); it writes nothin
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -33,6 +32,7 @@ from core.repositories import CostTotal, ProviderCall
 from core.services import ProjectService
 from core.services.providers import ProviderService
 from core.timeutil import utc_now
+from ui.task_set import TaskSet
 
 log = structlog.get_logger(__name__)
 
@@ -156,11 +156,11 @@ class CostsDialog(QDialog):
         self.resize(900, 600)
         self._providers = providers
         self._projects = projects
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(self._failed)
         self.summary = QLabel("Loading…")
         self.summary.setWordWrap(True)
         self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.clicked.connect(lambda: self._spawn(self.load()))
+        self.refresh_button.clicked.connect(lambda: self._tasks.spawn(self.load()))
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(self.refresh_button)
@@ -240,20 +240,10 @@ class CostsDialog(QDialog):
         return _texts(self.calls)
 
     # -- plumbing ---------------------------------------------------------------------------
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
-            log.error("costs_view_failed", error=str(exc), exc_info=exc)
-            self.summary.setText(f"Could not read the costs: {exc}")
-
     def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
-        for task in self._tasks:
-            task.cancel()
+        self._tasks.cancel_all()
         super().closeEvent(event)
+
+    def _failed(self, exc: BaseException) -> None:
+        log.error("costs_view_failed", error=str(exc), exc_info=exc)
+        self.summary.setText(f"Could not read the costs: {exc}")

@@ -7,8 +7,6 @@ the key store: it is never shown again, logged or kept in a widget after Save.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +32,7 @@ from core.providers.prices import DEFAULT_PRICES
 from core.providers.routing import CAPABILITIES, CLOUD_CAPABLE, LOCAL, Route, Routing
 from core.services import ProjectService
 from core.services.providers import ProviderService, ProviderStatus
+from ui.task_set import TaskSet
 
 log = structlog.get_logger(__name__)
 
@@ -101,7 +100,7 @@ class ProvidersDialog(QDialog):
         self._providers = providers
         self._projects = projects
         self.project_id = project_id
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(self._failed)
         self._routing = Routing()
         self.key_rows: dict[str, KeyRow] = {}
         self.route_rows: dict[str, RouteRow] = {}
@@ -136,7 +135,7 @@ class ProvidersDialog(QDialog):
         budget_line.addWidget(self.spent)
         budget_line.addStretch(1)
         self.save_project_button = QPushButton("Save routing and budget")
-        self.save_project_button.clicked.connect(lambda: self._spawn(self.save_project()))
+        self.save_project_button.clicked.connect(lambda: self._tasks.spawn(self.save_project()))
         budget_line.addWidget(self.save_project_button)
         project_layout.addLayout(budget_line)
         self.project_message = QLabel()
@@ -214,10 +213,10 @@ class ProvidersDialog(QDialog):
         column.addWidget(result)  # not in the grid: a spanning cell gets too little height to wrap
         grid.setColumnStretch(1, 1)
         row = KeyRow(url, source, key, save, remove, test, result)
-        save.clicked.connect(lambda: self._spawn(self.save_key(provider)))
-        key.returnPressed.connect(lambda: self._spawn(self.save_key(provider)))
-        remove.clicked.connect(lambda: self._spawn(self.remove_key(provider)))
-        test.clicked.connect(lambda: self._spawn(self.test_key(provider)))
+        save.clicked.connect(lambda: self._tasks.spawn(self.save_key(provider)))
+        key.returnPressed.connect(lambda: self._tasks.spawn(self.save_key(provider)))
+        remove.clicked.connect(lambda: self._tasks.spawn(self.remove_key(provider)))
+        test.clicked.connect(lambda: self._tasks.spawn(self.test_key(provider)))
         self.key_rows[provider] = row
         self.keys_layout.addWidget(box)
         return row
@@ -361,23 +360,13 @@ class ProvidersDialog(QDialog):
         self._fit()
 
     # -- plumbing ---------------------------------------------------------------------------
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
-            log.error("providers_page_failed", error=str(exc), exc_info=exc)
-            self._say(self.project_message, f"Something went wrong: {exc}", ok=False)
-
     def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
-        for task in self._tasks:
-            task.cancel()
+        self._tasks.cancel_all()
         super().closeEvent(event)
+
+    def _failed(self, exc: BaseException) -> None:
+        log.error("providers_page_failed", error=str(exc), exc_info=exc)
+        self._say(self.project_message, f"Something went wrong: {exc}", ok=False)
 
 
 def _all_suggested(capability: str) -> set[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +37,9 @@ from core.subtitles import to_srt, to_vtt
 from core.summary.model import Summary
 from ui.faces_widget import FacesWidget
 from ui.player_widget import KEY_HELP, PlayerWidget
-from ui.summary_widget import SummaryWidget
 from ui.shot_strip_widget import ShotStripWidget, read_thumbnail
+from ui.summary_widget import SummaryWidget
+from ui.task_set import TaskSet
 from ui.timeline_widget import TimelineLegendWidget, TimelineWidget
 from ui.transcript_widget import TranscriptWidget
 
@@ -148,7 +148,7 @@ class VideoDetailView(QWidget):
         self._transcript: list[TextSegment] = []
         self._faces: list[TextSegment] = []
         self._starts: list[float] = []
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(self._failed)
         self._load_task: asyncio.Task[None] | None = None
         self._dialog: QFileDialog | None = None
 
@@ -331,7 +331,7 @@ class VideoDetailView(QWidget):
         self._on_position(self.player.position_s())
         if self._load_task is not None:
             self._load_task.cancel()
-        self._load_task = self._spawn(self._load_images(video, self._shots, crops))
+        self._load_task = self._tasks.spawn(self._load_images(video, self._shots, crops))
         self.setFocus()
 
     def close_video(self) -> None:
@@ -370,7 +370,7 @@ class VideoDetailView(QWidget):
             video_path = Path(self._video.path)
             dialog.setDirectory(str(video_path.parent))
             dialog.selectFile(video_path.stem + suffix)
-        dialog.fileSelected.connect(lambda chosen: self._spawn(self.export_to(fmt, Path(chosen))))
+        dialog.fileSelected.connect(lambda chosen: self._tasks.spawn(self.export_to(fmt, Path(chosen))))
         dialog.open()
         self._dialog = dialog
         return dialog
@@ -455,17 +455,8 @@ class VideoDetailView(QWidget):
             for index, image in images:
                 self.faces.set_thumbnail(index, image)
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
-            log.warning("detail_view_task_failed", error=str(exc), exc_info=exc)
-            if not self.notice.text().startswith("Could not"):
-                self.notice.setStyleSheet("color: #c0392b;")
-                self.notice.setText(str(exc))
+    def _failed(self, exc: BaseException) -> None:
+        log.warning("detail_view_task_failed", error=str(exc), exc_info=exc)
+        if not self.notice.text().startswith("Could not"):
+            self.notice.setStyleSheet("color: #c0392b;")
+            self.notice.setText(str(exc))
