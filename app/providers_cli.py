@@ -5,28 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from app.settings import Settings
-from app.wiring import DatabaseLease, Services, build_services
+from app.wiring import Services, with_services
 from core.errors import VipError
 from core.models import Project
 from core.providers import CAPABILITIES, LOCAL, Route
-
-
-async def _with_services(settings: Settings, body: Callable[[Services], Awaitable[int]]) -> int:
-    lease = DatabaseLease(settings)
-    database = await asyncio.to_thread(lease.acquire)
-    services = await build_services(settings, database)
-    try:
-        return await body(services)
-    except VipError as exc:
-        print(f"vip: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        await services.close()
-        await asyncio.to_thread(lease.release)
 
 
 async def _project(services: Services, name: str) -> Project:
@@ -63,7 +48,7 @@ async def run_providers(settings: Settings, action: str, name: str | None, model
             out.write(await services.providers.test(name, model) + "\n")
         return 0
 
-    return await _with_services(settings, body)
+    return await with_services(settings, body)
 
 
 async def run_route(settings: Settings, project_name: str, capability: str | None, target: str | None,
@@ -81,7 +66,7 @@ async def run_route(settings: Settings, project_name: str, capability: str | Non
             out.write(f"{cap:<12} {where:<28} {title}\n")
         return 0
 
-    return await _with_services(settings, body)
+    return await with_services(settings, body)
 
 
 async def run_budget(settings: Settings, project_name: str, amount: str | None, out: TextIO = sys.stdout) -> int:
@@ -99,7 +84,7 @@ async def run_budget(settings: Settings, project_name: str, amount: str | None, 
         out.write(f"{project.name}: budget {cap}, spent ${spent:.4f}\n")
         return 0
 
-    return await _with_services(settings, body)
+    return await with_services(settings, body)
 
 
 async def run_costs(settings: Settings, by: str, project_name: str | None, as_json: bool,
@@ -121,4 +106,4 @@ async def run_costs(settings: Settings, by: str, project_name: str | None, as_js
             out.write("No provider calls yet.\n")
         return 0
 
-    return await _with_services(settings, body)
+    return await with_services(settings, body)

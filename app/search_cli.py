@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TextIO
 
 from app.settings import Settings
-from app.wiring import DatabaseLease, Services, build_services
+from app.wiring import Services, with_services
 from core.formatting import format_duration
 from core.search.passage import SearchFilters
 from core.search.results import VideoResult
@@ -23,10 +23,7 @@ async def run_search(settings: Settings, query: str, project_name: str | None, k
                      imported: tuple[datetime | None, datetime | None] = (None, None),
                      out: TextIO = sys.stdout) -> int:
     """Bring the index up to date, search, print; 0 with results, 1 with none, 2 on bad input."""
-    lease = DatabaseLease(settings)
-    database = await asyncio.to_thread(lease.acquire)
-    services = await build_services(settings, database)
-    try:
+    async def body(services: Services) -> int:
         project_id = None
         if project_name:
             project = await services.projects.find(project_name)
@@ -46,9 +43,8 @@ async def run_search(settings: Settings, query: str, project_name: str | None, k
         else:
             _print_results(query, results, out)
         return 0 if results else 1
-    finally:
-        await services.close()
-        await asyncio.to_thread(lease.release)
+
+    return await with_services(settings, body)
 
 
 def _print_results(query: str, results: list[VideoResult], out: TextIO) -> None:
@@ -66,10 +62,7 @@ def _print_results(query: str, results: list[VideoResult], out: TextIO) -> None:
 
 async def run_index(settings: Settings, action: str, as_json: bool, out: TextIO = sys.stdout) -> int:
     """`vip index rebuild` recreates the indexes from MongoDB; `vip index status` syncs and reports."""
-    lease = DatabaseLease(settings)
-    database = await asyncio.to_thread(lease.acquire)
-    services: Services = await build_services(settings, database)
-    try:
+    async def body(services: Services) -> int:
         started = datetime.now()
         report = await (services.search.rebuild() if action == "rebuild" else services.search.sync())
         took = (datetime.now() - started).total_seconds()
@@ -84,6 +77,5 @@ async def run_index(settings: Settings, action: str, as_json: bool, out: TextIO 
                       f"{report.removed} removed, {report.passages} passages\n")
             out.write("".join(f"  {key}: {value}\n" for key, value in stats.items()))
         return 0
-    finally:
-        await services.close()
-        await asyncio.to_thread(lease.release)
+
+    return await with_services(settings, body)

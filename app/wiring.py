@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sys
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +14,7 @@ from pymongo import AsyncMongoClient
 
 from app.embedded_db import EmbeddedDatabase
 from app.settings import Settings
+from core.errors import VipError
 from core.pipeline import JobRunner, default_stages
 from core.pipeline.runner import RunnerConfig
 from core.providers import PriceTable, Provider, ProviderGateway
@@ -103,6 +106,22 @@ async def build_services(settings: Settings, database: Database) -> Services:
         lambda name: build_providers(settings, keys)[name])
     return Services(client_services(db, launcher, [s.name for s in default_stages()], settings.data_dir), client,
                     providers)
+
+
+async def with_services(settings: Settings, body: Callable[[Services], Awaitable[int]]) -> int:
+    """Run a CLI command's `body` with the services over this host's database, then release it;
+    a VipError becomes one line on stderr and exit code 1."""
+    lease = DatabaseLease(settings)
+    database = await asyncio.to_thread(lease.acquire)
+    services = await build_services(settings, database)
+    try:
+        return await body(services)
+    except VipError as exc:
+        print(f"vip: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await services.close()
+        await asyncio.to_thread(lease.release)
 
 
 def worker_id() -> str:
