@@ -109,8 +109,8 @@ def main() -> int:
         out, _ = proc.communicate()
         seconds = time.perf_counter() - started
     records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    stages = {name: sorted({r["stages"].get(name, "-") for r in records}) for name in
-              ("probe", "visual", "speech", "ocr", "faces")}
+    names = list(dict.fromkeys(name for r in records for name in r["stages"]))
+    stages = {name: sorted({r["stages"].get(name, "-") for r in records}) for name in names}
     found = {"transcript_segments": sum(len(r["transcript"]) for r in records),
              "text_segments": sum(len(r["on_screen_text"]) for r in records)}
     peak_mb = max(peak.values(), default=0) / 1024
