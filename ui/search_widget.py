@@ -11,6 +11,7 @@ Choosing a moment (click, or Enter) emits `moment_activated(VideoResult, SearchH
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -67,7 +68,12 @@ BADGES = {  # modality -> (text, background, foreground)
     "visual": ("visual", "#d9f0dc", "#1d5a2a"),
 }
 SCOPES = (("This project", "project"), ("All projects", "all"))
-KINDS = (("All kinds", ()), ("Spoken words", ("speech",)), ("On-screen text", ("text",)))
+KINDS = (("All kinds", ()), ("Spoken words", ("speech",)), ("On-screen text", ("text",)),
+         ("Captions", ("visual",)))
+LENGTHS = (("Any length", (None, None)), ("Under 1 min", (None, 60.0)), ("1–10 min", (60.0, 600.0)),
+           ("Over 10 min", (600.0, None)))
+IMPORTED = (("Imported any time", None), ("Imported today", 1), ("In the last 7 days", 7),
+            ("In the last 30 days", 30))
 PLACEHOLDER = "Search spoken words, on-screen text, meaning…  (Ctrl+F)"
 
 _PAD = 8
@@ -347,7 +353,15 @@ class SearchWidget(QWidget):
         self.kinds = QComboBox()
         for text, modalities in KINDS:
             self.kinds.addItem(text, modalities)
-        self.kinds.setToolTip("Match spoken words, on-screen text, or both (and meaning)")
+        self.kinds.setToolTip("Match spoken words, on-screen text, keyframe captions, or all (and meaning)")
+        self.lengths = QComboBox()
+        for text, bounds in LENGTHS:
+            self.lengths.addItem(text, bounds)
+        self.lengths.setToolTip("Only videos of this length")
+        self.imported = QComboBox()
+        for text, days in IMPORTED:
+            self.imported.addItem(text, days)
+        self.imported.setToolTip("Only videos imported in this period")
         self.title = QLabel("<b>Search</b>")
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -377,6 +391,8 @@ class SearchWidget(QWidget):
         header.addSpacing(12)
         header.addWidget(self.scope)
         header.addWidget(self.kinds)
+        header.addWidget(self.lengths)
+        header.addWidget(self.imported)
         header.addSpacing(12)
         header.addWidget(self.status, 1)
         layout = QVBoxLayout(self)
@@ -396,6 +412,8 @@ class SearchWidget(QWidget):
         self.box.installEventFilter(self)
         self.scope.currentIndexChanged.connect(lambda _i: self._refilter())
         self.kinds.currentIndexChanged.connect(lambda _i: self._refilter())
+        self.lengths.currentIndexChanged.connect(lambda _i: self._refilter())
+        self.imported.currentIndexChanged.connect(lambda _i: self._refilter())
         self.list.clicked.connect(self._activate)
         self.list.enter_pressed.connect(lambda: self._activate(self.list.currentIndex()))
         self.list.leave_up.connect(self.focus_box)
@@ -408,8 +426,15 @@ class SearchWidget(QWidget):
     def filters(self, project_id: str | None) -> SearchFilters:
         """The filters the scope and kind choices ask for (`project_id`: the selected project)."""
         in_project = self.scope.currentData() == "project"
+        shortest, longest = self.lengths.currentData() or (None, None)
+        days = self.imported.currentData()
+        since = None
+        if days:
+            today = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+            since = (today - timedelta(days=days - 1)).astimezone(timezone.utc)
         return SearchFilters(project_id=project_id if in_project else None,
-                             modalities=tuple(self.kinds.currentData() or ()))
+                             modalities=tuple(self.kinds.currentData() or ()),
+                             min_duration_s=shortest, max_duration_s=longest, imported_after=since)
 
     def set_project_names(self, names: dict[str, str]) -> None:
         """Name each result's project when searching all projects."""
@@ -542,6 +567,8 @@ class SearchWidget(QWidget):
             tips.append("All projects")
         if self.kinds.currentData():
             tips.append("All kinds")
+        if self.lengths.currentIndex() or self.imported.currentIndex():
+            tips.append("any length or import date")
         return ("\nTry other words, or " + " and ".join(tips) + " above.") if tips else "\nTry other words."
 
     def _show_message(self, text: str, error: bool = False) -> None:

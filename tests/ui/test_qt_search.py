@@ -9,6 +9,7 @@ with the async `wait_until` (see tests/ui/waiting.py).
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +240,16 @@ def test_scope_and_kind_choices_reach_the_search_filters(
         page.scope.setCurrentText("This project")
         await wait_until(lambda: search.calls[-1][1] == SearchFilters(project_id="p1", modalities=("text",)),
                          "a search of this project's on-screen text")
+
+        # Length and import date narrow the videos.
+        page.lengths.setCurrentText("1–10 min")
+        await wait_until(lambda: search.calls[-1][1].min_duration_s == 60.0, "a search of 1-10 min videos")
+        assert search.calls[-1][1].max_duration_s == 600.0
+        page.imported.setCurrentText("In the last 7 days")
+        await wait_until(lambda: search.calls[-1][1].imported_after is not None, "a search of recent imports")
+        since = search.calls[-1][1].imported_after
+        assert since is not None and since.tzinfo is not None
+        assert timedelta(days=6) <= datetime.now(timezone.utc) - since < timedelta(days=7, hours=1)
         await controller.stop()
 
     qloop.run_until_complete(scenario())
