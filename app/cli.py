@@ -25,6 +25,13 @@ def _date(text: str) -> datetime:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vip", description="VIP Desktop — video intelligence workstation")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this installation end to end in a temporary data dir (database, a worker, "
+                             "analysis of a generated clip, search, the main window offscreen); exit 0 if all passed")
+    parser.add_argument("--keep", action="store_true", dest="self_test_keep",
+                        help="with --self-test: keep the temporary data dir (and its logs) and print where")
+    parser.add_argument("--json", action="store_true", dest="self_test_json",
+                        help="with --self-test: end with one JSON object (steps, status, timings)")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("gui", help="open the desktop app (the default)")
     worker = sub.add_parser("worker", help="run analysis workers headless (stop with Ctrl+C)")
@@ -85,7 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.self_test:
+        if args.command:
+            parser.error("--self-test takes no command")
+        from app.self_test import run_self_test
+
+        return run_self_test(keep=args.self_test_keep, as_json=args.self_test_json)
+    if args.self_test_keep or args.self_test_json:
+        parser.error("--keep and --json before a command go with --self-test (`vip --self-test --json`)")
     command = args.command or "gui"
     settings = Settings.load()
     try:

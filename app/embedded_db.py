@@ -24,6 +24,8 @@ from typing import IO
 
 import structlog
 
+from app.processes import bundle_dirs, is_frozen
+
 log = structlog.get_logger(__name__)
 
 FERRETDB_VERSION = "v1.24.2"
@@ -39,19 +41,36 @@ class EmbeddedDatabaseError(RuntimeError):
     """The embedded database cannot be started; the message says what to do."""
 
 
+FERRETDB_NAME = "ferretdb.exe" if os.name == "nt" else "ferretdb"
+BUNDLE_HINT = ("This app bundle should carry it next to its executable (or in _internal/); "
+               "rebuild the bundle, or set VIP_FERRETDB to its path, or set VIP_MONGO_URI to use an "
+               "existing MongoDB server.")
+
+
+def ferretdb_candidates() -> list[Path]:
+    """Where the ferretdb binary is looked for, in order (VIP_FERRETDB aside): in a frozen
+    bundle next to the executable, in `sys._MEIPASS` and `_internal/`; then PATH; then
+    `$GOPATH/bin` (default `~/go/bin`), where `scripts/setup.sh` builds it."""
+    candidates = [folder / FERRETDB_NAME for folder in bundle_dirs()]
+    on_path = shutil.which(FERRETDB_NAME)
+    if on_path:
+        candidates.append(Path(on_path))
+    gopath = os.environ.get("GOPATH") or str(Path.home() / "go")
+    candidates += [Path(p) / "bin" / FERRETDB_NAME for p in gopath.split(os.pathsep) if p]
+    return candidates
+
+
 def find_ferretdb(explicit: str | None = None) -> str:
     """Return the ferretdb binary's path or raise EmbeddedDatabaseError with the install command."""
+    hint = BUNDLE_HINT if is_frozen() else INSTALL_HINT
     if explicit:
         if Path(explicit).is_file() and os.access(explicit, os.X_OK):
             return explicit
-        raise EmbeddedDatabaseError(f"VIP_FERRETDB points to {explicit}, which is not an executable. {INSTALL_HINT}")
-    candidates = [shutil.which("ferretdb")]
-    gopath = os.environ.get("GOPATH") or str(Path.home() / "go")
-    candidates += [str(Path(p) / "bin" / "ferretdb") for p in gopath.split(os.pathsep)]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    raise EmbeddedDatabaseError(f"The embedded database server (ferretdb) was not found. {INSTALL_HINT}")
+        raise EmbeddedDatabaseError(f"VIP_FERRETDB points to {explicit}, which is not an executable. {hint}")
+    for candidate in ferretdb_candidates():
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    raise EmbeddedDatabaseError(f"The embedded database server (ferretdb) was not found. {hint}")
 
 
 @dataclass

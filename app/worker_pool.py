@@ -10,18 +10,12 @@ import time
 
 import structlog
 
+from app.processes import vip_command
 from app.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 STOP_TIMEOUT_S = 20.0
-
-
-def vip_command() -> list[str]:
-    """Return the command that runs `vip` in a new process (frozen app or source tree)."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable]
-    return [sys.executable, "-m", "app"]
 
 
 WORKER_NICENESS = 10  # analysis yields the CPU to the GUI and the operator's other work
@@ -74,7 +68,7 @@ class WorkerPool:
             self._procs.append(self._spawn())
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        command = [*vip_command(), "worker", "--workers", "1"]
+        command = vip_command("worker", "--workers", "1")
         env = dict(os.environ if self._env is None else self._env)
         env.setdefault("VIP_DATA_DIR", str(self._settings.data_dir))
         process = subprocess.Popen(

@@ -1,0 +1,41 @@
+"""The command line that starts another `vip` process: the frozen bundle or the source tree."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def is_frozen() -> bool:
+    """True inside a PyInstaller bundle (`dist/vip/vip`), False when run from source."""
+    return bool(getattr(sys, "frozen", False))
+
+
+def vip_command(*args: str) -> list[str]:
+    """Return the argv that runs `vip ARGS...` in a new process.
+
+    Frozen: the bundled executable itself takes the arguments (`vip worker --workers 1`);
+    there is no `python -m` inside a bundle. From source: this interpreter runs the `app`
+    package, so a child uses the same virtual environment as its parent.
+    """
+    if is_frozen():
+        return [sys.executable, *args]
+    return [sys.executable, "-m", "app", *args]
+
+
+def bundle_dirs() -> list[Path]:
+    """Folders of a frozen bundle that may hold bundled binaries (ferretdb), nearest first;
+    empty when run from source."""
+    if not is_frozen():
+        return []
+    here = Path(sys.executable).resolve().parent
+    dirs = [here]
+    meipass = getattr(sys, "_MEIPASS", None)
+    if meipass:
+        dirs.append(Path(meipass))
+    dirs.append(here / "_internal")
+    unique: list[Path] = []
+    for folder in dirs:
+        if folder not in unique:
+            unique.append(folder)
+    return unique
