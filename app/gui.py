@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
 import sys
+import time
+from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
@@ -39,6 +42,37 @@ def run_gui(settings: Settings) -> int:
         lease.release()
 
 
+def report_first_expose(view: Any) -> None:
+    """VIP_STARTUP_PROBE=1 (benchmarks/bench_startup.py): print `window_shown <s>` on stderr when the
+    main window is first exposed, s = seconds since this process started (Linux; else since import)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class Probe(QObject):
+        def eventFilter(self, watched: Any, event: Any) -> bool:
+            if event.type() == QEvent.Type.Expose and watched.isExposed():
+                print(f"window_shown {process_age_s():.3f}", file=sys.stderr, flush=True)
+                watched.removeEventFilter(self)
+            return False
+
+    view.winId()  # creates the native window, so its QWindow exists before show()
+    probe = Probe(view)
+    view.windowHandle().installEventFilter(probe)
+
+
+def process_age_s() -> float:
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            started_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+        return uptime - started_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.perf_counter() - _IMPORTED_AT
+
+
+_IMPORTED_AT = time.perf_counter()
+
+
 def settle_garbage_collector() -> None:
     """Move everything start-up created out of the collector's reach (gc.freeze).
 
@@ -65,6 +99,8 @@ async def gui_main(settings: Settings, lease: DatabaseLease, pool: WorkerPool,
     from ui.main_view import MainView
 
     view = MainView()
+    if os.environ.get("VIP_STARTUP_PROBE"):
+        report_first_expose(view)
     view.show()
     view.statusBar().showMessage("Starting the database…")
     stop = view.closed
