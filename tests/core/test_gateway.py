@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -440,3 +442,11 @@ def test_a_files_content_hash_not_its_temp_path_is_in_the_cache_key() -> None:
     assert cache_key(request("/tmp/a/x.wav", "1" * 64)) != cache_key(request("/tmp/a/x.wav", "2" * 64))
     plain = ProviderRequest("openai", "whisper-1", "transcribe", {"path": "/tmp/a/x.wav"})
     assert cache_key(plain) != cache_key(ProviderRequest("openai", "whisper-1", "transcribe", {"path": "/tmp/b/x.wav"}))
+
+
+def test_logging_start_up_does_not_import_the_gateway() -> None:
+    """Every process loads the redaction filter first thing; it must stay cheap (no pymongo, no HTTP)."""
+    code = ("import sys, core.providers.redaction, core.providers as p; "
+            "assert 'pymongo' not in sys.modules and 'core.providers.gateway' not in sys.modules; "
+            "p.ProviderGateway; assert 'core.providers.gateway' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
