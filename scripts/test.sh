@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Set everything up, check the import rules, run the whole test suite (Qt offscreen).
-# Extra arguments go to the full pytest run (e.g. -k probe, -x).
+# Set everything up, check the import rules, run the whole test suite (Qt offscreen), then
+# build the installable bundle (with its models) and run its self-test headless.
+# Extra arguments go to the full pytest run (e.g. -k probe, -x) and skip the bundle step,
+# as does VIP_SKIP_BUNDLE=1.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
@@ -16,10 +18,17 @@ run_pytest() {
   return $rc
 }
 
-echo "[test] 1/3 import rules (import-linter) and types (mypy --strict on core, tasks)"
+echo "[test] 1/4 import rules (import-linter) and types (mypy --strict on core, tasks)"
 .venv/bin/lint-imports
 .venv/bin/mypy core tasks
-echo "[test] 2/3 core and tasks with Qt blocked (they must not need PySide6)"
+echo "[test] 2/4 core and tasks with Qt blocked (they must not need PySide6)"
 VIP_BLOCK_QT=1 run_pytest -q -p no:pytest-qt tests/core tests/tasks
-echo "[test] 3/3 full suite"
+echo "[test] 3/4 full suite"
 run_pytest "$@"
+if [ $# -gt 0 ] || [ -n "${VIP_SKIP_BUNDLE:-}" ]; then
+  echo "[test] 4/4 bundle: skipped (pytest arguments given or VIP_SKIP_BUNDLE set)"
+  exit 0
+fi
+echo "[test] 4/4 bundle: build dist/vip/ with its models (scripts/build.sh), then its self-test"
+VIP_BUNDLE_MODELS=1 bash scripts/build.sh
+dist/vip/vip --self-test

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 
@@ -35,6 +36,9 @@ class ModelSpec:
 
     @property
     def install_hint(self) -> str:
+        if getattr(sys, "frozen", False):  # the installed bundle has no pip
+            return (f"install the VIP Desktop bundle built with its models, or copy the files of {self.name} "
+                    f"into the models dir that `vip models` shows")
         return f"run `bash scripts/setup.sh`, or `.venv/bin/pip install {' '.join(self.pip_packages)}`"
 
 
