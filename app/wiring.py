@@ -15,7 +15,8 @@ from pymongo import AsyncMongoClient
 from app.embedded_db import EmbeddedDatabase
 from app.settings import Settings
 from core.errors import VipError
-from core.pipeline import STAGE_NAMES
+from core.pipeline import JobRunner, default_stages
+from core.pipeline.runner import RunnerConfig
 from core.providers import PriceTable, Provider, ProviderGateway
 from core.providers.budgets import BudgetChecker
 from core.providers.cache import purge_expired_cache
@@ -103,7 +104,7 @@ async def build_services(settings: Settings, database: Database) -> Services:
         lambda: PriceTable.load(settings.data_dir), keys,
         {"openai": settings.openai_base_url, "gemini": settings.gemini_base_url},
         lambda name: build_providers(settings, keys)[name])
-    return Services(client_services(db, launcher, list(STAGE_NAMES), settings.data_dir), client,
+    return Services(client_services(db, launcher, [s.name for s in default_stages()], settings.data_dir), client,
                     providers)
 
 
@@ -148,9 +149,6 @@ def build_worker_runtime(
     videos = VideoRepository(db)
     gateway = build_gateway(settings, db)
     providers = GatewayAccess(RoutingRepository(db), gateway)
-    from core.pipeline import JobRunner, default_stages  # the decoders and model runtimes: workers only
-    from core.pipeline.runner import RunnerConfig
-
     runner = JobRunner(
         jobs, videos, ShotRepository(db), SegmentRepository(db), default_stages(settings.data_dir, providers),
         RunnerConfig(worker_id=worker_id(), media_dir=settings.media_dir,

@@ -19,7 +19,7 @@ from core.faces import CASCADE_FILE, FaceBox, FaceDetector, face_appearances, fa
 from core.models import JobStatus, StageStatus
 from core.models.segment import Box, TextSegment
 from core.models.shot import Shot
-from core.pipeline import STAGE_NAMES, FacesStage, ProbeStage, VisualStage, default_stages
+from core.pipeline import FacesStage, ProbeStage, VisualStage, default_stages
 from core.repositories import JobRepository, SegmentRepository
 from tests.core.test_runner import add_video_job, make_runner
 
@@ -138,7 +138,6 @@ def test_faces_per_shot_counts_the_keyframe_faces() -> None:
 def test_faces_stage_runs_last_by_default() -> None:
     names = [s.name for s in default_stages()]
     assert names == ["probe", "visual", "speech", "ocr", "captions", "embed", "summary", "faces"]
-    assert tuple(names) == STAGE_NAMES  # the names the GUI and CLI create jobs with
 
 
 def test_consecutive_detections_at_one_place_are_one_appearance() -> None:
