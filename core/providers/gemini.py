@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.providers.base import ProviderError, ProviderRequest, ProviderResponse
-from core.providers.http import caption_and_labels, image_from_payload, request_json, vision_prompt
+from core.providers.http import caption_and_labels, dispatch, image_from_payload, request_json, vision_prompt
 
 GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 # finishReason / blockReason values that mean the model (or its filter) declined to answer.
@@ -53,13 +53,7 @@ class GeminiProvider:
 
     def call(self, request: ProviderRequest, timeout_s: float) -> ProviderResponse:
         """Run one operation with one HTTP request; raise ProviderError on any failure."""
-        if not request.model:
-            raise ProviderError(self.name, f"no model configured for {request.operation}")
-        if request.operation == "chat":
-            return self.chat(request.model, request.payload, timeout_s)
-        if request.operation == "vision":
-            return self.vision(request.model, request.payload, timeout_s)
-        raise ProviderError(self.name, f"does not offer the operation {request.operation!r}")
+        return dispatch(self.name, request, timeout_s, {"chat": self.chat, "vision": self.vision})
 
     def chat(self, model: str, payload: Mapping[str, Any], timeout_s: float) -> ProviderResponse:
         messages = payload.get("messages")

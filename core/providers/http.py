@@ -22,14 +22,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
 
 import structlog
 
-from core.providers.base import ProviderError
+from core.providers.base import ProviderError, ProviderRequest, ProviderResponse
 
 log = structlog.get_logger(__name__)
 
@@ -319,3 +319,15 @@ def caption_and_labels(text: str, want_labels: bool) -> dict[str, Any]:
             caption = str(parsed.get("caption") or parsed.get("text") or "").strip()
             return {"text": caption, "labels": labels}
     return {"text": text, "labels": []}
+
+
+def dispatch(provider: str, request: ProviderRequest, timeout_s: float,
+             operations: Mapping[str, Callable[[str, Mapping[str, Any], float], ProviderResponse]],
+             ) -> ProviderResponse:
+    """Run `request` with the provider's handler for its operation (one HTTP request)."""
+    if not request.model:
+        raise ProviderError(provider, f"no model configured for {request.operation}")
+    handler = operations.get(request.operation)
+    if handler is None:
+        raise ProviderError(provider, f"does not offer the operation {request.operation!r}")
+    return handler(request.model, request.payload, timeout_s)

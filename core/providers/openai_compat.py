@@ -30,6 +30,7 @@ from core.providers.base import ProviderError, ProviderRequest, ProviderResponse
 from core.providers.http import (
     UploadFile,
     caption_and_labels,
+    dispatch,
     image_from_payload,
     post_multipart,
     request_json,
@@ -104,17 +105,8 @@ class OpenAICompatibleProvider:
 
     def call(self, request: ProviderRequest, timeout_s: float) -> ProviderResponse:
         """Run one operation with one HTTP request; raise ProviderError on any failure."""
-        if not request.model:
-            raise ProviderError(self.name, f"no model configured for {request.operation}")
-        if request.operation == "chat":
-            return self.chat(request.model, request.payload, timeout_s)
-        if request.operation == "embed":
-            return self.embed(request.model, request.payload, timeout_s)
-        if request.operation == "transcribe":
-            return self.transcribe(request.model, request.payload, timeout_s)
-        if request.operation == "vision":
-            return self.vision(request.model, request.payload, timeout_s)
-        raise ProviderError(self.name, f"does not offer the operation {request.operation!r}")
+        return dispatch(self.name, request, timeout_s, {"chat": self.chat, "embed": self.embed, "transcribe": self.transcribe,
+                                                          "vision": self.vision})
 
     def chat(self, model: str, payload: Mapping[str, Any], timeout_s: float) -> ProviderResponse:
         messages = payload.get("messages")
