@@ -33,8 +33,9 @@ async def run_export(settings: Settings, ref: str, fmt: str, output: Path | None
         if fmt in ("summary-md", "summary-json"):
             summary = await services.library.summary(video.id)
             if summary is None:
-                print(f"vip export: {video.name} has no summary yet — analyse it first (vip analyze {video.path})",
-                      file=sys.stderr)
+                why = (f"its analysis failed: {video.error}" if video.error
+                       else f"analyse it first (vip analyze {video.path})")
+                print(f"vip export: {video.name} has no summary — {why}", file=sys.stderr)
                 return 1
             origin = video.media.start_s if video.media else 0.0
             text = to_markdown(video.name, summary, origin) if fmt == "summary-md" else to_json(summary)

@@ -9,6 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.errors import VipError
+
+class RoutingError(VipError, ValueError):
+    """A route the operator asked for cannot be used (says why)."""
+
+
 LOCAL = "local"
 CAPABILITIES: dict[str, str] = {  # capability -> what it does (shown in the Providers page)
     "transcriber": "Speech transcript",
@@ -42,11 +48,12 @@ class Routing:
 
     def with_route(self, capability: str, route: Route) -> Routing:
         if capability not in CAPABILITIES:
-            raise KeyError(f"unknown capability {capability!r}")
+            raise RoutingError(f"unknown capability {capability!r}: one of {', '.join(CAPABILITIES)}")
         if not route.is_local and capability not in CLOUD_CAPABLE:
-            raise ValueError(f"{CAPABILITIES[capability]} runs locally only")
+            raise RoutingError(f"{CAPABILITIES[capability]} runs locally only")
         if not route.is_local and not route.model:
-            raise ValueError(f"choose a model for {CAPABILITIES[capability]} on {route.provider}")
+            raise RoutingError(f"choose a model for {CAPABILITIES[capability]} on {route.provider} "
+                               f"(PROVIDER/MODEL, e.g. {route.provider}/gpt-4o-mini)")
         return Routing({**self.routes, capability: route})
 
     def to_doc(self) -> dict[str, Any]:

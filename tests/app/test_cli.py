@@ -214,6 +214,8 @@ def test_routing_budget_estimate_and_costs_from_the_command_line(media: MediaSet
     assert "summarizer   openai/gpt-4o-mini" in routed.stdout and "transcriber  local" in routed.stdout
     refused = run_vip(["route", "Paid", "embedder", "openai/text-embedding-3-small"], vip_env)
     assert refused.returncode == 1 and "runs locally only" in refused.stderr
+    no_model = run_vip(["route", "Paid", "summarizer", "openai"], vip_env)
+    assert no_model.returncode == 1 and "choose a model" in no_model.stderr and "Traceback" not in no_model.stderr
     budget = run_vip(["budget", "Paid", "0.000001"], vip_env)
     assert budget.returncode == 0 and "budget $0.00, spent $0.0000" in budget.stdout
     batch = run_vip(["analyze", "--project", "Paid", str(media.mkv)], vip_env)
