@@ -143,6 +143,8 @@ class ModelStore:
         spec = self.spec(name)
         folder = self.model_dir(name)
         base = dict(name=spec.name, purpose=spec.purpose, size=spec.size, path=str(folder))
+        if spec.in_place:
+            folder.mkdir(parents=True, exist_ok=True)  # holds the check cache: hash the package files once
         cache = _read_cache(folder)
         try:
             sources: set[str] = set()
