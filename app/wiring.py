@@ -30,6 +30,7 @@ from core.repositories import (
     AsyncProviderCallRepository,
     Database,
     JobRepository,
+    LeaseRepository,
     ProjectRepository,
     ProviderCallRepository,
     SegmentRepository,
@@ -155,6 +156,8 @@ def build_worker_runtime(
                      heartbeat_s=settings.heartbeat_s, ledger=ProviderCallRepository(db)),
         should_stop=should_stop,
     )
-    reaper = StaleJobReaper(jobs, videos, tasks.analyze_video,
-                            timedelta(seconds=settings.stale_after_s))
-    return WorkerRuntime(runner=runner, reaper=reaper, purge_cache=lambda: purge_expired_cache(ApiCacheRepository(db)))
+    stale_after = timedelta(seconds=settings.stale_after_s)
+    reaper = StaleJobReaper(jobs, videos, tasks.analyze_video, stale_after)
+    return WorkerRuntime(runner=runner, reaper=reaper,
+                         leases=LeaseRepository(db, worker_id()), lease_ttl=max(stale_after, timedelta(seconds=10)),
+                         purge_cache=lambda: purge_expired_cache(ApiCacheRepository(db)))

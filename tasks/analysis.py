@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import structlog
 from huey import Huey, crontab
-from huey.exceptions import TaskLockedException
 
 from core.models import JobStatus
 from core.pipeline import JobRunner
+from core.repositories import LeaseRepository
 from core.services import StaleJobReaper
 
 log = structlog.get_logger(__name__)
 
-REAPER_LOCK = "vip-reap-stale-jobs"
-PURGE_LOCK = "vip-purge-api-cache"
+REAPER_LEASE = "reap-stale-jobs"
+PURGE_LEASE = "purge-api-cache"
 
 
 @dataclass
@@ -26,6 +27,10 @@ class WorkerRuntime:
 
     runner: JobRunner
     reaper: StaleJobReaper
+    # Cluster-wide locks that expire: a worker SIGKILLed while holding one (a Huey lock never
+    # expires) would otherwise stop every other worker from reaping dead jobs, for good.
+    leases: LeaseRepository
+    lease_ttl: timedelta
     purge_cache: Callable[[], int] = lambda: 0  # drops expired provider answers; returns how many
 
 
@@ -53,25 +58,21 @@ class AnalysisTasks:
         return str(status) if status else None
 
     def reap_stale_jobs(self) -> list[str]:
-        """Re-queue jobs of dead workers; only one worker at a time does it (queue lock)."""
-        if self._runtime is None:
+        """Re-queue jobs of dead workers; only one worker at a time does it (a lease)."""
+        runtime = self._runtime
+        if runtime is None:
             return []
-        try:
-            with self.huey.lock_task(REAPER_LOCK):
-                return self._runtime.reaper.reap()
-        except TaskLockedException:
-            return []
+        with runtime.leases.hold(REAPER_LEASE, runtime.lease_ttl) as mine:
+            return runtime.reaper.reap() if mine else []
 
 
     def _purge_api_cache(self) -> int:
         """Hourly: drop expired provider answers from `api_cache` (one worker at a time)."""
-        if self._runtime is None:
+        runtime = self._runtime
+        if runtime is None:
             return 0
-        try:
-            with self.huey.lock_task(PURGE_LOCK):
-                return self._runtime.purge_cache()
-        except TaskLockedException:
-            return 0
+        with runtime.leases.hold(PURGE_LEASE, runtime.lease_ttl) as mine:
+            return runtime.purge_cache() if mine else 0
 
 
 class HueyLauncher:

@@ -8,6 +8,7 @@ models; documents never leave this package.
 from core.repositories.api_cache import ApiCacheRepository, CachedResponse
 from core.repositories.database import Database, connect, connect_async, ensure_indexes
 from core.repositories.jobs import AsyncJobRepository, JobRepository
+from core.repositories.leases import LeaseRepository
 from core.repositories.passages import AsyncPassageRepository, PassageRepository
 from core.repositories.projects import AsyncProjectRepository, ProjectRepository
 from core.repositories.provider_calls import (
@@ -43,6 +44,7 @@ __all__ = [
     "AsyncWorkerRepository",
     "Database",
     "JobRepository",
+    "LeaseRepository",
     "ShotRepository",
     "VideoRepository",
     "WorkerRecord",

@@ -9,7 +9,13 @@ from typing import Any
 from core.models import JobStatus
 from core.pipeline import JobRunner, ProbeStage
 from core.pipeline.runner import RunnerConfig
-from core.repositories import JobRepository, SegmentRepository, ShotRepository, VideoRepository
+from core.repositories import (
+    JobRepository,
+    LeaseRepository,
+    SegmentRepository,
+    ShotRepository,
+    VideoRepository,
+)
 from core.services import StaleJobReaper
 from core.timeutil import utc_now
 from tasks import AnalysisTasks, HueyLauncher, WorkerRuntime, make_huey
@@ -22,8 +28,8 @@ def _tasks(db: Any, tmp_path: Path, immediate: bool) -> AnalysisTasks:
     jobs, videos = JobRepository(db), VideoRepository(db)
     runner = JobRunner(jobs, videos, ShotRepository(db), SegmentRepository(db), [ProbeStage()],
                        RunnerConfig("w:1", tmp_path / "media"))
-    tasks.bind(WorkerRuntime(runner, StaleJobReaper(jobs, videos, tasks.analyze_video,
-                                                    timedelta(seconds=5))))
+    tasks.bind(WorkerRuntime(runner, StaleJobReaper(jobs, videos, tasks.analyze_video, timedelta(seconds=5)),
+                             LeaseRepository(db, "w:1"), lease_ttl=timedelta(seconds=10)))
     return tasks
 
 
@@ -49,10 +55,28 @@ def test_reaping_is_exclusive_and_requeues_through_the_queue(sync_db: Any, media
     job.status, job.worker_id, job.heartbeat_at = JobStatus.RUNNING, "dead:1", utc_now() - timedelta(minutes=5)
     JobRepository(sync_db).save(job)
     tasks = _tasks(sync_db, tmp_path, immediate=False)
-    with tasks.huey.lock_task("vip-reap-stale-jobs"):
-        assert tasks.reap_stale_jobs() == []  # another worker holds the lock
+    other = LeaseRepository(sync_db, "w:2")
+    with other.hold("reap-stale-jobs", timedelta(minutes=1)) as mine:
+        assert mine
+        assert tasks.reap_stale_jobs() == []  # another worker is reaping
     assert tasks.reap_stale_jobs() == [job.id]
     assert tasks.huey.pending_count() == 1
+    assert other.holder("reap-stale-jobs") is None  # released after reaping
+
+
+def test_a_reaper_killed_while_reaping_blocks_the_others_only_until_its_lease_expires(
+        sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    # CI once hung here: a worker SIGKILLed inside the reaper left a (never-expiring) Huey
+    # lock behind, and no other worker re-queued its job again.
+    _, job = add_video_job(sync_db, media.good)
+    job.status, job.worker_id, job.heartbeat_at = JobStatus.RUNNING, "dead:1", utc_now() - timedelta(minutes=5)
+    JobRepository(sync_db).save(job)
+    tasks = _tasks(sync_db, tmp_path, immediate=False)
+    killed = LeaseRepository(sync_db, "dead:1")
+    assert killed.try_acquire("reap-stale-jobs", timedelta(seconds=-1))  # held, and it has run out
+    assert tasks.reap_stale_jobs() == [job.id]
+    assert killed.try_acquire("reap-stale-jobs", timedelta(minutes=1))  # free again, not stuck
+    assert LeaseRepository(sync_db, "w:3").try_acquire("reap-stale-jobs", timedelta(minutes=1)) is None
 
 
 def test_hourly_periodic_task_purges_expired_provider_answers(sync_db: Any, tmp_path: Path) -> None:
