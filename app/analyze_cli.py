@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app.settings import Settings
-from app.wiring import DatabaseLease, Services, build_services
+from app.embedded_db import DatabaseLease
+from app.wiring import Services, build_services
 from app.worker_pool import WorkerPool
 from core.formatting import format_duration, job_progress_text
 from core.models import Job, JobStatus, Shot, TextSegment, Video

@@ -20,11 +20,15 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import structlog
 
 from app.processes import bundle_dirs, is_frozen
+
+if TYPE_CHECKING:
+    from app.settings import Settings
+    from core.repositories.database import Database
 
 log = structlog.get_logger(__name__)
 
@@ -288,3 +292,27 @@ def _tail(path: Path, lines: int = 15) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
+
+
+class DatabaseLease:
+    """The database this process uses: VIP_MONGO_URI, or a share of the embedded server."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._embedded: EmbeddedDatabase | None = None
+        self.embedded = settings.mongo_uri is None
+
+    def acquire(self) -> Database:
+        """Blocking (may start FerretDB): call from a thread when on the GUI loop."""
+        from core.repositories.database import Database  # here: keeps PyMongo out of the GUI's first paint
+
+        if self._settings.mongo_uri:
+            return Database(self._settings.mongo_uri, self._settings.db_name)
+        self._embedded = EmbeddedDatabase(self._settings.data_dir, self._settings.log_dir,
+                                          self._settings.ferretdb)
+        return Database(self._embedded.acquire(), self._settings.db_name)
+
+    def release(self) -> None:
+        if self._embedded:
+            self._embedded.release()
+            self._embedded = None

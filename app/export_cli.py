@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from app.settings import Settings
-from app.wiring import DatabaseLease, build_services
+from app.embedded_db import DatabaseLease
+from app.wiring import build_services
 from core.export import contact_sheet, export_text
 from core.subtitles import to_srt, to_vtt
 from core.summary.model import to_json, to_markdown

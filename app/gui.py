@@ -1,4 +1,10 @@
-"""Start the desktop app: Qt + qasync loop, database, local workers, main window."""
+"""Start the desktop app: Qt + qasync loop, database, local workers, main window.
+
+Window first: the main window is shown (and painted) before the services, repositories and
+the controller are imported, and while the embedded database starts; those imports (PyMongo,
+NumPy, the search index, ~0.3 s) happen while the operator already sees the window saying
+"Starting…". Keep this module's own imports light (benchmarks/bench_startup.py measures it).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from urllib.parse import urlsplit
 import structlog
 
 from app.settings import Settings
-from app.wiring import DatabaseLease, build_services
+from app.embedded_db import DatabaseLease
 from app.worker_pool import WorkerPool
 
 log = structlog.get_logger(__name__)
@@ -42,21 +48,28 @@ def run_gui(settings: Settings) -> int:
         lease.release()
 
 
-def report_first_expose(view: Any) -> None:
-    """VIP_STARTUP_PROBE=1 (benchmarks/bench_startup.py): print `window_shown <s>` on stderr when the
-    main window is first exposed, s = seconds since this process started (Linux; else since import)."""
+def first_exposed(view: Any) -> asyncio.Event:
+    """An event set when `view`'s window is first exposed (on screen, painted). With
+    VIP_STARTUP_PROBE=1 (benchmarks/bench_startup.py) it also prints `window_shown <s>` on stderr,
+    s = seconds since this process started (Linux; else since this module was imported)."""
     from PySide6.QtCore import QEvent, QObject
+
+    exposed = asyncio.Event()
+    report = bool(os.environ.get("VIP_STARTUP_PROBE"))
 
     class Probe(QObject):
         def eventFilter(self, watched: Any, event: Any) -> bool:
             if event.type() == QEvent.Type.Expose and watched.isExposed():
-                print(f"window_shown {process_age_s():.3f}", file=sys.stderr, flush=True)
+                if report:
+                    print(f"window_shown {process_age_s():.3f}", file=sys.stderr, flush=True)
+                exposed.set()
                 watched.removeEventFilter(self)
             return False
 
     view.winId()  # creates the native window, so its QWindow exists before show()
     probe = Probe(view)
     view.windowHandle().installEventFilter(probe)
+    return exposed
 
 
 def process_age_s() -> float:
@@ -95,12 +108,10 @@ async def gui_main(settings: Settings, lease: DatabaseLease, pool: WorkerPool,
     """Run until the main window closes (or Ctrl+C), then shut everything down in order."""
     from PySide6.QtCore import QTimer
 
-    from ui.main_controller import ControllerConfig, MainController
     from ui.main_view import MainView
 
     view = MainView()
-    if os.environ.get("VIP_STARTUP_PROBE"):
-        report_first_expose(view)
+    exposed = first_exposed(view)
     view.show()
     view.statusBar().showMessage("Starting the database…")
     stop = view.closed
@@ -111,7 +122,16 @@ async def gui_main(settings: Settings, lease: DatabaseLease, pool: WorkerPool,
     wakeup.timeout.connect(lambda: None)
 
     try:
-        database = await asyncio.to_thread(lease.acquire)
+        await asyncio.wait_for(exposed.wait(), 2.0)
+    except TimeoutError:
+        pass  # a window system that never exposes it (unusual); carry on regardless
+    # Imported here, on this thread, after the first paint (not in the database thread below:
+    # two threads importing PyMongo's circular modules at once can deadlock the import locks).
+    from app.wiring import build_services
+    from ui.main_controller import ControllerConfig, MainController
+
+    try:
+        database = await asyncio.to_thread(lease.acquire)  # may start FerretDB
     except Exception as exc:  # noqa: BLE001 - shown to the operator, then exit
         log.error("database_unavailable", error=str(exc))
         view.show_error("Database unavailable", str(exc))

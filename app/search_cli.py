@@ -11,7 +11,7 @@ from typing import TextIO
 from app.settings import Settings
 from app.wiring import Services, with_services
 from core.formatting import format_duration
-from core.search.passage import SearchFilters
+from core.search.filters import SearchFilters
 from core.search.results import VideoResult
 
 KINDS = {"speech": ("speech",), "text": ("text",), "visual": ("visual",)}

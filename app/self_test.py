@@ -27,7 +27,8 @@ from typing import Any, TextIO
 from app.logs import configure_logging
 from app.processes import is_frozen
 from app.settings import Settings
-from app.wiring import DatabaseLease, Services, build_services
+from app.embedded_db import DatabaseLease
+from app.wiring import Services, build_services
 from app.worker_pool import WorkerPool
 from core.media.samples import SampleSpec, write_sample
 from core.models import JobStatus, StageStatus

@@ -12,7 +12,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from app.embedded_db import EmbeddedDatabase
+from app.embedded_db import DatabaseLease
 from app.settings import Settings
 from core.errors import VipError
 from core.pipeline import JobRunner, default_stages
@@ -44,28 +44,6 @@ from core.repositories.routing import AsyncRoutingRepository, RoutingRepository
 from core.services.providers import ProviderService
 from core.services import ClientServices, StaleJobReaper, client_services
 from tasks import AnalysisTasks, HueyLauncher, WorkerRuntime, make_huey
-
-
-class DatabaseLease:
-    """The database this process uses: VIP_MONGO_URI, or a share of the embedded server."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._embedded: EmbeddedDatabase | None = None
-        self.embedded = settings.mongo_uri is None
-
-    def acquire(self) -> Database:
-        """Blocking (may start FerretDB): call from a thread when on the GUI loop."""
-        if self._settings.mongo_uri:
-            return Database(self._settings.mongo_uri, self._settings.db_name)
-        self._embedded = EmbeddedDatabase(self._settings.data_dir, self._settings.log_dir,
-                                          self._settings.ferretdb)
-        return Database(self._embedded.acquire(), self._settings.db_name)
-
-    def release(self) -> None:
-        if self._embedded:
-            self._embedded.release()
-            self._embedded = None
 
 
 def make_tasks(settings: Settings) -> AnalysisTasks:

@@ -16,7 +16,8 @@ from datetime import timedelta
 import structlog
 
 from app.settings import Settings
-from app.wiring import DatabaseLease, build_worker_runtime, make_tasks, worker_id
+from app.embedded_db import DatabaseLease
+from app.wiring import build_worker_runtime, make_tasks, worker_id
 from app.worker_pool import WorkerPool
 from core.periodic import Periodic
 from core.repositories import WorkerRepository, connect, ensure_indexes

@@ -184,7 +184,8 @@ def queries() -> list[Query]:
 
 async def ask(data_dir: Path, asked: list[Query]) -> list[tuple[Query, int | None, float]]:
     from app.settings import Settings
-    from app.wiring import DatabaseLease, build_services
+    from app.embedded_db import DatabaseLease
+    from app.wiring import build_services
 
     settings = Settings.load({**os.environ, "VIP_DATA_DIR": str(data_dir)})
     lease = DatabaseLease(settings)

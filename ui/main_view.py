@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -26,11 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.models import Project
-from core.services.importing import VIDEO_EXTENSIONS
+from core.media.formats import VIDEO_EXTENSIONS
 from ui.jobs_widget import JobsWidget
 from ui.library_widget import LibraryWidget
 from ui.search_widget import SearchWidget
-from ui.video_detail_view import VideoDetailView
+
+if TYPE_CHECKING:
+    from ui.video_detail_view import VideoDetailView
 
 VIDEO_FILTER = "Videos (" + " ".join(f"*{e}" for e in sorted(VIDEO_EXTENSIONS)) + ");;All files (*)"
 
@@ -98,14 +101,13 @@ class MainView(QMainWindow):
         right.addWidget(jobs_box)
         right.setSizes([480, 280])
         # The library + jobs page, the search results and the video review page share the
-        # space right of projects.
-        self.detail = VideoDetailView()
+        # space right of projects. The review page (player, QtMultimedia) is built on first use.
+        self._detail: VideoDetailView | None = None
         self.search = SearchWidget()
         self.library_page = right
         self.pages = QStackedWidget()
         self.pages.addWidget(self.library_page)
         self.pages.addWidget(self.search)
-        self.pages.addWidget(self.detail)
         self.video_activated: Callable[[str], None] = lambda video_id: None
         self.library.activated.connect(self._on_library_activated)
         main = QSplitter(Qt.Orientation.Horizontal)
@@ -145,8 +147,20 @@ class MainView(QMainWindow):
         self.statusBar().addPermanentWidget(self.db_label)
         self.statusBar().addPermanentWidget(self.workers_label)
 
+    @property
+    def detail(self) -> VideoDetailView:
+        """The video review page, built on first use: the window shows without waiting for
+        QtMultimedia and its FFmpeg plugin (start-up time)."""
+        if self._detail is None:
+            from ui.video_detail_view import VideoDetailView
+
+            self._detail = VideoDetailView()
+            self.pages.addWidget(self._detail)
+        return self._detail
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
-        self.detail.close_video()
+        if self._detail is not None:
+            self._detail.close_video()
         self.closed.set()
         event.accept()
 
@@ -182,7 +196,7 @@ class MainView(QMainWindow):
             self.show_library()
 
     def showing_detail(self) -> bool:
-        return self.pages.currentWidget() is self.detail
+        return self._detail is not None and self.pages.currentWidget() is self._detail
 
     def showing_search(self) -> bool:
         return self.pages.currentWidget() is self.search

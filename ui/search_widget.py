@@ -54,9 +54,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.formatting import format_duration
-from core.search.passage import SearchFilters
+from core.search.filters import SearchFilters
 from core.search.results import SearchHit, VideoResult
-from ui.shot_strip_widget import read_thumbnail
+from ui.thumbnails import read_thumbnail
 from ui.transcript_widget import format_line_time
 
 DEBOUNCE_MS = 250

@@ -1,14 +1,14 @@
 """The shot strip: one keyframe thumbnail per shot, its number and start time.
 
 Runs on the GUI thread and reads no files: keyframes arrive as QImages decoded on a worker
-thread (`read_thumbnail`, called through asyncio.to_thread by the detail view) and become
+thread (`ui.thumbnails.read_thumbnail`, called through asyncio.to_thread by the detail view) and become
 QPixmaps here, on the GUI thread.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QImageReader, QPainter, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem, QWidget
 
 from core.models import Shot
@@ -16,16 +16,6 @@ from ui.player_widget import format_clock
 
 THUMB_HEIGHT = 90
 MAX_THUMB_WIDTH = 200
-
-
-def read_thumbnail(path: str, size: QSize) -> QImage:
-    """Decode a keyframe scaled to fit `size` (worker thread: QImage only, never QPixmap)."""
-    reader = QImageReader(path)
-    reader.setAutoTransform(True)
-    source = reader.size()
-    if source.isValid():
-        reader.setScaledSize(source.scaled(size, Qt.AspectRatioMode.KeepAspectRatio))
-    return reader.read()
 
 
 class ShotStripWidget(QListWidget):

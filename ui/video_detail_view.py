@@ -37,7 +37,8 @@ from core.subtitles import to_srt, to_vtt
 from core.summary.model import Summary
 from ui.faces_widget import FacesWidget
 from ui.player_widget import KEY_HELP, PlayerWidget
-from ui.shot_strip_widget import ShotStripWidget, read_thumbnail
+from ui.shot_strip_widget import ShotStripWidget
+from ui.thumbnails import read_thumbnail
 from ui.summary_widget import SummaryWidget
 from ui.task_set import TaskSet
 from ui.timeline_widget import TimelineLegendWidget, TimelineWidget

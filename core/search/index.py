@@ -35,7 +35,8 @@ import numpy.typing as npt
 
 from core.search.keyword_index import SCHEMA as KEYWORD_SCHEMA
 from core.search.keyword_index import KeywordIndex
-from core.search.passage import DIM, MODALITIES, IndexHit, Passage, SearchFilters, VideoFacts
+from core.search.filters import SearchFilters
+from core.search.passage import DIM, MODALITIES, IndexHit, Passage, VideoFacts
 from core.search.vector_index import (STORED, Keys, Scores, Snapshot, VectorView, remove_snapshot, rename_snapshot,
                                       snapshot_paths, to_stored, write_snapshot)
 

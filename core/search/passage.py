@@ -41,16 +41,6 @@ class Passage:
 
 
 @dataclass(frozen=True)
-class SearchFilters:
-    project_id: str | None = None
-    modalities: tuple[str, ...] = ()  # empty: all
-    min_duration_s: float | None = None
-    max_duration_s: float | None = None
-    imported_after: datetime | None = None
-    imported_before: datetime | None = None
-
-
-@dataclass(frozen=True)
 class IndexHit:
     """One passage an index found; `score` is higher for better hits within one list."""
 

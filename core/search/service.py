@@ -19,7 +19,8 @@ import numpy.typing as npt
 
 from core.repositories import AsyncShotRepository, AsyncVideoRepository
 from core.search.fusion import RRF_K, rrf
-from core.search.passage import IndexHit, SearchFilters
+from core.search.filters import SearchFilters
+from core.search.passage import IndexHit
 from core.search.results import SearchHit, VideoResult
 from core.search.sync import IndexSync, SyncReport
 

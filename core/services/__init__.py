@@ -1,7 +1,8 @@
 """Use cases the GUI and the CLI call (async), and the worker-side recovery (sync)."""
 
 from core.services.client import ClientServices, client_services
-from core.services.importing import ImportItem, ImportResult, ImportService, VIDEO_EXTENSIONS
+from core.media.formats import VIDEO_EXTENSIONS
+from core.services.importing import ImportItem, ImportResult, ImportService
 from core.services.jobs import JobLauncher, JobService
 from core.services.library import LibraryService
 from core.services.projects import ProjectService

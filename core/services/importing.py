@@ -13,15 +13,11 @@ from pathlib import Path
 import structlog
 
 from core.media.fingerprint import fingerprint, missing_fingerprint
+from core.media.formats import VIDEO_EXTENSIONS
 from core.models import Video
 from core.repositories import AsyncVideoRepository
 
 log = structlog.get_logger(__name__)
-
-VIDEO_EXTENSIONS = frozenset(
-    ".mp4 .m4v .mov .mkv .webm .avi .wmv .flv .mpg .mpeg .ts .mts .m2ts .3gp .ogv .mxf .dv".split()
-)
-
 
 @dataclass
 class ImportItem:

@@ -16,7 +16,7 @@ from core.models import Job, JobStatus, Stage, Video
 from core.models.segment import TextSegment
 from core.pipeline import EmbedStage, ProbeStage
 from core.repositories import Database, SegmentRepository, connect_async
-from core.search.passage import SearchFilters
+from core.search.filters import SearchFilters
 from core.services import ClientServices, client_services
 from tests.core.test_runner import make_runner
 from tests.core.test_services import RecordingLauncher

@@ -18,7 +18,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from core.models import Shot, Video
-from core.search.passage import SearchFilters
+from core.search.filters import SearchFilters
 from core.search.results import SearchHit, VideoResult
 from core.search.sync import SyncReport
 from tests.ui.test_qt_transcript import LINES, FakeLibrary, _segments, near, shots, video  # noqa: F401 (fixtures)
