@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import multiprocessing
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from app.embedded_db import EmbeddedDatabaseError
-from app.logs import configure_logging
 from app.settings import Settings
 
 
@@ -104,6 +100,27 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--keep and --json before a command go with --self-test (`vip --self-test --json`)")
     command = args.command or "gui"
     settings = Settings.load()
+    if command == "gui":
+        # The GUI path imports almost nothing before its window shows (app.gui); logging,
+        # asyncio and the services come after the first paint.
+        from app.gui import run_gui
+
+        try:
+            return run_gui(settings)
+        except KeyboardInterrupt:
+            print("vip: interrupted", file=sys.stderr)
+            return 130
+    return _run_command(command, args, settings)
+
+
+def _run_command(command: str, args: argparse.Namespace, settings: Settings) -> int:
+    """The headless commands: each configures logging, then imports what it needs."""
+    import asyncio
+    import logging
+
+    from app.embedded_db import EmbeddedDatabaseError
+    from app.logs import configure_logging
+
     try:
         if command == "worker":
             configure_logging("worker", settings.log_dir, console_level=logging.INFO)
@@ -152,10 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             from app.analyze_cli import run_jobs
 
             return asyncio.run(run_jobs(settings, args.project, args.json, args.limit))
-        configure_logging("gui", settings.log_dir)
-        from app.gui import run_gui
-
-        return run_gui(settings)
+        raise AssertionError(f"unhandled command {command}")
     except EmbeddedDatabaseError as exc:
         print(f"vip: {exc}", file=sys.stderr)
         return 3

@@ -367,7 +367,7 @@ def _open_window(state: _State) -> str:
     from PySide6.QtWidgets import QApplication
     import qasync
 
-    from app.gui import gui_main
+    from app.gui_session import gui_main
 
     pool, video_id = state.pool, state.video_id
     assert pool is not None and video_id is not None

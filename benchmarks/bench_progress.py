@@ -62,7 +62,7 @@ async def measure(work: Path, videos: list[Path]) -> dict[str, float]:
     from PySide6.QtCore import QTimer
 
     from app.embedded_db import EmbeddedDatabase
-    from app.gui import settle_garbage_collector
+    from app.gui_session import settle_garbage_collector
     from app.settings import Settings
     from app.wiring import build_services
     from app.worker_pool import WorkerPool

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,7 +76,10 @@ class MainView(QMainWindow):
         super().__init__()
         self.setWindowTitle("VIP Desktop")
         self.resize(1280, 800)
-        self.closed = asyncio.Event()
+        # Closing the window ends the session (app.gui_session sets on_close); no asyncio here:
+        # this module is imported before the window's first paint (start-up time).
+        self.was_closed = False
+        self.on_close: Callable[[], None] = lambda: None
         self.projects = ProjectsWidget()
         self.library = LibraryWidget()
         self.jobs = JobsWidget()
@@ -161,7 +163,8 @@ class MainView(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         if self._detail is not None:
             self._detail.close_video()
-        self.closed.set()
+        self.was_closed = True
+        self.on_close()
         event.accept()
 
     # -- pages: the library, or one video under review --------------------------------------

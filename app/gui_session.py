@@ -1,0 +1,123 @@
+"""The desktop app's session: the qasync loop, the database, local workers, the controller.
+
+`app.gui.run_gui` shows the main window first and then calls `run_session` with it; the
+imports here (asyncio, structlog, PyMongo, NumPy, the search index, ~0.3 s) happen while the
+operator already sees the window saying "Starting…".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import signal
+import sys
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import structlog
+
+from app.embedded_db import DatabaseLease
+from app.settings import Settings
+from app.wiring import build_services
+from app.worker_pool import WorkerPool
+from ui.main_controller import ControllerConfig, MainController
+
+if TYPE_CHECKING:
+    from ui.main_view import MainView
+
+log = structlog.get_logger(__name__)
+
+
+def run_session(settings: Settings, view: MainView | None = None) -> int:
+    """Run the app on a qasync loop until its window closes; `view`: the already shown window."""
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.instance() or QApplication(sys.argv)
+    lease = DatabaseLease(settings)
+    pool = WorkerPool(settings, settings.workers)
+    try:
+        return int(qasync.run(gui_main(settings, lease, pool, view=view)) or 0)
+    except RuntimeError as exc:  # Qt's loop stopped under us, e.g. the display went away
+        log.error("gui_loop_stopped", error=str(exc))
+        print(f"vip: the window system went away ({exc}); shutting down", file=sys.stderr)
+        return 1
+    finally:
+        # Normally done already by gui_main; after a crash of the loop this stops the
+        # workers and lets the last user stop the embedded database. Both are idempotent.
+        pool.stop()
+        lease.release()
+
+
+def settle_garbage_collector() -> None:
+    """Move everything start-up created out of the collector's reach (gc.freeze).
+
+    A full collection over PySide6, PyMongo and friends takes ~40 ms on a small machine: a
+    visible hitch. Objects made after start-up are still collected as usual.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def database_text(settings: Settings, uri: str) -> str:
+    if settings.mongo_uri is None:
+        return f"embedded FerretDB ({urlsplit(uri).netloc})"
+    host = urlsplit(uri).hostname or uri
+    return f"MongoDB at {host}"
+
+
+async def gui_main(settings: Settings, lease: DatabaseLease, pool: WorkerPool,
+                   offer_samples: bool = True, view: MainView | None = None) -> int:
+    """Run until the main window closes (or Ctrl+C), then shut everything down in order."""
+    from PySide6.QtCore import QTimer
+
+    if view is None:
+        from ui.main_view import MainView
+
+        view = MainView()
+        view.show()
+    view.statusBar().showMessage("Starting the database…")
+    stop = asyncio.Event()
+    view.on_close = stop.set
+    if view.was_closed:
+        stop.set()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    wakeup = QTimer()  # lets Python run signal handlers while Qt waits
+    wakeup.start(200)
+    wakeup.timeout.connect(lambda: None)
+
+    try:
+        database = await asyncio.to_thread(lease.acquire)  # may start FerretDB
+    except Exception as exc:  # noqa: BLE001 - shown to the operator, then exit
+        log.error("database_unavailable", error=str(exc))
+        view.show_error("Database unavailable", str(exc))
+        view.statusBar().showMessage("Database unavailable — close the window")
+        await stop.wait()
+        return 3
+    services = await build_services(settings, database)
+    await asyncio.to_thread(pool.start)
+    controller = MainController(
+        view, services.projects, services.imports, services.library, services.jobs,
+        ControllerConfig(
+            samples_dir=settings.data_dir / "samples",
+            database_text=database_text(settings, database.uri),
+            offer_samples=offer_samples,
+            local_workers=pool.check,
+        ),
+        search=services.search,
+        providers=services.providers,
+    )
+    try:
+        await controller.start()
+        settle_garbage_collector()
+        view.statusBar().showMessage("Ready", 4000)
+        await stop.wait()
+    finally:
+        view.hide()
+        await controller.stop()
+        await asyncio.to_thread(pool.stop)
+        await services.close()
+        await asyncio.to_thread(lease.release)
+        log.info("gui_stopped")
+    return 0
