@@ -3,9 +3,11 @@
     .venv/bin/python benchmarks/bench_startup.py [--app dist/vip/vip] [--repeats 5] [--json]
 
 Each repeat starts, alternating, (a) the app (`dist/vip/vip`, offscreen, a fresh temporary data dir,
-VIP_WORKERS=1, VIP_STARTUP_PROBE=1) and (b) a bare QMainWindow in this Python, and times from
-spawning the process to the `window_shown` line each prints on stderr when its window is first
-exposed. The app is then stopped with SIGTERM (which stops its workers and its database) and the
+VIP_WORKERS=1, VIP_STARTUP_PROBE=1), (b) a bare QMainWindow in this Python and (c) the same bare
+window frozen by the same PyInstaller (built once, cached in ~/.cache/vip-desktop-bench), rotating
+the order each round, and times from spawning the process to the `window_shown` line each prints
+on stderr when its window is first exposed. The target (ratio ≤ 2) is checked against (b), the
+stricter baseline: (c) also pays the bootloader and the frozen archive, as the app does. The app is then stopped with SIGTERM (which stops its workers and its database) and the
 next run waits for that. Reported: the medians, their ratio (target ≤ 2), and from the app's log
 when its embedded FerretDB was up and its first worker spawned (the first start of the app also
 starts FerretDB, in the background of the shown window), plus `vip --help` (bootloader + Python +
@@ -134,9 +136,33 @@ def run_app(app: Path, timeout_s: float) -> dict[str, Any]:
     return result
 
 
-def run_bare(timeout_s: float) -> dict[str, Any]:
+def frozen_bare_window() -> Path | None:
+    """The bare window frozen by the same PyInstaller (one-folder, defaults), built once and cached:
+    the like-for-like baseline for a frozen app (bootloader + archive imports included)."""
+    import hashlib
+
+    import PySide6
+
+    key = hashlib.sha256((BARE_WINDOW + PySide6.__version__ + sys.version).encode()).hexdigest()[:12]
+    root = Path.home() / ".cache" / "vip-desktop-bench" / f"bare-window-{key}"
+    exe = root / "dist" / "bare" / "bare"
+    if exe.is_file():
+        return exe
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "bare.py").write_text(BARE_WINDOW, encoding="utf-8")
+    pyinstaller = Path(sys.executable).with_name("pyinstaller")
+    built = subprocess.run([str(pyinstaller), "--noconfirm", "--onedir", "--log-level", "ERROR", "--name", "bare",
+                            "--distpath", str(root / "dist"), "--workpath", str(root / "build"),
+                            "--specpath", str(root), str(root / "bare.py")], capture_output=True, text=True)
+    if built.returncode != 0 or not exe.is_file():
+        print(f"bench_startup: could not freeze the bare window: {built.stderr[-500:]}", file=sys.stderr)
+        return None
+    return exe
+
+
+def run_bare(timeout_s: float, frozen: Path | None = None) -> dict[str, Any]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    process = _spawn([sys.executable, "-c", BARE_WINDOW], env)
+    process = _spawn([str(frozen)] if frozen else [sys.executable, "-c", BARE_WINDOW], env)
     try:
         shown, line = _wait_for_line(process, "window_shown", timeout_s)
     finally:
@@ -195,18 +221,26 @@ def main() -> int:
         print(f"bench_startup: {args.app} not found: build it with `bash scripts/build.sh`", file=sys.stderr)
         return 2
 
-    run_bare(args.timeout)  # warm the page cache for both before timing
+    frozen_bare = frozen_bare_window()
+    run_bare(args.timeout)  # warm the page cache for all of them before timing
     run_app(args.app, args.timeout)
-    apps: list[dict[str, Any]] = []
-    bares: list[dict[str, Any]] = []
+    if frozen_bare:
+        run_bare(args.timeout, frozen_bare)
+    runs: dict[str, list[dict[str, Any]]] = {"app": [], "bare": [], "bare-frozen": []}
+    kinds = ["app", "bare"] + (["bare-frozen"] if frozen_bare else [])
     for i in range(args.repeats):
-        for kind in (("app", "bare") if i % 2 == 0 else ("bare", "app")):
-            result = run_app(args.app, args.timeout) if kind == "app" else run_bare(args.timeout)
-            (apps if kind == "app" else bares).append(result)
-            print(f"  {kind:4} #{i + 1}: {result}", file=sys.stderr)
+        for kind in kinds[i % len(kinds):] + kinds[:i % len(kinds)]:  # rotate the order each round
+            if kind == "app":
+                result = run_app(args.app, args.timeout)
+            else:
+                result = run_bare(args.timeout, frozen_bare if kind == "bare-frozen" else None)
+            runs[kind].append(result)
+            print(f"  {kind:11} #{i + 1}: {result}", file=sys.stderr)
+    apps = runs["app"]
 
     app_s = _median([r["shown_s"] for r in apps])
-    bare_s = _median([r["shown_s"] for r in bares])
+    bare_s = _median([r["shown_s"] for r in runs["bare"]])
+    frozen_bare_s = _median([r["shown_s"] for r in runs["bare-frozen"]])
     summary = {
         "benchmark": "startup",
         "app": str(args.app),
@@ -215,8 +249,10 @@ def main() -> int:
         "bare_window_shown_s": bare_s,
         "ratio": round(app_s / bare_s, 2) if app_s and bare_s else None,
         "target_ratio": 2.0,
+        "frozen_bare_window_shown_s": frozen_bare_s,
+        "ratio_to_frozen_bare": round(app_s / frozen_bare_s, 2) if app_s and frozen_bare_s else None,
         "app_own_clock_s": _median([r["own_clock_s"] for r in apps]),
-        "bare_own_clock_s": _median([r["own_clock_s"] for r in bares]),
+        "bare_own_clock_s": _median([r["own_clock_s"] for r in runs["bare"]]),
         "app_db_ready_s": _median([r.get("db_ready_s") for r in apps]),
         "app_first_worker_spawned_s": _median([r.get("first_worker_spawned_s") for r in apps]),
         "app_help_s": _median([time_help(args.app) for _ in range(3)]),
@@ -224,6 +260,7 @@ def main() -> int:
     }
     summary["passed"] = summary["ratio"] is not None and summary["ratio"] <= summary["target_ratio"]
     print(f"window shown: app {app_s} s, bare PySide6 {bare_s} s, ratio {summary['ratio']} (target ≤ 2); "
+          f"frozen bare PySide6 {frozen_bare_s} s, ratio {summary['ratio_to_frozen_bare']}; "
           f"database ready {summary['app_db_ready_s']} s, first worker {summary['app_first_worker_spawned_s']} s; "
           f"`vip --help` {summary['app_help_s']} s; FerretDB alone {summary['ferretdb_cold_start_s']} s",
           file=sys.stderr if args.json else sys.stdout)
