@@ -362,7 +362,8 @@ async def _check_search(state: _State, services: Services) -> Outcome | str:
 
 
 def _open_window(state: _State) -> str:
-    """Run the real GUI start-up (gui_main) offscreen until the library shows the analysed clip."""
+    """Run the real GUI start-up (gui_main) offscreen until the library shows the analysed clip, then
+    open it on the review page until its player (QtMultimedia, FFmpeg plugin) has loaded it."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
     import qasync
@@ -388,10 +389,15 @@ def _open_window(state: _State) -> str:
         try:
             while time.monotonic() < deadline and not gui.done():
                 view = view or next((w for w in QApplication.topLevelWidgets() if isinstance(w, MainView)), None)
-                if view is not None and video_id in view.library.video_ids():
+                if view is not None and video_id in view.library.video_ids() and "Status" not in seen:
                     seen.update(view.library.row_text(video_id))
                     if seen.get("Status") == state.library_status and view.isVisible():
-                        break
+                        view.video_activated(video_id)  # open the review page: QtMultimedia's player
+                    else:
+                        seen.clear()
+                if view is not None and view.showing_detail() and view.detail.player.is_ready():
+                    seen["player"] = f"plays it ({view.detail.player.player.duration() / 1000:.1f} s)"
+                    break
                 await asyncio.sleep(0.05)
         finally:
             if view is not None:
@@ -405,8 +411,11 @@ def _open_window(state: _State) -> str:
         raise StepFailed(f"the app exited with code {code}")
     if seen.get("Status") != state.library_status:
         raise StepFailed(f"the library did not show the analysed clip in {WINDOW_TIMEOUT_S:.0f} s (row: {seen})")
+    if "player" not in seen:
+        raise StepFailed(f"the review page's player did not load the clip in {WINDOW_TIMEOUT_S:.0f} s "
+                         "(QtMultimedia's FFmpeg plugin: see the log)")
     return (f"library shows {seen.get('Name')} · {seen.get('Duration')} · {seen.get('Resolution')} · "
-            f"{seen.get('Status')} ({os.environ['QT_QPA_PLATFORM']})")
+            f"{seen.get('Status')}; the player {seen['player']} ({os.environ['QT_QPA_PLATFORM']})")
 
 
 def _clean_up(state: _State, keep: bool) -> str:
