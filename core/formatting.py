@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from core.models import Job, JobStatus
+from typing import TYPE_CHECKING
+
+from core.models import JobStatus
+
+if TYPE_CHECKING:
+    from core.models import Job
 
 
 def format_duration(seconds: float | None) -> str:

@@ -8,7 +8,7 @@ on every setValue, which stalls the loop when many jobs move at once).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
@@ -25,8 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.models import Job, JobStatus
+from core.models import JobStatus
 from core.formatting import job_progress_text
+
+if TYPE_CHECKING:
+    from core.models import Job
 
 VIDEO, PROGRESS, MESSAGE, ACTIONS = range(4)
 HEADERS = ("Video", "Progress", "Message", "")

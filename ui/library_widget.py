@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QContextMenuEvent, QDragEnterEvent, QDropEvent, QIcon, QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableWidget, QTableWidgetItem, QWidget
 
 from core.formatting import format_duration
-from core.models import Video, VideoStatus
+from core.models import VideoStatus
+
+if TYPE_CHECKING:
+    from core.models import Video
 
 COLUMNS = ("", "Name", "Duration", "Resolution", "Status")
 POSTER_SIZE = QSize(112, 63)

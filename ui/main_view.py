@@ -25,13 +25,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.models import Project
 from core.media.formats import VIDEO_EXTENSIONS
 from ui.jobs_widget import JobsWidget
 from ui.library_widget import LibraryWidget
 from ui.search_widget import SearchWidget
 
 if TYPE_CHECKING:
+    from core.models import Project
     from ui.video_detail_view import VideoDetailView
 
 VIDEO_FILTER = "Videos (" + " ".join(f"*{e}" for e in sorted(VIDEO_EXTENSIONS)) + ");;All files (*)"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -23,7 +24,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
 
-from core.models import TextSegment
+if TYPE_CHECKING:
+    from core.models import TextSegment
 
 NOT_RUN_TEXT = "No transcript yet — the speech stage has not run"
 NO_SPEECH_TEXT = "No speech in this video"

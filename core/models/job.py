@@ -9,36 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from core.models.ids import new_id
+from core.models.status import JobStatus, StageStatus
 from core.timeutil import as_utc, utc_now
-
-
-class JobStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELED = "canceled"
-
-    @property
-    def finished(self) -> bool:
-        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
-
-
-class StageStatus(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-    CANCELED = "canceled"
-
-    @property
-    def done(self) -> bool:
-        return self in (StageStatus.SUCCEEDED, StageStatus.SKIPPED)
 
 
 @dataclass

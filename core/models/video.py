@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from core.models.ids import new_id
+from core.models.status import VideoStatus
 from core.models.shot import Segment, Timeline
 from core.timeutil import as_utc, utc_now
-
-
-class VideoStatus(StrEnum):
-    NEW = "new"
-    QUEUED = "queued"
-    ANALYZING = "analyzing"
-    READY = "ready"
-    FAILED = "failed"
-    CANCELED = "canceled"
 
 
 @dataclass
