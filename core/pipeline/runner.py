@@ -73,7 +73,7 @@ class JobRunner:
             structlog.contextvars.unbind_contextvars("job_id", "video_id")
 
     def _run(self, job: Job) -> JobStatus:
-        if job.cancel_requested:
+        if job.cancel_requested or self._jobs.is_cancel_requested(job.id):
             return self._finish(job, None, JobStatus.CANCELED, "Canceled")
         video = self._videos.get(job.video_id)
         if video is None:

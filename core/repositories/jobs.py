@@ -3,6 +3,11 @@
 Every write is an absolute `$set` (FerretDB updates are not atomic, so no read-modify-write
 on shared fields). The owning worker writes progress; the GUI writes only
 `cancel_requested` and, for jobs that no worker holds, the status.
+
+A cancel request is also a document of its own in `job_cancels` (`_id` = the job's id), and
+that is what workers obey: FerretDB 1.x rewrites a whole document on every update, so the
+GUI's `cancel_requested` flag could be overwritten by a worker's progress write landing at
+the same moment; a separate document cannot be.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ def _owned_fields(job: Job) -> dict[str, Any]:
 class AsyncJobRepository:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self._coll = db["jobs"]
+        self._cancels = db["job_cancels"]
 
     async def add(self, job: Job) -> None:
         await self._coll.insert_one(job.to_doc())
@@ -61,11 +67,14 @@ class AsyncJobRepository:
         return Job.from_doc(doc) if doc else None
 
     async def delete_for_video(self, video_id: str) -> None:
+        job_ids = [d["_id"] for d in await self._coll.find({"video_id": video_id}, {"_id": 1}).to_list(None)]
+        await self._cancels.delete_many({"_id": {"$in": job_ids}})
         await self._coll.delete_many({"video_id": video_id})
 
     async def request_cancel(self, job_id: str) -> None:
         """Flag the job; a queued job (no owner yet) is canceled at once."""
         now = utc_now()
+        await self._cancels.replace_one({"_id": job_id}, {"_id": job_id, "at": now}, upsert=True)
         await self._coll.update_one(
             {"_id": job_id}, {"$set": {"cancel_requested": True, "updated_at": now}}
         )
@@ -76,6 +85,8 @@ class AsyncJobRepository:
 
     async def replace_unowned(self, job: Job, expected: list[JobStatus]) -> bool:
         """Write `job` in full if it is still in one of `expected` states (retry, re-queue)."""
+        if not job.cancel_requested:
+            await self._cancels.delete_one({"_id": job.id})  # before: a worker may take it at once
         doc = _owned_fields(job)
         doc["cancel_requested"] = job.cancel_requested
         doc["force"] = job.force
@@ -90,6 +101,7 @@ class JobRepository:
 
     def __init__(self, db: SyncDatabase[dict[str, Any]]) -> None:
         self._coll = db["jobs"]
+        self._cancels = db["job_cancels"]
 
     def get(self, job_id: str) -> Job | None:
         doc = self._coll.find_one({"_id": job_id})
@@ -100,7 +112,9 @@ class JobRepository:
         self._coll.update_one({"_id": job.id}, {"$set": _owned_fields(job)})
 
     def is_cancel_requested(self, job_id: str) -> bool:
-        doc = self._coll.find_one({"_id": job_id}, {"cancel_requested": 1})
+        if self._cancels.find_one({"_id": job_id}) is not None:
+            return True
+        doc = self._coll.find_one({"_id": job_id}, {"cancel_requested": 1})  # flagged by an older release
         return bool(doc and doc.get("cancel_requested"))
 
     def heartbeat(self, job_id: str, worker_id: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +17,15 @@ from core.pipeline import JobRunner, ProbeStage
 from core.pipeline.progress import ProgressReporter
 from core.pipeline.runner import RunnerConfig
 from core.pipeline.stage import StageContext
-from core.repositories import JobRepository, SegmentRepository, ShotRepository, VideoRepository
+from core.repositories import (
+    AsyncJobRepository,
+    Database,
+    JobRepository,
+    SegmentRepository,
+    ShotRepository,
+    VideoRepository,
+    connect_async,
+)
 from core.services import StaleJobReaper
 from core.timeutil import utc_now
 from tests.media import MediaSet
@@ -112,6 +121,46 @@ def test_cancel_request_stops_a_running_job(sync_db: Any, media: MediaSet, tmp_p
     assert canceled and canceled.status == JobStatus.CANCELED
     assert canceled.stages[0].status == StageStatus.CANCELED
     assert 0 < canceled.progress < 1
+
+
+def _request_cancel(database: Database, job_id: str) -> None:
+    """What the GUI's Cancel button does (JobService.cancel → AsyncJobRepository.request_cancel)."""
+    async def cancel() -> None:
+        client, db = connect_async(database)
+        try:
+            await AsyncJobRepository(db).request_cancel(job_id)
+        finally:
+            await client.close()
+
+    asyncio.run(cancel())
+
+
+def test_a_cancel_is_not_lost_when_a_progress_write_rewrites_the_whole_job(
+        sync_db: Any, database: Database, media: MediaSet, tmp_path: Path) -> None:
+    # FerretDB 1.x rewrites the whole document on an update: a worker's progress write that
+    # races the Cancel click can put back cancel_requested=false. The worker obeys the
+    # separate cancel document, which no job write touches.
+    _, job = add_video_job(sync_db, media.good)
+    stage = GatedStage()
+    outcome: list[Any] = []
+    thread = threading.Thread(target=lambda: outcome.append(make_runner(sync_db, tmp_path, [stage]).run(job.id)))
+    thread.start()
+    assert stage.started.wait(5)
+    before = sync_db["jobs"].find_one({"_id": job.id})
+    _request_cancel(database, job.id)
+    sync_db["jobs"].replace_one({"_id": job.id}, before)  # the lost update, as FerretDB can produce it
+    thread.join(10)
+    assert outcome == [JobStatus.CANCELED]
+    canceled = JobRepository(sync_db).get(job.id)
+    assert canceled and canceled.status == JobStatus.CANCELED
+
+
+def test_a_job_canceled_while_its_worker_died_is_not_run_again(
+        sync_db: Any, database: Database, media: MediaSet, tmp_path: Path) -> None:
+    _, job = add_video_job(sync_db, media.good)
+    _request_cancel(database, job.id)
+    sync_db["jobs"].update_one({"_id": job.id}, {"$set": {"status": "queued", "cancel_requested": False}})
+    assert make_runner(sync_db, tmp_path, [ProbeStage()]).run(job.id) == JobStatus.CANCELED
 
 
 def test_worker_shutdown_hands_the_job_back_to_the_queue(sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
