@@ -18,7 +18,7 @@ from core.errors import VipError
 from core.pipeline import JobRunner, default_stages
 from core.pipeline.runner import RunnerConfig
 from core.providers import PriceTable, Provider, ProviderGateway
-from core.providers.budgets import BudgetChecker
+from core.providers.budgets import HOLD_TTL, BudgetChecker
 from core.providers.cache import purge_expired_cache
 from core.providers.gemini import GeminiProvider
 from core.providers.keys import KeyStore
@@ -26,6 +26,7 @@ from core.providers.openai_compat import OpenAICompatibleProvider
 from core.providers.stage_access import GatewayAccess
 from core.repositories import (
     ApiCacheRepository,
+    BudgetHoldRepository,
     AsyncProjectRepository,
     AsyncProviderCallRepository,
     Database,
@@ -43,6 +44,7 @@ from core.repositories import (
 from core.repositories.routing import AsyncRoutingRepository, RoutingRepository
 from core.services.providers import ProviderService
 from core.services import ClientServices, StaleJobReaper, client_services
+from core.timeutil import utc_now
 from tasks import AnalysisTasks, HueyLauncher, WorkerRuntime, make_huey
 
 
@@ -118,7 +120,13 @@ def build_gateway(settings: Settings, db: Any) -> ProviderGateway:
     """The gateway every provider call of this process goes through (cache, budget, ledger)."""
     ledger = ProviderCallRepository(db)
     return ProviderGateway(build_providers(settings), ApiCacheRepository(db), ledger,
-                           PriceTable.load(settings.data_dir), BudgetChecker(ProjectRepository(db), ledger))
+                           PriceTable.load(settings.data_dir), BudgetChecker(ProjectRepository(db), ledger, BudgetHoldRepository(db)))
+
+
+def _purge(db: Any) -> int:
+    """The hourly clean-up: expired provider answers, and budget holds of workers that died mid-call."""
+    BudgetHoldRepository(db).prune(utc_now() - HOLD_TTL)
+    return purge_expired_cache(ApiCacheRepository(db))
 
 
 def build_worker_runtime(
@@ -138,4 +146,4 @@ def build_worker_runtime(
     reaper = StaleJobReaper(jobs, videos, tasks.analyze_video, stale_after)
     return WorkerRuntime(runner=runner, reaper=reaper,
                          leases=LeaseRepository(db, worker_id()), lease_ttl=max(stale_after, timedelta(seconds=10)),
-                         purge_cache=lambda: purge_expired_cache(ApiCacheRepository(db)))
+                         purge_cache=lambda: _purge(db))

@@ -1,8 +1,9 @@
 """The one gateway every provider call goes through (ARCHITECTURE.md §6).
 
 `ProviderGateway.call` does, in this order: cache lookup → (on a hit: a ledger entry at zero
-cost with the cost saved, and return) → budget check for paid providers → the call, with a
-timeout and retries of transient failures → a ledger entry (success or failure) → cache store.
+cost with the cost saved, and return) → budget check for paid providers, holding the call's
+estimate against the budget → the call, with a timeout and retries of transient failures → a
+ledger entry (success or failure) → cache store → the hold is released.
 Runs in worker processes (sync, one gateway per process); the GUI calls it on a worker thread.
 It must not be shared across processes (it holds a MongoDB client's repositories).
 """
@@ -115,11 +116,18 @@ class ProviderGateway:
             if hit is not None:
                 return self._record_hit(request, key, hit)
 
+        hold = None
         free = self._prices.is_free(request.provider, request.model)  # UnknownPrice: refused here
         if not free:
             estimate = self._prices.estimate(request.provider, request.model, request.estimate)
-            self._budgets.check(request.project_id, estimate)
+            hold = self._budgets.reserve(request.project_id, estimate)  # counts until it is in the ledger
+        try:
+            return self._call_and_record(provider, request, key, use_cache, ttl_hours)
+        finally:
+            self._budgets.release(hold)
 
+    def _call_and_record(self, provider: Provider, request: ProviderRequest, key: str, use_cache: bool,
+                         ttl_hours: float | None) -> GatewayResult:
         started = time.perf_counter()
         try:
             response, attempts = self._call_with_retries(provider, request)

@@ -22,6 +22,7 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("provider_calls", [("project_id", 1), ("at", 1)], {}),
     ("provider_calls", [("job_id", 1)], {}),
     ("provider_calls", [("at", 1)], {}),
+    ("budget_holds", [("project_id", 1), ("at", 1)], {}),
 ]
 
 _CLIENT_OPTIONS: dict[str, Any] = {

@@ -10,6 +10,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -27,6 +28,7 @@ from core.providers.gateway import GatewayResult, ProviderGateway, cache_api_cal
 from core.providers.prices import PriceFileError, PriceTable, UnknownPrice
 from core.providers.redaction import redact_secrets
 from core.repositories import (
+    BudgetHoldRepository,
     ApiCacheRepository,
     AsyncProviderCallRepository,
     Database,
@@ -98,7 +100,7 @@ class Setup:
     def gateway(self, *providers: ScriptedProvider, prices: PriceTable | None = None) -> ProviderGateway:
         return ProviderGateway(
             {p.name: p for p in providers}, self.cache, self.ledger, prices or PriceTable(),
-            BudgetChecker(self.projects, self.ledger), timeout_s=5, max_attempts=4,
+            BudgetChecker(self.projects, self.ledger, BudgetHoldRepository(self.db)), timeout_s=5, max_attempts=4,
             sleep=self.sleeps.append, clock=self.clock, jitter=lambda: 0.0,
         )
 
@@ -295,6 +297,44 @@ def test_budget_estimate_alone_can_refuse_and_other_projects_are_unaffected(env:
         gateway.call(chat(project_id=env.project.id, estimate=huge))
     assert provider.calls == []
     assert gateway.call(chat(project_id="another-project", estimate=huge)).attempts == 1
+
+
+class SlowProvider(ScriptedProvider):
+    """Answers once the test lets it: a paid call in flight in another worker."""
+
+    def __init__(self, name: str, *script: Any) -> None:
+        super().__init__(name, *script)
+        self.calling, self.go = threading.Event(), threading.Event()
+
+    def call(self, request: ProviderRequest, timeout_s: float) -> ProviderResponse:
+        self.calling.set()
+        assert self.go.wait(10)
+        return super().call(request, timeout_s)
+
+
+def test_two_workers_calling_at_once_cannot_together_pass_the_budget(env: Setup) -> None:
+    env.projects.set_budget(env.project.id, 1.5 * CHAT_COST)  # room for one call, not two
+    slow = SlowProvider("openai", answer())
+    first = threading.Thread(target=lambda: env.gateway(slow).call(chat("one", project_id=env.project.id)))
+    first.start()
+    assert slow.calling.wait(10)  # worker 1's call is in flight: nothing in the ledger yet
+    other = ScriptedProvider("openai", answer())
+    with pytest.raises(BudgetExceeded, match=r"has spent \$0\.00 and \$0\.00045 is held by calls in progress"):
+        env.gateway(other).call(chat("two", project_id=env.project.id))  # worker 2
+    slow.go.set()
+    first.join(10)
+    assert other.calls == [] and len(slow.calls) == 1
+    assert [c.cost_usd for c in env.calls()] == [pytest.approx(CHAT_COST)]
+    assert env.db["budget_holds"].count_documents({}) == 0  # released once in the ledger
+
+
+def test_a_hold_left_by_a_worker_that_died_mid_call_stops_counting(env: Setup) -> None:
+    env.projects.set_budget(env.project.id, 1.5 * CHAT_COST)
+    holds = BudgetHoldRepository(env.db)
+    holds.add(env.project.id, CHAT_COST, datetime.now(timezone.utc) - timedelta(hours=2))
+    provider = ScriptedProvider("openai", answer())
+    assert env.gateway(provider).call(chat(project_id=env.project.id)).attempts == 1
+    assert holds.prune(datetime.now(timezone.utc) - timedelta(minutes=30)) == 1
 
 
 def test_local_provider_skips_the_budget_but_is_ledgered(env: Setup) -> None:
