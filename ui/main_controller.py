@@ -2,8 +2,8 @@
 
 Runs on the GUI thread's event loop. Never blocks it: database calls are async
 (AsyncMongoClient), file work goes through asyncio.to_thread. Job progress is polled from
-the job records at most 4 times a second. Searches run as one task at a time: a newer query
-cancels the one still running, and the search indexes are synced whenever a job finishes.
+the job records at most 4 times a second. The search page has its own controller
+(ui.search_controller); the search indexes are synced whenever a job finishes.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from core.timeutil import utc_now
 from ui.costs_view import CostsDialog
 from ui.main_view import MainView
 from ui.providers_view import ProvidersDialog
-from ui.search_widget import RESULT_LIMIT, THUMB, read_thumbnails
+from ui.search_controller import SearchController
 
 log = structlog.get_logger(__name__)
 
@@ -67,7 +67,6 @@ class MainController:
         self._search = search
         self._providers = providers
         self._config = config
-        self._search_task: asyncio.Task[None] | None = None
         self._finished_jobs: set[tuple[str, Any]] = set()  # (job, updated_at) that triggered an index sync
         self.project_id: str | None = None
         self._videos: dict[str, Video] = {}
@@ -91,11 +90,8 @@ class MainController:
         view.import_samples_action.triggered.connect(lambda: self._spawn(self.import_samples()))
         view.video_activated = lambda video_id: self._spawn(self.open_video(video_id))
         view.detail.back_requested.connect(view.leave_detail)
-        view.search.search_requested.connect(self._on_search_requested)
+        self.search = SearchController(view, search, lambda: self.project_id, self._task_done)
         view.search.moment_activated.connect(lambda result, hit: self._spawn(self.open_hit(result, hit)))
-        if search is None:
-            view.search.box.setEnabled(False)
-            view.search.box.setPlaceholderText("Search is not available")
         view.providers_action.triggered.connect(self.open_providers)
         view.costs_action.triggered.connect(self.open_costs)
         view.providers_action.setEnabled(providers is not None)
@@ -113,10 +109,13 @@ class MainController:
             self._keep(self.view.offer_samples(lambda: self._spawn(self.import_samples())))
 
     async def stop(self) -> None:
-        searching = [self._search_task] if self._search_task is not None else []
-        for task in [*self._loops, *self._tasks, *searching]:
+        for task in [*self._loops, *self._tasks]:
             task.cancel()
-        await asyncio.gather(*self._loops, *self._tasks, *searching, return_exceptions=True)
+        await asyncio.gather(*self._loops, *self._tasks, self.search.stop(), return_exceptions=True)
+
+    async def sync_search(self) -> None:
+        """Bring the local search indexes up to date (after a job finished, a video was removed)."""
+        await self.search.sync()
 
     # -- actions ----------------------------------------------------------------------------
     async def select_project(self, project_id: str) -> None:
@@ -140,7 +139,7 @@ class MainController:
             self._show_job(job)
         await self._load_posters(videos)
         if self.view.search.query() and self.view.search.filters(project_id).project_id is not None:
-            self._search_again()  # "This project" is another one now
+            self.search.search_again()  # "This project" is another one now
 
     async def open_video(self, video_id: str) -> None:
         """Show one video on the review screen: player, timeline, shots, transcript, faces, exports."""
@@ -165,65 +164,6 @@ class MainController:
             detail.side_tabs.setCurrentWidget(detail.transcript)
         detail.seek_to(hit.seek_s)
         detail.player.play()
-
-    # -- search ------------------------------------------------------------------------------
-    def _on_search_requested(self, query: str) -> None:
-        """Start searching `query` (cancelling the search still running); empty: back to the library."""
-        if self._search_task is not None:
-            self._search_task.cancel()
-            self._search_task = None
-        if not query:
-            if self.view.showing_search():
-                self.view.show_library()
-            return
-        if self.view.showing_detail():
-            self.view.detail.close_video()
-        if not self.view.showing_search():
-            self.view.show_search()
-        self._search_again()
-
-    def _search_again(self) -> None:
-        """Run the query in the box again (new filters or index), leaving the page shown as it is."""
-        if self._search_task is not None:
-            self._search_task.cancel()
-        query = self.view.search.query()
-        self._search_task = None
-        if query:
-            self._search_task = asyncio.ensure_future(self.run_search(query))
-            self._search_task.add_done_callback(self._task_done)
-
-    async def run_search(self, query: str) -> None:
-        """Search `query` with the page's filters, show the results, then their keyframes."""
-        page = self.view.search
-        if self._search is None:
-            page.show_error(query, "Search is not available in this session")
-            return
-        filters = page.filters(self.project_id)
-        try:
-            results = await self._search.search(query, filters, RESULT_LIMIT)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - shown on the page; the app keeps working
-            log.warning("search_failed", query=query, error=str(exc), error_type=type(exc).__name__)
-            page.show_error(query, str(exc) or type(exc).__name__)
-            return
-        page.show_results(query, results)
-        todo = [(r.video_id, r.keyframe_path) for r in results if r.keyframe_path]
-        for first in range(0, len(todo), 4):
-            for video_id, image in await asyncio.to_thread(read_thumbnails, todo[first:first + 4], THUMB):
-                page.set_thumbnail(video_id, image)
-
-    async def sync_search(self) -> None:
-        """Bring the local search indexes up to date; re-run the query on screen if they changed."""
-        if self._search is None:
-            return
-        try:
-            report = await self._search.sync()
-        except Exception:  # noqa: BLE001 - searching still works on the indexes as they are
-            log.warning("search_sync_failed", exc_info=True)
-            return
-        if report.changed and self.view.search.query():
-            self._search_again()
 
     async def _show_detail(self, video: Video) -> None:
         """Load what the review screen shows of `video`; a part that fails to load is named."""
