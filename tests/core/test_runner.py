@@ -107,13 +107,19 @@ class GatedStage:
             threading.Event().wait(0.01)
 
 
-def test_cancel_request_stops_a_running_job(sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
-    _, job = add_video_job(sync_db, media.good)
+def start_gated_job(sync_db: Any, tmp_path: Path, job: Job) -> tuple[threading.Thread, list[Any]]:
+    """Run `job` with a GatedStage on a thread, once it reports progress: (the thread, its outcome)."""
     stage = GatedStage()
     outcome: list[Any] = []
     thread = threading.Thread(target=lambda: outcome.append(make_runner(sync_db, tmp_path, [stage]).run(job.id)))
     thread.start()
     assert stage.started.wait(5)
+    return thread, outcome
+
+
+def test_cancel_request_stops_a_running_job(sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    _, job = add_video_job(sync_db, media.good)
+    thread, outcome = start_gated_job(sync_db, tmp_path, job)
     sync_db["jobs"].update_one({"_id": job.id}, {"$set": {"cancel_requested": True}})
     thread.join(10)
     assert outcome == [JobStatus.CANCELED]
@@ -141,11 +147,7 @@ def test_a_cancel_is_not_lost_when_a_progress_write_rewrites_the_whole_job(
     # races the Cancel click can put back cancel_requested=false. The worker obeys the
     # separate cancel document, which no job write touches.
     _, job = add_video_job(sync_db, media.good)
-    stage = GatedStage()
-    outcome: list[Any] = []
-    thread = threading.Thread(target=lambda: outcome.append(make_runner(sync_db, tmp_path, [stage]).run(job.id)))
-    thread.start()
-    assert stage.started.wait(5)
+    thread, outcome = start_gated_job(sync_db, tmp_path, job)
     before = sync_db["jobs"].find_one({"_id": job.id})
     _request_cancel(database, job.id)
     sync_db["jobs"].replace_one({"_id": job.id}, before)  # the lost update, as FerretDB can produce it
