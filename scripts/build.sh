@@ -14,6 +14,19 @@ suffix=""
 case "${VIP_BUNDLE_MODELS:-}" in ""|0|false|no) ;; *) suffix="-with-models" ;; esac
 tarball="dist/vip-desktop-${version}-linux-${arch}${suffix}.tar.gz"
 
+# The bundle's OpenCV: only the modules the app uses (packaging/build_opencv.py, cached after the
+# first build). VIP_OPENCV_MINIMAL=0, or a failed build, ships the PyPI wheel's instead (+105 MB).
+export VIP_MINIMAL_CV2=""
+case "${VIP_OPENCV_MINIMAL:-1}" in
+  0|false|no) say "OpenCV: the PyPI wheel's (VIP_OPENCV_MINIMAL=0)" ;;
+  *) if VIP_MINIMAL_CV2=$(.venv/bin/python packaging/build_opencv.py); then
+       say "OpenCV: $VIP_MINIMAL_CV2"
+     else
+       VIP_MINIMAL_CV2=""
+       say "OpenCV: the minimal build failed (see above); shipping the PyPI wheel's instead"
+     fi ;;
+esac
+
 say "PyInstaller: build.spec → dist/vip/ (models bundled: ${suffix:+yes}${suffix:-no})"
 start=$SECONDS
 .venv/bin/pyinstaller --noconfirm --log-level WARN build.spec

@@ -18,7 +18,7 @@ DEB_PACKAGES=(
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xfixes0 libxcb-xkb1
   libx11-xcb1 libxrender1 libxi6 libsm6 libice6 libnss3 libxcomposite1 libxdamage1 libxrandr2
   libxtst6 libpulse0 libasound2 fonts-dejavu-core
-  binutils icu-devtools  # build.spec: strip, readelf; icupkg trims Qt's ICU data
+  binutils icu-devtools cmake ninja-build g++  # the installer: strip, readelf, icupkg; the small OpenCV
 )
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
