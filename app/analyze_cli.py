@@ -144,9 +144,15 @@ def video_result(path: str, video: Video, job: Job, shots: list[Shot],
 
 
 def _print_summary(rows: list[tuple[str, Video, Job]], out: TextIO) -> None:
-    """One line per analysed video; the same failure on several videos (a missing model) is said once."""
+    """One line per analysed video; the same failure on several videos (a missing model) is said once.
+    A file with the same content as one before it is the same video, analysed once: said as such."""
     failures: dict[tuple[str, str], list[str]] = {}
+    first_path: dict[str, str] = {}
     for path, video, job in rows:
+        if video.id in first_path:
+            out.write(f"same    {path}\n        the same content as {first_path[video.id]}: analysed once\n")
+            continue
+        first_path[video.id] = path
         if job.status == JobStatus.SUCCEEDED and video.media:
             m = video.media
             out.write(f"ok      {path}  {format_duration(m.duration_s)}  {m.resolution}  "
@@ -161,7 +167,9 @@ def _print_summary(rows: list[tuple[str, Video, Job]], out: TextIO) -> None:
             out.write(f"{status:<7} {len(paths)} videos, all for the same reason:\n")
             out.write("".join(f"        {path}\n" for path in paths) + f"        {reason}\n")
     failed = sum(len(paths) for paths in failures.values())
-    out.write(f"{len(rows) - failed} of {len(rows)} videos analysed" + (f", {failed} failed\n" if failed else "\n"))
+    videos, same = len(first_path), len(rows) - len(first_path)
+    out.write(f"{videos - failed} of {videos} videos analysed" + (f", {failed} failed" if failed else "")
+              + (f"; {same} file{'s' if same != 1 else ''} with the same content as another" if same else "") + "\n")
 
 
 async def run_jobs(settings: Settings, project_name: str | None, as_json: bool, limit: int) -> int:

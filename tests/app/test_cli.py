@@ -158,6 +158,24 @@ def test_summary_says_a_failure_shared_by_many_videos_once() -> None:
     assert text.rstrip().endswith("0 of 4 videos analysed, 4 failed")
 
 
+def test_the_summary_says_when_two_files_are_one_video() -> None:
+    import io
+
+    from app.analyze_cli import _print_summary
+    from core.models import Job, JobStatus, Video
+    from core.models.job import JobError
+
+    video = Video(project_id="p", path="/v/clip.mp4", fingerprint="f", size_bytes=1)
+    job = Job(kind="analyze", video_id=video.id, project_id="p", stages=[], status=JobStatus.FAILED,
+              error=JobError("MediaError", "/v/clip.mp4: not a readable video"))
+    out = io.StringIO()
+    _print_summary([("/v/clip.mp4", video, job), ("/v/copy.txt", video, job)], out)
+    text = out.getvalue()
+    assert "failed  /v/clip.mp4\n" in text and "all for the same reason" not in text
+    assert "same    /v/copy.txt\n        the same content as /v/clip.mp4: analysed once" in text
+    assert text.rstrip().endswith("0 of 1 videos analysed, 1 failed; 1 file with the same content as another")
+
+
 def test_search_finds_what_was_said_and_rebuild_gives_the_same(
         vip_env: dict[str, str], tmp_path: Path, speech_clip: tuple[Path, float]) -> None:
     clip, onset = speech_clip
