@@ -5,7 +5,6 @@ malformed answer is not retried; the real database keeps the cache and the ledge
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,7 +15,7 @@ from core.providers import PriceTable, ProviderError, ProviderGateway
 from core.providers.budgets import BudgetChecker
 from core.providers.openai_compat import OpenAICompatibleProvider
 from core.repositories import ApiCacheRepository, ProjectRepository, ProviderCallRepository
-from tests.core.test_providers_http import OPENAI_CHAT, chat_request
+from tests.core.test_providers_http import OPENAI_CHAT, chat_request, serving
 
 KEY = "sk-test-GATEWAYKEY0000000000"
 
@@ -51,11 +50,8 @@ class SequencedServer:
 @pytest.fixture
 def server() -> Iterator[SequencedServer]:
     fake = SequencedServer()
-    thread = threading.Thread(target=fake.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield fake
-    fake.httpd.shutdown()
-    fake.httpd.server_close()
+    with serving(fake.httpd):
+        yield fake
 
 
 def test_retry_after_then_answer_is_ledgered_and_cached_and_malformed_is_not_retried(

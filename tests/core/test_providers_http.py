@@ -11,6 +11,7 @@ import threading
 import time
 import wave
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -189,14 +190,23 @@ class FakeProviderServer:
         return self.seen[-1]
 
 
+@contextmanager
+def serving(httpd: ThreadingHTTPServer) -> Iterator[None]:
+    """Serve `httpd` on a thread for the duration of the block."""
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 @pytest.fixture
 def server() -> Iterator[FakeProviderServer]:
     fake = FakeProviderServer()
-    thread = threading.Thread(target=fake.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield fake
-    fake.httpd.shutdown()
-    fake.httpd.server_close()
+    with serving(fake.httpd):
+        yield fake
 
 
 @pytest.fixture
@@ -254,13 +264,18 @@ def test_openai_embed_returns_vectors_in_input_order_with_usage(server, openai):
                                   "encoding_format": "float"}
 
 
-def test_openai_transcribe_uploads_multipart_verbose_json_and_measures_minutes(server, openai, tmp_path):
-    chunk = tmp_path / "chunk-0003.wav"
-    with wave.open(str(chunk), "wb") as writer:
+def silent_wav(path: Path, seconds: float) -> Path:
+    """A 16 kHz mono 16-bit WAV file of silence, like the speech stage's upload chunks."""
+    with wave.open(str(path), "wb") as writer:
         writer.setnchannels(1)
         writer.setsampwidth(2)
         writer.setframerate(16000)
-        writer.writeframes(struct.pack("<h", 0) * 16000)
+        writer.writeframes(struct.pack("<h", 0) * int(16000 * seconds))
+    return path
+
+
+def test_openai_transcribe_uploads_multipart_verbose_json_and_measures_minutes(server, openai, tmp_path):
+    chunk = silent_wav(tmp_path / "chunk-0003.wav", seconds=1.0)
     server.reply("/v1/audio/transcriptions", OPENAI_TRANSCRIPT)
     response = openai.call(ProviderRequest("openai", "whisper-1", "transcribe",
                                            {"path": str(chunk), "language": "en"}), timeout_s=5)
@@ -278,12 +293,7 @@ def test_openai_transcribe_uploads_multipart_verbose_json_and_measures_minutes(s
 
 
 def test_openai_transcribe_without_duration_in_answer_reads_the_wav_header(server, openai, tmp_path):
-    chunk = tmp_path / "chunk.wav"
-    with wave.open(str(chunk), "wb") as writer:
-        writer.setnchannels(1)
-        writer.setsampwidth(2)
-        writer.setframerate(16000)
-        writer.writeframes(b"\x00\x00" * 24000)
+    chunk = silent_wav(tmp_path / "chunk.wav", seconds=1.5)
     server.reply("/v1/audio/transcriptions", {"text": "Hello there."})  # a server that ignores verbose_json
     response = openai.call(ProviderRequest("openai", "whisper", "transcribe", {"path": str(chunk)}), timeout_s=5)
     assert response.data["segments"] == [{"start_s": 0.0, "end_s": 1.5, "text": "Hello there."}]

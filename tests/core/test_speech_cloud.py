@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from core.errors import JobCanceled
-from core.models import JobStatus, StageStatus
+from core.models import Job, JobStatus, StageStatus, Video
 from core.pipeline import ProbeStage, SpeechStage
 from core.pipeline.speech_stage import chunk_bounds
 from core.pipeline.stage import StageContext
@@ -143,18 +143,24 @@ def test_routed_speech_goes_to_the_provider_chunk_by_chunk_in_the_video_timeline
     assert providers.requests[3].payload["path"] != providers.requests[0].payload["path"]
 
 
+def run_speech(sync_db: Any, tmp_path: Path, clip: Path, stage: SpeechStage, providers: Any) -> tuple[Video, Job]:
+    """Probe and transcribe `clip` with `providers`; the job must succeed."""
+    stage.providers = providers
+    try:
+        video, job = add_video_job(sync_db, clip, ("probe", "speech"))
+        assert make_runner(sync_db, tmp_path, [ProbeStage(), stage]).run(job.id) == JobStatus.SUCCEEDED
+    finally:
+        stage.providers = None
+    return video, job
+
+
 @pytest.mark.parametrize("error", [ProviderError("openai", "HTTP 500: server error"),
                                    BudgetExceeded("the project's budget of $1.00 is reached")])
 def test_provider_failure_falls_back_to_the_local_model_and_says_why(
         sync_db: Any, tmp_path: Path, speech_clip: tuple[Path, float], speech_stage: SpeechStage,  # noqa: F811
         error: Exception) -> None:
     providers = StandInProviders(error=error)
-    speech_stage.providers = providers
-    try:
-        video, job = add_video_job(sync_db, speech_clip[0], ("probe", "speech"))
-        assert make_runner(sync_db, tmp_path, [ProbeStage(), speech_stage]).run(job.id) == JobStatus.SUCCEEDED
-    finally:
-        speech_stage.providers = None
+    video, job = run_speech(sync_db, tmp_path, speech_clip[0], speech_stage, providers)
     assert len(providers.requests) == 1  # the first chunk failed: no more calls
     done = JobRepository(sync_db).get(job.id)
     assert done and done.stages[1].status == StageStatus.SUCCEEDED
@@ -168,12 +174,7 @@ def test_provider_failure_falls_back_to_the_local_model_and_says_why(
 def test_not_routed_runs_the_local_model_as_before(
         sync_db: Any, tmp_path: Path, speech_clip: tuple[Path, float], speech_stage: SpeechStage) -> None:  # noqa: F811
     providers = StandInProviders(route=Route())
-    speech_stage.providers = providers
-    try:
-        video, job = add_video_job(sync_db, speech_clip[0], ("probe", "speech"))
-        assert make_runner(sync_db, tmp_path, [ProbeStage(), speech_stage]).run(job.id) == JobStatus.SUCCEEDED
-    finally:
-        speech_stage.providers = None
+    video, job = run_speech(sync_db, tmp_path, speech_clip[0], speech_stage, providers)
     assert providers.requests == []
     done = JobRepository(sync_db).get(job.id)
     assert done and done.stages[1].message.endswith("(en)")
