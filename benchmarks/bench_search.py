@@ -32,9 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import os
 import random
-import resource
 import shutil
 import sys
 import tempfile

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 from pathlib import Path
-from typing import Any
 
 import structlog
 from PySide6.QtCore import QSize, Qt, Signal
