@@ -242,6 +242,7 @@ class MainController:
         for job in jobs:
             self._show_job(job)
         self.view.statusBar().showMessage(message, 15000 if len(message) > 60 else 8000)
+        await self._refresh_videos([job.video_id for job in jobs])  # "Queued", not "New", in the library
         return jobs
 
     async def _estimate(self, videos: list[Video]) -> Estimate | None:

@@ -102,3 +102,29 @@ def test_dropped_videos_are_analysed_with_live_progress(qloop: asyncio.AbstractE
 
     qloop.run_until_complete(scenario())
     assert seen_values and seen_values[-1] == 100
+
+
+def test_a_queued_video_reads_queued_in_the_library(qloop: asyncio.AbstractEventLoop, qtbot: Any,
+                                                   media: MediaSet, vip_env: dict[str, str]) -> None:
+    # No worker runs: the job stays queued, and the library says so (it said "New" until a
+    # worker picked the job up).
+    settings = Settings.load(vip_env)
+
+    async def scenario() -> None:
+        services = await build_services(settings, Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
+        view = MainView()
+        qtbot.addWidget(view)
+        controller = MainController(
+            view, services.projects, services.imports, services.library, services.jobs,
+            ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
+                             offer_samples=False))
+        try:
+            await controller.start()
+            [job] = await controller.import_paths([media.good])
+            assert view.jobs.shown(job.id)["progress"] == "Queued"
+            assert view.library.row_text(job.video_id)["Status"] == "Queued"
+        finally:
+            await controller.stop()
+            await services.close()
+
+    qloop.run_until_complete(scenario())
