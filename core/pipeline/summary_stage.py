@@ -3,7 +3,7 @@
 With an LLM routed to the project's summarizer, it writes the summary and the commentary
 (through the gateway: cached, budgeted, ledgered). Without one — or when the provider fails
 or the budget is reached — the stage stores the local extractive summary (core/summary),
-clearly labelled, and says why in its message.
+clearly labelled, and says why in its message. Runs in a worker process.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from core.errors import VipError
 from core.pipeline.stage import StageContext
 from core.providers.access import ProviderAccess
 from core.providers.routing import Route
+from core.search.passage import Passage
 from core.summary.extractive import local_summary
 from core.summary.llm import llm_summary
 
@@ -19,7 +20,7 @@ from core.summary.llm import llm_summary
 class SummaryStage:
     name = "summary"
     title = "Summary"
-    version = 1
+    version = 2  # 2: sentences at their own times, on-screen text, no sign-off filler
     weight = 0.5  # the local summary takes well under a second; an LLM call a few seconds
     requires: tuple[str, ...] = ("probe", "visual")
     uses: tuple[str, ...] = ("speech", "ocr", "embed")  # reads their output where there is any
@@ -50,6 +51,9 @@ class SummaryStage:
                 ctx.report(1.0, ctx.summary)
                 return
         lines = [p for p in ctx.segments.passages.for_video(video.id) if p.unit == "line"]
+        if not lines:  # no embeddings (embed not run): the transcript itself, in the order it was said
+            lines = [Passage(s.id, video.id, "speech", "line", s.start_s, s.end_s, s.text)
+                     for s in ctx.segments.for_video(video.id, "speech")]
         summary = local_summary(shots, lines, on_screen, media.start_s, end_s)
         ctx.segments.summaries.replace_for_video(video.id, summary, self.name, self.version)
         ctx.summary = f"{len(summary.chapters)} chapters (local extractive)" + (f"; {why_local}" if why_local else "")

@@ -9,7 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database as SyncDatabase
 
 from core.models.ids import new_id
-from core.summary.model import Chapter, CommentaryLine, Summary
+from core.summary.model import Chapter, CommentaryLine, Moment, Summary
 
 KINDS = ("summary", "commentary")
 
@@ -17,9 +17,9 @@ KINDS = ("summary", "commentary")
 def _docs(video_id: str, summary: Summary, stage: str, version: int) -> list[dict[str, Any]]:
     base = {"video_id": video_id, "stage": stage, "version": version, "source": summary.source}
     docs = [{**base, "_id": new_id(), "kind": "summary", "unit": "overview", "start_s": 0.0, "end_s": 0.0,
-             "text": summary.overview, "title": ""}]
+             "text": summary.overview, "title": "", "points": [m.to_doc() for m in summary.overview_points]}]
     docs += [{**base, "_id": new_id(), "kind": "summary", "unit": "chapter", "start_s": c.start_s, "end_s": c.end_s,
-              "text": c.text, "title": c.title} for c in summary.chapters]
+              "text": c.text, "title": c.title, "points": [m.to_doc() for m in c.points]} for c in summary.chapters]
     docs += [{**base, "_id": new_id(), "kind": "commentary", "unit": "line", "start_s": c.start_s,
               "end_s": c.start_s, "text": c.text, "title": ""} for c in summary.commentary]
     return docs
@@ -33,7 +33,9 @@ def _summary(docs: list[dict[str, Any]]) -> Summary | None:
     lines = sorted((d for d in docs if d["kind"] == "commentary"), key=lambda d: float(d["start_s"]))
     return Summary(source=str(overview.get("source", "")), overview=str(overview.get("text", "")),
                    chapters=[Chapter(float(d["start_s"]), float(d["end_s"]), str(d.get("title", "")),
-                                     str(d.get("text", ""))) for d in chapters],
+                                     str(d.get("text", "")), tuple(Moment.from_doc(m) for m in d.get("points") or []))
+                             for d in chapters],
+                   overview_points=[Moment.from_doc(m) for m in overview.get("points") or []],
                    commentary=[CommentaryLine(float(d["start_s"]), str(d.get("text", ""))) for d in lines])
 
 

@@ -31,7 +31,8 @@ from core.repositories import (
 from core.repositories.routing import RoutingRepository
 from core.search.passage import Passage
 from core.summary.extractive import chapter_spans, local_summary
-from core.summary.model import LOCAL_LABEL, to_json, to_markdown
+from core.summary.filler import is_filler, strip_filler
+from core.summary.model import LOCAL_LABEL, ON_SCREEN, SPOKEN, Moment, Summary, to_json, to_markdown
 from tests.core.test_runner import add_video_job, make_runner
 from tests.media import MediaSet
 
@@ -46,34 +47,106 @@ def _line(start: float, text: str, vector: list[float]) -> Passage:
                    text=text, vector=v / np.linalg.norm(v))
 
 
-def test_chapters_start_at_shot_boundaries_and_are_titled_by_what_was_said_or_shown() -> None:
+def _shown(start: float, end: float, text: str) -> TextSegment:
+    return TextSegment(video_id="v", kind="ocr", start_s=start, end_s=end, text=text)
+
+
+def _said(summary: Summary) -> list[tuple[float, str]]:
+    """Every sentence the summary shows, overview and chapters, with its time."""
+    moments = list(summary.overview_points) + [m for c in summary.chapters for m in c.points]
+    return sorted((m.start_s, m.display_text) for m in moments)
+
+
+def test_chapters_start_at_shot_boundaries_and_list_what_was_said_and_shown_at_its_own_time() -> None:
     shots = [_shot(0, 0, 25), _shot(1, 25, 42), _shot(2, 42, 70), _shot(3, 70, 90)]
     assert chapter_spans(shots, 0.0, 90.0) == [(0.0, 25.0), (25.0, 42.0), (42.0, 70.0), (70.0, 90.0)]
     assert chapter_spans(shots[:2] + [_shot(2, 44, 90)], 0.0, 50.0) == [(0.0, 25.0), (25.0, 50.0)]
     lines = [_line(2, "We visit the old harbour.", [1, 0.2, 0]), _line(10, "The harbour is busy with boats.", [1, 0.1, 0]),
              _line(45, "Boats bring fish to the harbour.", [0.9, 0.3, 0.1]), _line(60, "Unrelated noise.", [0, 0, 1])]
-    on_screen = [TextSegment(video_id="v", kind="ocr", start_s=75, end_s=85, text="THE END")]
+    on_screen = [_shown(75, 85, "THE END")]
     summary = local_summary(shots, lines, on_screen, 0.0, 90.0)
     assert summary.source == "local-extractive" and summary.label == LOCAL_LABEL
-    # the three most central sentences, in the order they were said; the off-topic one is left out
+    # the three most central sentences, in the order they were said, each at its time
     assert summary.overview == "We visit the old harbour. The harbour is busy with boats. Boats bring fish to the harbour."
-    assert [(c.start_s, c.title) for c in summary.chapters] == [
-        (0.0, "We visit the old harbour."), (25.0, "Shot 2"), (42.0, "Boats bring fish to the harbour."),
-        (70.0, "THE END")]
-    assert summary.chapters[0].text == "The harbour is busy with boats."
+    assert [(m.start_s, m.text) for m in summary.overview_points] == [
+        (2.0, "We visit the old harbour."), (10.0, "The harbour is busy with boats."),
+        (45.0, "Boats bring fish to the harbour.")]
+    # chapters are named by their shots and list what the overview did not say, at its own time
+    assert [(c.start_s, c.title, [(m.start_s, m.display_text) for m in c.points]) for c in summary.chapters] == [
+        (0.0, "Shot 1", []), (25.0, "Shot 2", []), (42.0, "Shot 3", [(60.0, "Unrelated noise.")]),
+        (70.0, "Shot 4", [(75.0, "On screen: “THE END”")])]
     silent = local_summary(shots, [], [], 0.0, 90.0)
     assert [c.title for c in silent.chapters] == ["Shot 1", "Shot 2", "Shot 3", "Shot 4"]
-    assert silent.overview == "No speech or on-screen text; 4 shots."
+    assert silent.overview == "No speech or on-screen text; 4 shots." and silent.overview_points == []
+
+
+def test_a_short_talk_shows_each_sentence_once_at_the_time_it_was_said() -> None:
+    """The bug report: two sentences at 0:03 and 0:13 were both stamped 0:00, and shown twice."""
+    shots = [_shot(0, 0, 9), _shot(1, 9, 20)]
+    lines = [_line(3.0, "Platform nine is closed this morning.", [1, 0.1, 0]),
+             _line(13.0, "Trains to the coast leave from platform four.", [0.9, 0.2, 0])]
+    summary = local_summary(shots, lines, [], 0.0, 20.0)
+    assert [(m.start_s, m.text) for m in summary.overview_points] == [
+        (3.0, "Platform nine is closed this morning."), (13.0, "Trains to the coast leave from platform four.")]
+    assert len(summary.chapters) == 1 and summary.chapters[0].points == ()  # nothing said twice
+    markdown = to_markdown("station.mp4", summary)
+    assert "- **0:03** Platform nine is closed this morning." in markdown
+    assert "- **0:13** Trains to the coast leave from platform four." in markdown
+    assert markdown.count("Platform nine is closed") == 1
+
+
+@pytest.mark.parametrize("filler", ["Thank you for watching!", "Thanks for watching, guys.", "Please subscribe.",
+                                    "Like and subscribe!", "See you next time.", "Don't forget to subscribe to my channel.",
+                                    "Thank you.", "Bye!"])
+def test_sign_off_filler_is_never_picked(filler: str) -> None:
+    assert is_filler(filler)
+    shots = [_shot(0, 0, 30)]
+    # the filler is the most "central" line (its vector sits between the others): it must still not be picked
+    lines = [_line(1.0, "The harbour opens at dawn.", [1, 0, 0]), _line(8.0, "Fishing boats come in.", [0, 1, 0]),
+             _line(15.0, "The market sells the catch.", [0, 0, 1]), _line(25.0, filler, [1, 1, 1]),
+             _line(27.0, f"Nets dry in the sun. {filler}", [1, 0.5, 0.5])]
+    summary = local_summary(shots, lines, [_shown(26, 29, "SUBSCRIBE")], 0.0, 30.0)
+    shown = " ".join(text for _, text in _said(summary)) + " " + summary.overview
+    assert filler not in shown and "SUBSCRIBE" not in shown
+    assert (27.0, "Nets dry in the sun.") in _said(summary)
+
+
+@pytest.mark.parametrize("sentence", ["Platform 9 is delayed by twenty minutes.",
+                                      "Thank you for your patience while the train is delayed.",
+                                      "We subscribe to the view that trains run late.",
+                                      "Goodbye to the old station building."])
+def test_sentences_that_only_look_like_filler_stay(sentence: str) -> None:
+    assert not is_filler(sentence) and strip_filler(sentence) == sentence
+
+
+def test_on_screen_text_appears_at_its_time_with_or_without_speech() -> None:
+    shots = [_shot(0, 0, 12), _shot(1, 12, 30)]
+    on_screen = [_shown(2.0, 3.0, "PLATFORM 9 DELAY"), _shown(3.0, 9.0, "PLATFORM 9 DELAY"),  # one text, two samples
+                 _shown(4.0, 5.0, "00:04"), _shown(20.0, 24.0, "Next train 10:42")]
+    spoken = local_summary(shots, [_line(5.0, "Passengers wait on the platform.", [1, 0, 0])], on_screen, 0.0, 30.0)
+    assert spoken.overview_points == [Moment(5.0, "Passengers wait on the platform.", SPOKEN)]
+    assert [(m.start_s, m.display_text) for m in spoken.chapters[0].points] == [
+        (2.0, "On screen: “PLATFORM 9 DELAY”"), (20.0, "On screen: “Next train 10:42”")]
+    assert "- **0:02** On screen: “PLATFORM 9 DELAY”" in to_markdown("platform.mp4", spoken)
+    silent = local_summary(shots, [], on_screen, 0.0, 30.0)
+    assert silent.overview == "No speech. On screen: PLATFORM 9 DELAY; Next train 10:42"
+    assert silent.overview_points == [Moment(2.0, "PLATFORM 9 DELAY", ON_SCREEN), Moment(20.0, "Next train 10:42", ON_SCREEN)]
+    assert silent.chapters[0].points == ()  # the overview already shows both
 
 
 def test_markdown_and_json_exports_show_times_on_the_player_clock() -> None:
     shots = [_shot(0, 10, 40), _shot(1, 40, 75)]
-    summary = local_summary(shots, [_line(12, "Hello there.", [1, 0, 0])], [], 10.0, 75.0)
+    lines = [_line(12, "Hello there.", [1, 0, 0]), _line(13, "Welcome aboard.", [1, 0, 0]),
+             _line(14, "Mind the gap.", [1, 0, 0]), _line(53, "Doors are closing.", [0.5, 0.5, 0])]
+    summary = local_summary(shots, lines, [], 10.0, 75.0)
     markdown = to_markdown("talk.mp4", summary, origin_s=10.0)
     assert markdown.startswith("# talk.mp4\n\n*Local extractive summary")
-    assert "- **0:00** Hello there." in markdown and "- **0:30** Shot 2" in markdown
+    assert "## Overview\n\n- **0:02** Hello there.\n- **0:03** Welcome aboard.\n- **0:04** Mind the gap.\n" in markdown
+    assert "- **0:00** Shot 1\n- **0:30** Shot 2\n  - **0:43** Doors are closing.\n" in markdown
     doc = json.loads(to_json(summary))
     assert doc["source"] == "local-extractive" and [c["start_s"] for c in doc["chapters"]] == [10.0, 40.0]
+    assert doc["overview_points"][0] == {"start_s": 12.0, "text": "Hello there.", "kind": "spoken"}
+    assert doc["chapters"][1]["points"] == [{"start_s": 53.0, "text": "Doors are closing.", "kind": "spoken"}]
 
 
 @pytest.fixture(scope="module")
@@ -85,16 +158,35 @@ def test_summary_stage_stores_overview_and_chapters(sync_db: Any, media: MediaSe
                                                      embed_stage: EmbedStage) -> None:
     video, job = add_video_job(sync_db, media.black_start, ("probe", "visual", "embed", "summary"))
     segments = SegmentRepository(sync_db)
-    segments.replace_for_stage(video.id, "speech", [TextSegment(
-        video_id=video.id, kind="speech", stage="speech", start_s=0.5, end_s=2.5, text="A dark start to the day.")])
+    segments.replace_for_stage(video.id, "speech", [
+        TextSegment(video_id=video.id, kind="speech", stage="speech", start_s=0.5, end_s=2.5,
+                    text="A dark start to the day."),
+        TextSegment(video_id=video.id, kind="speech", stage="speech", start_s=4.0, end_s=5.5,
+                    text="Thanks for watching!")])
+    segments.replace_for_stage(video.id, "ocr", [TextSegment(
+        video_id=video.id, kind="ocr", stage="ocr", start_s=3.2, end_s=5.0, text="PLATFORM 9 DELAY")])
     runner = make_runner(sync_db, tmp_path, [ProbeStage(), VisualStage(), embed_stage, SummaryStage()])
     assert runner.run(job.id) == JobStatus.SUCCEEDED
     done = JobRepository(sync_db).get(job.id)
     assert done and done.stages[3].message.endswith("chapters (local extractive)")
     stored = segments.summaries.for_video(video.id)
     assert stored is not None and stored.source == "local-extractive"
-    assert stored.overview == "A dark start to the day."
+    assert stored.overview == "A dark start to the day."  # the sign-off is left out
+    assert stored.overview_points == [Moment(0.5, "A dark start to the day.", SPOKEN)]
     assert stored.chapters and stored.chapters[0].start_s == 0.0
+    assert stored.chapters[0].points == (Moment(3.2, "PLATFORM 9 DELAY", ON_SCREEN),)
+
+
+def test_without_embeddings_the_summary_still_picks_from_the_transcript(
+        sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    video, job = add_video_job(sync_db, media.black_start, ("probe", "visual", "summary"))
+    segments = SegmentRepository(sync_db)
+    segments.replace_for_stage(video.id, "speech", [TextSegment(
+        video_id=video.id, kind="speech", stage="speech", start_s=3.4, end_s=5.0, text="Colour bars at last.")])
+    runner = make_runner(sync_db, tmp_path, [ProbeStage(), VisualStage(), SummaryStage()])
+    assert runner.run(job.id) == JobStatus.SUCCEEDED
+    stored = segments.summaries.for_video(video.id)
+    assert stored is not None and stored.overview_points == [Moment(3.4, "Colour bars at last.", SPOKEN)]
 
 
 class StandInProviders:
