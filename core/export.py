@@ -1,4 +1,8 @@
-"""Export a video's shot list: CSV, JSON, CMX 3600 EDL, and a keyframe contact sheet."""
+"""Export a video: shot list (CSV, JSON, CMX 3600 EDL), contact sheet, subtitles, summary.
+
+`write_export` is the one dispatch the review screen uses; it blocks on disk, so the GUI
+calls it through asyncio.to_thread.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,13 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from core.formatting import format_duration
-from core.models import Shot, Video
+from core.models import Shot, TextSegment, Video
+from core.subtitles import to_srt, to_vtt
+from core.summary.model import Summary, to_json, to_markdown
 
 FORMATS = ("csv", "json", "edl", "contact-sheet")
+SUBTITLE_FORMATS = ("srt", "vtt")
+SUMMARY_FORMATS = ("summary-md", "summary-json")
 
 
 def timecode(seconds: float, fps: float) -> str:
@@ -125,3 +133,29 @@ def export_text(fmt: str, video: Video, shots: list[Shot]) -> str:
     if fmt == "edl":
         return shots_edl(video, shots)
     raise ValueError(f"unknown text export format {fmt!r}; choose csv, json or edl")
+
+
+def render_text(fmt: str, video: Video, shots: list[Shot], transcript: list[TextSegment] | None = None,
+                summary: Summary | None = None) -> str:
+    """Return a text export: the shot list (csv, json, edl), subtitles (srt, vtt) or the summary
+    (summary-md, summary-json; times on the player's clock)."""
+    if fmt in SUBTITLE_FORMATS:
+        if not transcript:
+            raise ValueError(f"{video.name} has no transcript")
+        return to_srt(transcript) if fmt == "srt" else to_vtt(transcript)
+    if fmt in SUMMARY_FORMATS:
+        if summary is None:
+            raise ValueError(f"{video.name} has no summary yet")
+        return to_markdown(video.name, summary, _origin(video)) if fmt == "summary-md" else to_json(summary)
+    return export_text(fmt, video, shots)
+
+
+def write_export(fmt: str, video: Video, path: Path, shots: list[Shot],
+                 transcript: list[TextSegment] | None = None, summary: Summary | None = None) -> Path:
+    """Write one export file to `path` (any format of `render_text`, or the contact sheet); blocking."""
+    if fmt == "contact-sheet":
+        return contact_sheet(video, shots, path)
+    text = render_text(fmt, video, shots, transcript, summary)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
