@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.faces.appearances import FaceAppearance, face_appearances
+from core.faces.rejections import FaceRejection, reject, rejection_of, without_rejected
 from core.faces.shots import faces_per_shot
 
 if TYPE_CHECKING:
@@ -17,7 +18,8 @@ if TYPE_CHECKING:
 
 _DETECTOR_NAMES = ("CASCADE_FILE", "FaceBox", "FaceDetector")
 
-__all__ = ["CASCADE_FILE", "FaceAppearance", "FaceBox", "FaceDetector", "face_appearances", "faces_per_shot"]
+__all__ = ["CASCADE_FILE", "FaceAppearance", "FaceBox", "FaceDetector", "FaceRejection", "face_appearances",
+           "faces_per_shot", "reject", "rejection_of", "without_rejected"]
 
 
 def __getattr__(name: str) -> Any:

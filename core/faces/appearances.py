@@ -24,6 +24,7 @@ class FaceAppearance:
     image_path: str | None  # its crop
     detections: int = 1
     last_box: Box | None = field(default=None, repr=False)  # where it was in the latest sample
+    segments: list[TextSegment] = field(default_factory=list, repr=False, compare=False)  # its detections
 
 
 def iou(a: Box, b: Box) -> float:
@@ -61,7 +62,8 @@ def face_appearances(segments: Iterable[TextSegment]) -> list[FaceAppearance]:
             _extend(candidates[i], samples[start_s][j])
         for j, s in enumerate(samples[start_s]):
             if j not in taken_s:
-                current.append(FaceAppearance(s.start_s, s.end_s, s.boxes[0], s.image_path, last_box=s.boxes[0]))
+                current.append(FaceAppearance(s.start_s, s.end_s, s.boxes[0], s.image_path, last_box=s.boxes[0],
+                                              segments=[s]))
     return sorted(done + current, key=lambda a: (a.start_s, a.box.x))
 
 
@@ -70,5 +72,6 @@ def _extend(appearance: FaceAppearance, segment: TextSegment) -> None:
     appearance.end_s = max(appearance.end_s, segment.end_s)
     appearance.detections += 1
     appearance.last_box = box
+    appearance.segments.append(segment)
     if box.w * box.h > appearance.box.w * appearance.box.h:
         appearance.box, appearance.image_path = box, segment.image_path

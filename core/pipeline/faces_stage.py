@@ -1,4 +1,10 @@
-"""Stage 5: faces — OpenCV Haar frontal-face detection on each shot's keyframe and a frame every 2 s."""
+"""Stage 5: faces — OpenCV Haar frontal-face detection on each shot's keyframe and a frame every 2 s.
+
+Every detection is stored, also those an operator marked "Not a face": the marks live in
+their own collection (core.faces.rejections, matched by time and place), so they survive this
+stage replacing the segments, and a mark taken back shows its face again without a re-run.
+Readers filter (`LibraryService.faces`, the review screen).
+"""
 
 from __future__ import annotations
 

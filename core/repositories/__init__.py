@@ -8,6 +8,7 @@ models; documents never leave this package.
 from core.repositories.api_cache import ApiCacheRepository, CachedResponse
 from core.repositories.budget_holds import BudgetHoldRepository
 from core.repositories.database import Database, connect, connect_async, ensure_indexes
+from core.repositories.face_rejections import AsyncFaceRejectionRepository
 from core.repositories.jobs import AsyncJobRepository, JobRepository
 from core.repositories.leases import LeaseRepository
 from core.repositories.passages import AsyncPassageRepository, PassageRepository
@@ -26,6 +27,7 @@ from core.repositories.workers import AsyncWorkerRepository, WorkerRecord, Worke
 
 __all__ = [
     "ApiCacheRepository",
+    "AsyncFaceRejectionRepository",
     "AsyncProviderCallRepository",
     "BudgetHoldRepository",
     "CachedResponse",

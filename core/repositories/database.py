@@ -18,6 +18,7 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("jobs", [("video_id", 1)], {}),
     ("shots", [("video_id", 1), ("index", 1)], {}),
     ("segments", [("video_id", 1), ("kind", 1)], {}),
+    ("face_rejections", [("video_id", 1)], {}),
     ("api_cache", [("expires_at", 1)], {}),
     ("provider_calls", [("project_id", 1), ("at", 1)], {}),
     ("provider_calls", [("job_id", 1)], {}),

@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from core.modelstore import MINILM, ModelLoader
 from core.repositories import (
+    AsyncFaceRejectionRepository,
     AsyncJobRepository,
     AsyncPassageRepository,
     AsyncProjectRepository,
@@ -56,7 +57,8 @@ def client_services(db: AsyncDatabase[dict[str, Any]], launcher: JobLauncher,
         projects=ProjectService(AsyncProjectRepository(db)),
         imports=ImportService(videos),
         library=LibraryService(videos, AsyncWorkerRepository(db), AsyncShotRepository(db),
-                               AsyncSegmentRepository(db), AsyncJobRepository(db)),
+                               AsyncSegmentRepository(db), AsyncJobRepository(db),
+                               AsyncFaceRejectionRepository(db)),
         jobs=JobService(AsyncJobRepository(db), videos, launcher, stage_names),
         search=search_service(db, data_dir),
     )

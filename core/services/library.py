@@ -7,11 +7,15 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+import structlog
+
 from core.errors import NotFound, VipError
+from core.faces.rejections import FaceRejection, without_rejected
 from core.media.fingerprint import fingerprint
 from core.models import Shot, TextSegment, Video
 from core.summary.model import Summary
 from core.repositories import (
+    AsyncFaceRejectionRepository,
     AsyncJobRepository,
     AsyncSegmentRepository,
     AsyncShotRepository,
@@ -19,6 +23,8 @@ from core.repositories import (
     AsyncWorkerRepository,
     WorkerRecord,
 )
+
+log = structlog.get_logger(__name__)
 
 
 class LibraryService:
@@ -29,16 +35,39 @@ class LibraryService:
         shots: AsyncShotRepository,
         segments: AsyncSegmentRepository,
         jobs: AsyncJobRepository,
+        face_rejections: AsyncFaceRejectionRepository,
     ) -> None:
         self._videos = videos
         self._jobs = jobs
         self._workers = workers
         self._shots = shots
         self._segments = segments
+        self._face_rejections = face_rejections
 
     async def segments(self, video_id: str, kind: str | None = None) -> list[TextSegment]:
-        """The video's segments of one kind ("speech", "ocr", "face", ...) in time order."""
+        """The video's segments of one kind ("speech", "ocr", "face", ...) in time order; faces
+        include those marked "Not a face" (the review screen can show them again): see `faces`."""
         return await self._segments.for_video(video_id, kind)
+
+    async def faces(self, video_id: str) -> list[TextSegment]:
+        """The video's face segments in time order, less those the operator marked "Not a face"."""
+        segments = await self._segments.for_video(video_id, "face")
+        return without_rejected(segments, await self._face_rejections.for_video(video_id))
+
+    async def face_rejections(self, video_id: str) -> list[FaceRejection]:
+        """The video's "Not a face" marks; they outlive re-analyses (matched by time and place)."""
+        return await self._face_rejections.for_video(video_id)
+
+    async def reject_face(self, rejection: FaceRejection) -> None:
+        """Mark a face "Not a face" (core.faces.reject builds the mark from its appearance)."""
+        await self._face_rejections.add(rejection)
+        log.info("face_rejected", video_id=rejection.video_id, rejection_id=rejection.id,
+                 start_s=rejection.start_s, end_s=rejection.end_s)
+
+    async def restore_face(self, rejection: FaceRejection) -> None:
+        """Take a "Not a face" mark back: the face shows again."""
+        await self._face_rejections.remove(rejection.id)
+        log.info("face_restored", video_id=rejection.video_id, rejection_id=rejection.id)
 
     async def summary(self, video_id: str) -> Summary | None:
         """The video's summary (overview, chapters, commentary), or None before the summary stage ran."""
@@ -77,10 +106,10 @@ class LibraryService:
         return await self._videos.get_many(video_ids)
 
     async def remove(self, video_id: str) -> Video:
-        """Take a video out of the library: its record, shots, transcript, text, faces, search
-        passages, jobs and cached images. The video file itself is not touched. Refused while
-        its analysis is queued or running (cancel it first). The search indexes drop it at
-        their next sync."""
+        """Take a video out of the library: its record, shots, transcript, text, faces (and their
+        "Not a face" marks), search passages, jobs and cached images. The video file itself is
+        not touched. Refused while its analysis is queued or running (cancel it first). The
+        search indexes drop it at their next sync."""
         video = await self._videos.get(video_id)
         if video is None:
             raise NotFound(f"No video with id {video_id} in the library")
@@ -88,6 +117,7 @@ class LibraryService:
             raise VipError(f"{video.name} is being analysed: cancel its job first, then remove it")
         shots = await self._shots.for_video(video_id)
         await self._segments.delete_for_video(video_id)
+        await self._face_rejections.delete_for_video(video_id)
         await self._shots.delete_for_video(video_id)
         await self._jobs.delete_for_video(video_id)
         await self._videos.delete(video_id)

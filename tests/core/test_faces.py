@@ -2,10 +2,12 @@
 
 Here a stand-in detector checks what the stage stores, and the real cascade runs on a video
 without faces; tests/core/test_faces_real.py finds a real face (tests/data/astronaut_face.jpg).
+"Not a face" marks are checked as pure functions and through a real re-analysis.
 """
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,13 +17,32 @@ import pytest
 from PIL import Image
 
 from core.errors import ModelError
-from core.faces import CASCADE_FILE, FaceBox, FaceDetector, face_appearances, faces_per_shot
+from core.faces import (
+    CASCADE_FILE,
+    FaceBox,
+    FaceDetector,
+    face_appearances,
+    faces_per_shot,
+    reject,
+    rejection_of,
+    without_rejected,
+)
 from core.models import JobStatus, StageStatus
 from core.models.segment import Box, TextSegment
 from core.models.shot import Shot
 from core.pipeline import FacesStage, ProbeStage, VisualStage, default_stages
-from core.repositories import JobRepository, SegmentRepository
+from core.pipeline.stage import StageContext
+from core.repositories import (
+    Database,
+    JobRepository,
+    SegmentRepository,
+    ShotRepository,
+    VideoRepository,
+    connect_async,
+)
+from core.services import client_services
 from tests.core.test_runner import add_video_job, make_runner
+from tests.core.test_services import RecordingLauncher
 
 STAGES = ("probe", "visual", "faces")
 
@@ -152,3 +173,66 @@ def test_consecutive_detections_at_one_place_are_one_appearance() -> None:
                 TextSegment(video_id="v", kind="ocr", start_s=0.0, end_s=1.0)]
     found = [(a.start_s, a.end_s, a.detections, a.image_path) for a in face_appearances(segments)]
     assert found == [(0.0, 6.0, 3, "big.jpg"), (0.0, 4.0, 2, "0.0-400.jpg"), (8.0, 10.0, 1, "8.0-100.jpg")]
+
+
+def _detections(video_id: str, x: int, starts: tuple[float, ...] = (0.0, 2.0, 4.0)) -> list[TextSegment]:
+    return [TextSegment(video_id=video_id, kind="face", start_s=t, end_s=t + 2, stage="faces",
+                        boxes=[Box(x, 50, 80, 80)], image_path=f"{t}-{x}.jpg") for t in starts]
+
+
+def test_a_not_a_face_mark_hides_that_face_wherever_it_is_found_again() -> None:
+    foliage, person = _detections("v", 100), _detections("v", 400)
+    [mark] = [reject("v", a) for a in face_appearances(foliage)]
+    assert (mark.start_s, mark.end_s, mark.box) == (0.0, 6.0, Box(100, 50, 80, 80))
+    # found again with new segment ids, a box a few pixels off, and one sample more: still hidden
+    again = _detections("v", 106, (0.0, 2.0, 4.0, 6.0)) + person
+    assert without_rejected(again, [mark]) == person
+    [hidden, shown] = face_appearances(again)
+    assert rejection_of(hidden, [mark]) is mark and rejection_of(shown, [mark]) is None
+    # not another video's face, not the same place at another time, not a face that moved away
+    elsewhere, later, moved = _detections("w", 100), _detections("v", 100, (10.0,)), _detections("v", 150)
+    for kept in (elsewhere, later, moved):  # moved: IoU 0.23 with the marked box
+        assert without_rejected(kept, [mark]) == kept
+
+
+def test_not_a_face_mark_outlives_a_re_analysis_and_goes_with_the_video(
+        database: Database, sync_db: Any, tmp_path: Path, clips: dict[str, Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    stage = FacesStage()
+    monkeypatch.setattr(stage.loader, "get", lambda data_dir: FakeDetector())
+    video, _ = _run(sync_db, tmp_path, clips["big"], stage)
+    first = SegmentRepository(sync_db).for_video(video.id, "face")
+
+    def analyse_faces_again() -> None:
+        stored = VideoRepository(sync_db).get(video.id)
+        assert stored is not None
+        stage.run(StageContext(video=stored, videos=VideoRepository(sync_db), shots=ShotRepository(sync_db),
+                               segments=SegmentRepository(sync_db), media_dir=tmp_path / "media",
+                               report=lambda fraction, message="": None))
+
+    async def scenario() -> None:
+        client, db = connect_async(database)
+        try:
+            library = client_services(db, RecordingLauncher(), list(STAGES), tmp_path / "data").library
+            [appearance] = face_appearances(await library.faces(video.id))  # the fake: one place all along
+            await library.reject_face(reject(video.id, appearance))
+            assert await library.faces(video.id) == []
+
+            await asyncio.to_thread(analyse_faces_again)  # replaces the face segments, new ids
+            again = await library.segments(video.id, "face")
+            assert len(again) == len(first) and not {s.id for s in again} & {s.id for s in first}
+            assert await library.faces(video.id) == []  # the mark still hides the face
+            [mark] = await library.face_rejections(video.id)
+
+            await library.restore_face(mark)  # taken back: the face shows again
+            assert await library.face_rejections(video.id) == []
+            assert len(await library.faces(video.id)) == len(again)
+
+            await library.reject_face(reject(video.id, appearance))
+            await library.remove(video.id)  # removing the video removes its marks
+            assert await library.face_rejections(video.id) == []
+        finally:
+            await client.close()
+
+    asyncio.run(scenario())
+    assert sync_db["face_rejections"].count_documents({}) == 0
