@@ -255,6 +255,8 @@ class VideoDetailView(QWidget):
         self.strip.shot_clicked.connect(self._on_shot_clicked)
         self.transcript.seek_requested.connect(self._on_line_clicked)
         self.faces.seek_requested.connect(self._on_line_clicked)
+        self.faces.count_changed.connect(lambda n: self.side_tabs.setTabText(
+            self.side_tabs.indexOf(self.faces), f"Faces ({n})" if n else "Faces"))
         self.summary.seek_requested.connect(self._on_line_clicked)
 
     # -- public API ------------------------------------------------------------------------------
@@ -308,7 +310,7 @@ class VideoDetailView(QWidget):
         self._faces = list(faces or [])
         appearances = self.faces.set_faces(self._faces, self._shots, start_s,
                                            (video.stages.get("faces") or {}).get("status"))
-        self.side_tabs.setTabText(2, f"Faces ({len(appearances)})" if appearances else "Faces")
+        # the Faces tab's count comes with faces.count_changed (faces marked "Not a face" left out)
         crops = [(i, a.image_path) for i, a in enumerate(appearances) if a.image_path]
         self.summary.set_summary(summary, start_s)
         self.shots_title.setText(f"<b>Shots ({len(self._shots)})</b>" if self._shots else "<b>Shots</b>")
