@@ -19,6 +19,7 @@ import structlog
 from PySide6.QtGui import QImage
 
 from core.errors import VipError
+from core.faces import FaceRejection
 from core.media.samples import generate_samples
 from core.models import Job, TextSegment, Video
 from core.search.results import SearchHit, VideoResult
@@ -90,6 +91,9 @@ class MainController:
         view.import_samples_action.triggered.connect(lambda: self._spawn(self.import_samples()))
         view.video_activated = lambda video_id: self._spawn(self.open_video(video_id))
         view.detail.back_requested.connect(view.leave_detail)
+        view.detail.faces.rejected.connect(lambda mark: self._spawn(self.save_face_mark(mark, True)))
+        view.detail.faces.restored.connect(lambda mark: self._spawn(self.save_face_mark(mark, False)))
+        self._face_marks = asyncio.Lock()  # a mark and its undo reach the database in click order
         self.search = SearchController(view, search, lambda: self.project_id, self._task_done)
         view.search.moment_activated.connect(lambda result, hit: self._spawn(self.open_hit(result, hit)))
         view.providers_action.triggered.connect(self.open_providers)
@@ -183,9 +187,33 @@ class MainController:
             log.warning("summary_load_failed", video_id=video.id, error=str(exc))
             summary = None
             problems.append(f"Could not load the summary: {exc}")
+        marks: list[FaceRejection] = []
+        if any(s.kind == "face" for s in loaded["face"] or []):
+            try:
+                marks = await self._library.face_rejections(video.id)
+            except Exception as exc:  # noqa: BLE001 - the faces show unfiltered; the notice says so
+                log.warning("face_rejections_load_failed", video_id=video.id, error=str(exc))
+                problems.append(f"Could not load the “Not a face” marks: {exc}")
         self.view.detail.show_video(video, shots, loaded["speech"], loaded["face"], summary)
+        self.view.detail.faces.set_rejections(marks)
         if problems:
             self.view.detail.notice.setText("; ".join(problems))
+
+    async def save_face_mark(self, mark: FaceRejection, rejected: bool) -> None:
+        """Store an operator's "Not a face" mark (or take it back); when that fails, the faces
+        panel goes back to what is stored and the operator is told."""
+        async with self._face_marks:
+            try:
+                await (self._library.reject_face(mark) if rejected else self._library.restore_face(mark))
+            except Exception as exc:  # noqa: BLE001 - shown to the operator, the panel reverted
+                log.warning("face_mark_failed", video_id=mark.video_id, rejected=rejected, error=str(exc))
+                faces = self.view.detail.faces
+                if rejected:
+                    faces.remove_rejection(mark)
+                else:
+                    faces.add_rejection(mark)
+                self.view.show_error("Not saved", f"The “Not a face” mark could not be "
+                                     f"{'saved' if rejected else 'taken back'}: {exc}")
 
     def _ask_remove(self, video_ids: list[str]) -> None:
         names = [self._videos[v].name for v in video_ids if v in self._videos]
