@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QTextDocument
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QTextDocument
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from core.summary.model import ON_SCREEN, Moment, Summary
@@ -21,6 +21,7 @@ from ui.transcript_widget import format_line_time
 NOT_RUN_TEXT = "No summary yet — it is written when the analysis of this video has finished"
 POINT_INDENT = "\u2003\u2003"  # two em spaces: a chapter's sentences sit under its title
 ON_SCREEN_COLOUR = "#8a5a00"
+HEADING_COLOUR = "#555555"
 HEADINGS = ("Overview", "Chapters", "Commentary")
 
 
@@ -41,6 +42,7 @@ class SummaryWidget(QWidget):
         self.overview.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.sections = QListWidget()
         self.sections.setWordWrap(True)
+        self.sections.setSpacing(1)
         self.sections.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the player
         self.sections.itemClicked.connect(self._on_clicked)
         layout = QVBoxLayout(self)
@@ -66,7 +68,8 @@ class SummaryWidget(QWidget):
         self.overview.setVisible(not summary.overview_points)
         headed = bool(summary.overview_points) or bool(summary.commentary)
         if summary.overview_points:
-            self._heading("Overview")
+            silent = all(m.kind == ON_SCREEN for m in summary.overview_points)
+            self._heading("Overview — no speech" if silent else "Overview")
             for point in summary.overview_points:
                 self._add_point(point, "")
         if summary.chapters and headed:
@@ -89,11 +92,10 @@ class SummaryWidget(QWidget):
             doc.setHtml(self.overview.text())
             return doc.toPlainText()
         texts = self.section_texts()
-        if not texts or texts[0] != "Overview":
+        if not texts or not texts[0].startswith("Overview"):
             return ""
-        rest = texts[1:]
-        return "\n".join(["Overview", *[t for t in rest[:next((i for i, t in enumerate(rest)
-                                                                 if t in HEADINGS), len(rest))]]])
+        end = next((i for i, t in enumerate(texts) if i and t in HEADINGS), len(texts))
+        return "\n".join(texts[:end])
 
     def section_texts(self) -> list[str]:
         """The chapters, their sentences and the commentary lines as the operator reads them."""
@@ -106,8 +108,13 @@ class SummaryWidget(QWidget):
         item = QListWidgetItem(text)
         font = QFont(item.font())
         font.setBold(True)
+        font.setCapitalization(QFont.Capitalization.SmallCaps)
         item.setFont(font)
         item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading: read, not clicked or selected
+        item.setForeground(QColor(HEADING_COLOUR))
+        if self.sections.count():  # air above every heading but the first
+            item.setSizeHint(QSize(0, QFontMetrics(font).height() + 12))
+            item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
         self.sections.addItem(item)
 
     def _add_point(self, point: Moment, indent: str) -> None:

@@ -133,3 +133,8 @@ def test_written_prose_is_shown_once_above_its_chapters_and_commentary(qtbot: An
                               chapters=[Chapter(0.0, 9.0, "Shot 1"), Chapter(9.0, 20.0, "Shot 2")]))
     assert panel.overview_text() == "Overview\nNo speech or on-screen text; 2 shots."
     assert panel.section_texts() == ["0:00  Shot 1", "0:09  Shot 2"]
+    shown = [TextSegment(video_id="v1", kind="ocr", start_s=6.0, end_s=10.0, text="PLATFORM 9 DELAY")]
+    panel.set_summary(local_summary([Shot("v1", 0, 0.0, 20.0, 0, 500, "start")], [], shown, 0.0, 20.0))
+    assert not panel.overview.isVisible()
+    assert panel.section_texts() == ["Overview — no speech", "0:06  On screen: “PLATFORM 9 DELAY”", "Chapters",
+                                     "0:00  Shot 1"]
