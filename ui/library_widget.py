@@ -1,4 +1,12 @@
-"""The video library: poster, name, duration, resolution and status of each video."""
+"""The video library: a sortable, filterable list and a poster grid over one model.
+
+Runs on the GUI thread. `LibraryWidget` is the list (a QTableView: poster, name, duration,
+resolution, size, codec, import date, status); it owns the model, the sort/filter proxy, the
+grid (`grid`, a QListView in icon mode sharing the list's selection) and the controls that
+MainView places above them (`controls`: the video count, the filter box, the List/Grid
+toggle). Both views accept dropped files and folders, open a video on Enter or double-click
+(`activated`), and offer Analyze / Re-analyze / Remove in their context menu and on Delete.
+"""
 
 from __future__ import annotations
 
@@ -6,50 +14,139 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QContextMenuEvent, QDragEnterEvent, QDropEvent, QIcon, QImage, QKeyEvent, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt
+from PySide6.QtGui import (
+    QAction,
+    QContextMenuEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QFont,
+    QImage,
+    QKeyEvent,
+    QPainter,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMenu,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QToolButton,
+    QWidget,
+)
 
-from core.formatting import format_duration
-from core.models import VideoStatus
+from ui.library_model import (
+    CODEC,
+    COLUMNS,
+    DURATION,
+    FAILED_COLOR,
+    FAILED_ROLE,
+    GRID_POSTER,
+    GRID_POSTER_ROLE,
+    IMPORTED,
+    LIST_POSTER,
+    NAME,
+    NO_POSTER_ROLE,
+    RESOLUTION,
+    SIZE,
+    STATUS,
+    STATUS_ROLE,
+    VIDEO_ID_ROLE,
+    LibraryFilterModel,
+    LibraryModel,
+    placeholder,
+)
 
 if TYPE_CHECKING:
     from core.models import Video
 
-COLUMNS = ("", "Name", "Duration", "Resolution", "Status")
-POSTER_SIZE = QSize(112, 63)
-
-_STATUS_TEXT = {
-    VideoStatus.NEW: "New",
-    VideoStatus.QUEUED: "Queued",
-    VideoStatus.ANALYZING: "Analyzing…",
-    VideoStatus.READY: "Ready",
-    VideoStatus.FAILED: "Failed",
-    VideoStatus.CANCELED: "Canceled",
-}
+ROW_HEIGHT = LIST_POSTER.height() + 4
+GRID_CELL = QSize(GRID_POSTER.width() + 20, GRID_POSTER.height() + 54)
+POSTER_SIZE = GRID_POSTER  # what the controller decodes posters to (the grid's size; the list scales down)
 
 
-class LibraryWidget(QTableWidget):
+class LibraryWidget(QTableView):
     """Lists a project's videos; accepts dropped files and folders for import.
 
-    `remove_requested(video_ids)` is called for "Remove from library…" (context menu or Delete).
+    `remove_requested(video_ids)` is called for "Remove from library…" (context menu or Delete),
+    `analyze_requested(video_ids, force)` for Analyze / Re-analyze, `paths_dropped(paths)` for
+    a drop, `posters_wanted(video_ids)` when rows whose poster is not loaded come into view.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels(COLUMNS)
-        self.verticalHeader().setVisible(False)
-        self.verticalHeader().setDefaultSectionSize(POSTER_SIZE.height() + 8)
-        self.setIconSize(POSTER_SIZE)
+        super().__init__(parent)
+        self.library_model = LibraryModel(self)
+        self.proxy = LibraryFilterModel(self.library_model, self)
+        self.setModel(self.proxy)
+        self.setIconSize(LIST_POSTER)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setColumnWidth(0, POSTER_SIZE.width() + 12)
-        self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for col in (2, 3, 4):
-            self.horizontalHeader().setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        self.setAcceptDrops(True)
-        self.viewport().setAcceptDrops(True)
-        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setShowGrid(False)
+        self.setItemDelegate(ListDelegate(self))
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        rows = self.verticalHeader()
+        rows.setVisible(False)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(ROW_HEIGHT)
+        self._size_columns()
+        header = self.horizontalHeader()
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the order they were added
+        self.setSortingEnabled(True)
+        self._accept_drops(self)
+
+        self.grid = LibraryGridView(self)
+        self.grid.setModel(self.proxy)
+        self.grid.setModelColumn(NAME)
+        self.grid.setSelectionModel(self.selectionModel())
+        self.grid.activated.connect(self.activated.emit)
+        self.grid.hide()
+
+        self.filter_box = QLineEdit()
+        self.filter_box.setPlaceholderText("Filter by name, folder or codec")
+        self.filter_box.setClearButtonEnabled(True)
+        self.filter_box.setMinimumWidth(240)
+        self.filter_box.textChanged.connect(self._on_filter)
+        self.count_label = QLabel()
+        self.count_label.setStyleSheet("color: palette(mid);")
+        self.list_button = QToolButton()
+        self.list_button.setText("List")
+        self.list_button.setToolTip("Show the videos as a list with details")
+        self.grid_button = QToolButton()
+        self.grid_button.setText("Grid")
+        self.grid_button.setToolTip("Show the videos as a grid of posters")
+        self._view_buttons = QButtonGroup(self)
+        for button in (self.list_button, self.grid_button):
+            button.setCheckable(True)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            self._view_buttons.addButton(button)
+        self.list_button.setChecked(True)
+        self.list_button.clicked.connect(lambda: self.show_grid(False))
+        self.grid_button.clicked.connect(lambda: self.show_grid(True))
+        self.controls = QWidget()
+        controls = QHBoxLayout(self.controls)
+        controls.setContentsMargins(0, 0, 0, 0)
+        controls.addWidget(self.count_label)
+        controls.addWidget(self.filter_box)
+        controls.addSpacing(6)
+        controls.addWidget(self.list_button)
+        controls.addWidget(self.grid_button)
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
+                       self.proxy.layoutChanged):
+            signal.connect(self._update_count)
+        self._update_count()
+
         self.paths_dropped: Callable[[list[Path]], None] = lambda paths: None
         self.remove_requested: Callable[[list[str]], None] = lambda video_ids: None
         self.analyze_requested: Callable[[list[str], bool], None] = lambda video_ids, force: None
@@ -59,111 +156,283 @@ class LibraryWidget(QTableWidget):
         self.reanalyze_action = QAction("Re-analyze (all stages)", self)
         self.reanalyze_action.triggered.connect(lambda: self._request_analyze(True))
         self.remove_action = QAction("Remove from library…", self)
-        self.remove_action.triggered.connect(lambda: self._request_remove())
-        self._rows: dict[str, int] = {}
+        self.remove_action.triggered.connect(lambda: self.request_remove())
 
+    @property
+    def posters_wanted(self) -> Callable[[list[str]], None]:
+        return self.library_model.posters_wanted
+
+    @posters_wanted.setter
+    def posters_wanted(self, callback: Callable[[list[str]], None]) -> None:
+        self.library_model.posters_wanted = callback
+
+    def _size_columns(self) -> None:
+        """Name takes the room left; the others fit their longest usual value."""
+        header = self.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setStretchLastSection(False)
+        metrics = self.fontMetrics()
+        samples = {DURATION: "88:88:88", RESOLUTION: "8888×8888", SIZE: "888.8 MB", CODEC: "mpeg2video",
+                   IMPORTED: "2026-12-31 23:59", STATUS: "Failed — probe: not a readable video"}
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        for column, sample in samples.items():
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            width = max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(COLUMNS[column]) + 16)
+            self.setColumnWidth(column, width + 18)
+
+    # -- videos -------------------------------------------------------------------------------
     def set_videos(self, videos: list[Video]) -> None:
-        self.setRowCount(0)
-        self._rows.clear()
-        for video in videos:
-            self.show_video(video)
+        self.library_model.set_videos(videos)
 
     def show_video(self, video: Video) -> None:
         """Add or update the row of `video`."""
-        row = self._rows.get(video.id)
-        if row is None:
-            row = self.rowCount()
-            self.insertRow(row)
-            self._rows[video.id] = row
-            for col in range(len(COLUMNS)):
-                self.setItem(row, col, QTableWidgetItem())
-        media = video.media
-        self.item(row, 1).setText(video.name)
-        self.item(row, 1).setToolTip(video.path)
-        self.item(row, 2).setText(format_duration(media.duration_s) if media else "—")
-        self.item(row, 3).setText(media.resolution if media else "—")
-        status = _STATUS_TEXT[video.status]
-        self.item(row, 4).setText(status)
-        self.item(row, 4).setToolTip(video.error or status)
-        self.item(row, 0).setData(Qt.ItemDataRole.UserRole, video.id)
+        self.library_model.show_video(video)
 
     def remove_video(self, video_id: str) -> None:
         """Drop the row of `video_id` (no-op when it is not listed)."""
-        row = self._rows.pop(video_id, None)
-        if row is None:
-            return
-        self.removeRow(row)
-        self._rows = {vid: r - 1 if r > row else r for vid, r in self._rows.items()}
+        self.library_model.remove_video(video_id)
 
     def video_ids(self) -> list[str]:
-        """The listed videos, top to bottom."""
-        return sorted(self._rows, key=self._rows.__getitem__)
+        """The listed videos as the operator sees them: sorted and filtered, top to bottom."""
+        return [self._id_of(self.proxy.index(r, 0)) for r in range(self.proxy.rowCount())]
+
+    def video_id_at(self, index: QModelIndex | QPersistentModelIndex) -> str | None:
+        """The video of a view index (list or grid)."""
+        return self._id_of(index) if index.isValid() else None
 
     def selected_ids(self) -> list[str]:
-        rows = sorted({index.row() for index in self.selectedIndexes()})
-        return [str(self.item(row, 0).data(Qt.ItemDataRole.UserRole)) for row in rows]
+        rows = sorted({index.row() for index in self.selectionModel().selectedIndexes()})
+        return [self._id_of(self.proxy.index(row, 0)) for row in rows]
 
+    def row_text(self, video_id: str) -> dict[str, str]:
+        """What the operator reads in a video's row (used by tests and benchmarks)."""
+        row = self.library_model.row_of(video_id)
+        if row is None:
+            raise KeyError(video_id)
+        return dict(zip(COLUMNS, self.library_model.texts(row), strict=True))
+
+    def row_tooltip(self, video_id: str, column: str) -> str:
+        """The tooltip of one cell of a video's row (the full text of a cut-off cell)."""
+        row = self.library_model.row_of(video_id)
+        if row is None:
+            raise KeyError(video_id)
+        return str(self.library_model.index(row, COLUMNS.index(column)).data(Qt.ItemDataRole.ToolTipRole))
+
+    def set_poster(self, video_id: str, image: QImage) -> None:
+        self.library_model.set_poster(video_id, image)
+
+    def reload_posters(self, video_ids: list[str]) -> None:
+        """These videos' poster files were written again: reload them when on screen."""
+        self.library_model.reload_posters(video_ids)
+
+    def has_poster(self, video_id: str) -> bool:
+        return self.library_model.has_poster(video_id)
+
+    def _id_of(self, index: QModelIndex | QPersistentModelIndex) -> str:
+        return str(index.model().index(index.row(), NAME).data(VIDEO_ID_ROLE))
+
+    # -- list or grid, filter -------------------------------------------------------------------
+    def show_grid(self, grid: bool) -> None:
+        """Show the poster grid (True) or the list (False); the selection stays."""
+        focused = self.hasFocus() or self.grid.hasFocus()
+        (self.grid_button if grid else self.list_button).setChecked(True)
+        self.setVisible(not grid)
+        self.grid.setVisible(grid)
+        shown = self.current_view()
+        current = self.currentIndex()
+        if current.isValid():
+            shown.scrollTo(current)
+        if focused:
+            shown.setFocus()
+
+    def showing_grid(self) -> bool:
+        return self.grid_button.isChecked()
+
+    def current_view(self) -> QAbstractItemView:
+        return self.grid if self.showing_grid() else self
+
+    def focus_view(self) -> None:
+        self.current_view().setFocus()
+
+    def _on_filter(self, text: str) -> None:
+        self.proxy.set_filter_text(text)
+        self._update_count()
+
+    def _update_count(self) -> None:
+        shown, total = self.proxy.rowCount(), len(self.library_model)
+        noun = "video" if total == 1 else "videos"
+        self.count_label.setText(f"{shown} of {total} {noun}" if self.proxy.filter_text() else f"{total} {noun}")
+
+    # -- actions --------------------------------------------------------------------------------
     def _request_analyze(self, force: bool) -> None:
         ids = self.selected_ids()
         if ids:
             self.analyze_requested(ids, force)
 
-    def _request_remove(self) -> None:
+    def request_remove(self) -> None:
         ids = self.selected_ids()
         if ids:
             self.remove_requested(ids)
 
-    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt API)
-        row = self.rowAt(event.pos().y())
-        if row < 0:
+    def show_menu(self, view: QAbstractItemView, pos: QPoint, global_pos: QPoint) -> None:
+        """The context menu of the video under `pos` (selected first unless already selected)."""
+        index = view.indexAt(pos)
+        if not index.isValid():
             return
-        if row not in {index.row() for index in self.selectedIndexes()}:
-            self.selectRow(row)
-        menu = QMenu(self)
+        selection = self.selectionModel()
+        if not selection.isRowSelected(index.row(), QModelIndex()):
+            selection.setCurrentIndex(index, selection.SelectionFlag.ClearAndSelect | selection.SelectionFlag.Rows)
+        menu = QMenu(view)
         menu.addAction(self.analyze_action)
         menu.addAction(self.reanalyze_action)
         menu.addSeparator()
         menu.addAction(self.remove_action)
-        menu.popup(event.globalPos())
+        menu.popup(global_pos)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt API)
+        self.show_menu(self, event.pos(), event.globalPos())
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
         if event.key() == Qt.Key.Key_Delete:
-            self._request_remove()
+            self.request_remove()
         else:
             super().keyPressEvent(event)
 
-    def set_poster(self, video_id: str, image: QImage) -> None:
-        row = self._rows.get(video_id)
-        if row is not None and not image.isNull():
-            scaled = image.scaled(POSTER_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
-                                  Qt.TransformationMode.SmoothTransformation)
-            self.item(row, 0).setIcon(QIcon(QPixmap.fromImage(scaled)))
+    # -- drag and drop (both views) ---------------------------------------------------------------
+    @staticmethod
+    def _accept_drops(view: QAbstractItemView) -> None:
+        view.setAcceptDrops(True)
+        view.viewport().setAcceptDrops(True)
+        view.setDragEnabled(False)
+        view.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
 
-    def row_text(self, video_id: str) -> dict[str, str]:
-        """What the operator reads in a video's row (used by tests and benchmarks)."""
-        row = self._rows[video_id]
-        return {COLUMNS[c] or "poster": self.item(row, c).text() for c in range(1, len(COLUMNS))}
-
-    def has_poster(self, video_id: str) -> bool:
-        return not self.item(self._rows[video_id], 0).icon().isNull()
-
-    # -- drag and drop ------------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
+    def accept_drag(self, event: QDragEnterEvent | QDragMoveEvent) -> bool:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
-        else:
+            return True
+        return False
+
+    def accept_drop(self, event: QDropEvent) -> bool:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if not paths:
+            return False
+        event.acceptProposedAction()
+        self.paths_dropped(paths)
+        return True
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
+        if not self.accept_drag(event):
             super().dragEnterEvent(event)
 
-    def dragMoveEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-        else:
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 (Qt API)
+        if not self.accept_drag(event):
             super().dragMoveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt API)
-        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.paths_dropped(paths)
-        else:
+        if not self.accept_drop(event):
             super().dropEvent(event)
+
+
+class LibraryGridView(QListView):
+    """The library as a grid of posters, each with the name and a line of facts or status below."""
+
+    def __init__(self, owner: LibraryWidget) -> None:
+        super().__init__()
+        self._owner = owner
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setMovement(QListView.Movement.Static)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setFlow(QListView.Flow.LeftToRight)
+        self.setWrapping(True)
+        self.setUniformItemSizes(True)
+        self.setGridSize(GRID_CELL)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setItemDelegate(GridDelegate(self))
+        LibraryWidget._accept_drops(self)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt API)
+        self._owner.show_menu(self, event.pos(), event.globalPos())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        if event.key() == Qt.Key.Key_Delete:
+            self._owner.request_remove()
+        else:
+            super().keyPressEvent(event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
+        if not self._owner.accept_drag(event):
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 (Qt API)
+        if not self._owner.accept_drag(event):
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt API)
+        if not self._owner.accept_drop(event):
+            super().dropEvent(event)
+
+
+class ListDelegate(QStyledItemDelegate):
+    """The list's cells: right-aligned numbers keep a space before the next column's text."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem,  # noqa: N802 (Qt API)
+                        index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        if index.column() in (DURATION, SIZE):
+            option.text += "\u2002"
+
+
+class GridDelegate(QStyledItemDelegate):
+    """Paints one grid cell: the poster (or a grey frame), the name, then duration · resolution
+    for a ready video or its status (in red, with the reason, for a failed one)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._loading = placeholder(GRID_POSTER)
+        self._no_poster = placeholder(GRID_POSTER, "No poster")
+
+    def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802 (Qt API)
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return GRID_CELL
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        rect: QRect = option.rect
+        palette = option.palette
+        state = option.state
+        selected = bool(state & QStyle.StateFlag.State_Selected)
+        painter.save()
+        if selected:
+            painter.fillRect(rect.adjusted(3, 2, -3, -2), palette.highlight())
+        poster = index.data(GRID_POSTER_ROLE) or (self._no_poster if index.data(NO_POSTER_ROLE) else self._loading)
+        x = rect.x() + (rect.width() - GRID_POSTER.width()) // 2
+        y = rect.y() + 8
+        painter.drawPixmap(x, y, poster)
+        width = GRID_POSTER.width()
+        font = QFont(option.font)
+        metrics = painter.fontMetrics()
+        line = metrics.height()
+        painter.setPen(palette.highlightedText().color() if selected else palette.text().color())
+        name = metrics.elidedText(str(index.data(Qt.ItemDataRole.DisplayRole)), Qt.TextElideMode.ElideMiddle, width)
+        name_rect = QRect(x, y + GRID_POSTER.height() + 4, width, line)
+        painter.drawText(name_rect, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter), name)
+        status = str(index.data(STATUS_ROLE))
+        if status == "Ready":
+            model = index.model()
+            facts = [model.index(index.row(), c).data(Qt.ItemDataRole.DisplayRole) for c in (DURATION, RESOLUTION)]
+            detail = " · ".join(str(f) for f in facts if f and f != "—")
+        else:
+            detail = status
+        font.setPointSizeF(font.pointSizeF() * 0.9)
+        painter.setFont(font)
+        small = painter.fontMetrics()
+        if not selected:
+            painter.setPen(FAILED_COLOR if index.data(FAILED_ROLE) else palette.placeholderText().color())
+        detail_rect = QRect(x, name_rect.bottom() + 2, width, small.height())
+        painter.drawText(detail_rect, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter),
+                         small.elidedText(detail, Qt.TextElideMode.ElideRight, width))
+        painter.restore()

@@ -31,7 +31,9 @@ from core.timeutil import utc_now
 from ui.costs_view import CostsDialog
 from ui.main_view import MainView
 from ui.providers_view import ProvidersDialog
+from ui.library_widget import POSTER_SIZE
 from ui.search_controller import SearchController
+from ui.thumbnails import read_thumbnail
 
 log = structlog.get_logger(__name__)
 
@@ -79,6 +81,7 @@ class MainController:
         view.projects.new_button.clicked.connect(self._new_project)
         view.library.paths_dropped = lambda paths: self._spawn(self.import_paths(paths))
         view.library.remove_requested = self._ask_remove
+        view.library.posters_wanted = lambda ids: self._spawn(self._load_posters(ids))
         view.library.analyze_requested = lambda ids, force: self._spawn(self.analyze_videos(
             [self._videos[v] for v in ids if v in self._videos],
             f"{'Re-analysing' if force else 'Analysing'} {len(ids)} video(s)", force))
@@ -141,7 +144,6 @@ class MainController:
         self.view.jobs.clear_jobs()
         for job in reversed(jobs):
             self._show_job(job)
-        await self._load_posters(videos)
         if self.view.search.query() and self.view.search.filters(project_id).project_id is not None:
             self.search.search_again()  # "This project" is another one now
 
@@ -385,13 +387,14 @@ class MainController:
         for video in videos:  # analysis finished while the operator reviews it: show the shots
             if self.view.showing_detail() and reviewed is not None and video.id == reviewed.id:
                 await self._show_detail(video)
-        await self._load_posters(videos)
+        self.view.library.reload_posters([v.id for v in videos])  # read again when on screen
 
-    async def _load_posters(self, videos: list[Video]) -> None:
-        for video in videos:
-            if video.poster_path:
-                image = await asyncio.to_thread(QImage, video.poster_path)
-                self.view.library.set_poster(video.id, image)
+    async def _load_posters(self, video_ids: list[str]) -> None:
+        """Read the posters the library asks for (rows coming into view), off the GUI thread."""
+        paths = {v: video.poster_path for v in video_ids if (video := self._videos.get(v)) and video.poster_path}
+        images = await asyncio.to_thread(lambda: {v: read_thumbnail(p, POSTER_SIZE) for v, p in paths.items()})
+        for video_id in video_ids:
+            self.view.library.set_poster(video_id, images.get(video_id, QImage()))
 
     def _show_job(self, job: Job) -> None:
         video = self._videos.get(job.video_id)

@@ -10,6 +10,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
+    QHBoxLayout,
     QInputDialog,
     QLabel,
     QListWidget,
@@ -90,9 +91,13 @@ class MainView(QMainWindow):
         center = QWidget()
         center_layout = QVBoxLayout(center)
         center_layout.setContentsMargins(6, 6, 6, 6)
-        center_layout.addWidget(self.library_title)
+        title_row = QHBoxLayout()  # the title, then the count, filter box and List/Grid toggle
+        title_row.addWidget(self.library_title, 1)
+        title_row.addWidget(self.library.controls)
+        center_layout.addLayout(title_row)
         center_layout.addWidget(self.empty_hint)
         center_layout.addWidget(self.library, 1)
+        center_layout.addWidget(self.library.grid, 1)  # shown instead of the list by the Grid toggle
         jobs_box = QWidget()
         jobs_layout = QVBoxLayout(jobs_box)
         jobs_layout.setContentsMargins(6, 0, 6, 6)
@@ -101,7 +106,7 @@ class MainView(QMainWindow):
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(center)
         right.addWidget(jobs_box)
-        right.setSizes([480, 280])
+        right.setSizes([580, 180])  # 15 library rows at 1280×800; the jobs panel below scrolls
         # The library + jobs page, the search results and the video review page share the
         # space right of projects. The review page (player, QtMultimedia) is built on first use.
         self._detail: VideoDetailView | None = None
@@ -169,8 +174,7 @@ class MainView(QMainWindow):
 
     # -- pages: the library, or one video under review --------------------------------------
     def _on_library_activated(self, index: QModelIndex) -> None:
-        item = self.library.item(index.row(), 0)
-        video_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        video_id = self.library.video_id_at(index)
         if video_id:
             self.video_activated(video_id)
 
@@ -184,7 +188,7 @@ class MainView(QMainWindow):
 
     def show_library(self) -> None:
         self.pages.setCurrentWidget(self.library_page)
-        self.library.setFocus()
+        self.library.focus_view()
 
     def show_search(self) -> None:
         """Show the search results (the query box keeps the keyboard)."""

@@ -78,6 +78,11 @@ def test_dropped_videos_are_analysed_with_live_progress(qloop: asyncio.AbstractE
             assert row["message"].startswith("MediaError: ")
             assert "truncated.mp4" in row["message"] and "not a readable video" in row["message"]
             assert row["retry_enabled"] and not row["cancel_enabled"]
+            # The library row says why, not only "Failed" (the reason without the path: the row names the file).
+            bad_video = view.jobs.job(bad_id).video_id  # type: ignore[union-attr]
+            status = await wait_until(lambda: (s := view.library.row_text(bad_video)["Status"]).startswith("Failed") and s,
+                                      "the truncated file's library row to fail", 10)
+            assert status.startswith("Failed — probe: not a readable video") and "truncated.mp4" not in status
             await wait_until(lambda: view.workers_label.text() == "Workers: 1 online (1 local)", "the status bar to show the worker", 10)
             assert view.db_label.text() == "Database: test server ✓"
 

@@ -240,7 +240,7 @@ def test_double_click_in_library_opens_review_and_back_returns(
     async def scenario() -> None:
         view.library.set_videos([clip.video])
         assert not view.showing_detail()
-        row = view.library.visualItemRect(view.library.item(0, 1)).center()
+        row = view.library.visualRect(view.library.model().index(0, 1)).center()
         # A real double-click: press/release, then the double-click press/release.
         qtbot.mouseClick(view.library.viewport(), Qt.MouseButton.LeftButton, pos=row)
         qtbot.mouseDClick(view.library.viewport(), Qt.MouseButton.LeftButton, pos=row)
@@ -251,7 +251,7 @@ def test_double_click_in_library_opens_review_and_back_returns(
         view.detail.back_button.click()
         assert not view.showing_detail() and view.library.isVisible()
         # Enter on the current row opens it too.
-        view.library.setCurrentCell(0, 1)
+        view.library.setCurrentIndex(view.library.model().index(0, 1))
         view.library.setFocus()
         qtbot.keyClick(view.library, Qt.Key.Key_Return)
         await wait_until(view.showing_detail, "the review screen after Enter")
