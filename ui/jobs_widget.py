@@ -10,16 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
     QHeaderView,
     QPushButton,
-    QStyle,
     QStyledItemDelegate,
-    QStyleOptionProgressBar,
     QStyleOptionViewItem,
     QTableView,
     QWidget,
@@ -32,7 +29,7 @@ if TYPE_CHECKING:
     from core.models import Job
 
 VIDEO, PROGRESS, MESSAGE, ACTIONS = range(4)
-HEADERS = ("Video", "Progress", "Message", "")
+HEADERS = ("Video", "Progress", "Message", "Actions")
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1
 FAILED_COLOR = QColor("#c0392b")
 Index = QModelIndex | QPersistentModelIndex
@@ -119,26 +116,44 @@ class JobsModel(QAbstractTableModel):
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """Paints a job's progress as a progress bar with 'stage · percent · ETA' on it."""
+    """Paints a job's progress as one flat bar with 'stage · percent · ETA' centred on it.
+
+    Drawn by hand rather than with the style's progress bar: inside a table cell the style's
+    own frame doubled the cell's border and set its text off-centre."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         job: Job = index.data(PROGRESS_ROLE)
-        bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(2, 3, -2, -3)  # type: ignore[attr-defined]
-        bar.minimum, bar.maximum = 0, 1000
-        bar.progress = round(job.progress * 1000)
-        bar.text = progress_text(job)
-        bar.textVisible = True
-        bar.state = option.state  # type: ignore[attr-defined]
-        bar.palette = QPalette(option.palette)  # type: ignore[attr-defined]
-        if job.status == JobStatus.FAILED:
-            bar.palette.setColor(QPalette.ColorRole.Highlight, FAILED_COLOR)
-        style = option.widget.style() if option.widget else QApplication.style()  # type: ignore[attr-defined]
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+        palette: QPalette = option.palette  # type: ignore[attr-defined]
+        bar = QRectF(option.rect.adjusted(4, 5, -4, -5))  # type: ignore[attr-defined]
+        failed = job.status == JobStatus.FAILED
+        fill_color = FAILED_COLOR if failed else palette.color(QPalette.ColorRole.Highlight)
+        if job.status == JobStatus.QUEUED:
+            fill_color = palette.color(QPalette.ColorRole.Mid)
+        fraction = 1.0 if failed else max(0.0, min(1.0, job.progress))
+        filled = QRectF(bar.x(), bar.y(), bar.width() * fraction, bar.height())
+        text = progress_text(job)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1))
+        painter.setBrush(palette.color(QPalette.ColorRole.Base))
+        painter.drawRoundedRect(bar.adjusted(0.5, 0.5, -0.5, -0.5), 3, 3)
+        if fraction > 0:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(fill_color)
+            painter.drawRoundedRect(filled, 3, 3)
+        align = Qt.AlignmentFlag.AlignCenter
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        painter.setClipRect(bar.adjusted(filled.width(), 0, 0, 0))
+        painter.drawText(bar, align, text)
+        if fraction > 0:  # the part of the text over the fill reads in the fill's text colour
+            painter.setPen(palette.color(QPalette.ColorRole.HighlightedText))
+            painter.setClipRect(filled)
+            painter.drawText(bar, align, text)
+        painter.restore()
 
 
 class _Actions(QWidget):
-    def __init__(self, on_cancel: Callable[[], None], on_retry: Callable[[], None]) -> None:
+    def __init__(self, on_cancel: Callable[[bool], None], on_retry: Callable[[bool], None]) -> None:
         super().__init__()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(2, 0, 2, 0)
@@ -162,6 +177,8 @@ class JobsWidget(QTableView):
         self.setItemDelegateForColumn(PROGRESS, ProgressDelegate(self))
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(32)
+        self.setShowGrid(False)  # rows are told apart by alternating colours, not a second border
+        self.setAlternatingRowColors(True)
         self.setSelectionMode(QTableView.SelectionMode.NoSelection)
         self.setWordWrap(False)
         header = self.horizontalHeader()
@@ -205,8 +222,11 @@ class JobsWidget(QTableView):
         row, added = self.model_.upsert(job, video_name)
         actions = self._actions.get(job.id)
         if added or actions is None:
-            actions = _Actions(lambda j=job.id: self.cancel_requested(j),
-                               lambda j=job.id: self.retry_requested(j))
+            # clicked(bool checked) would fill a defaulted parameter ("No job with id False"):
+            # bind the id in a closure that takes the signal's argument and ignores it.
+            job_id = job.id
+            actions = _Actions(lambda _checked=False: self.cancel_requested(job_id),
+                               lambda _checked=False: self.retry_requested(job_id))
             self._actions[job.id] = actions
             self.setIndexWidget(self.model_.index(row, ACTIONS), actions)
         if actions.status != job.status or actions.cancel_requested != job.cancel_requested:

@@ -40,6 +40,7 @@ log = structlog.get_logger(__name__)
 POLL_INTERVAL_S = 0.25  # job records: no faster than 4×/s
 STATUS_INTERVAL_S = 2.0
 POLL_OVERLAP = timedelta(seconds=2)  # tolerate clock differences between processes
+WORKERS_WARM_UP = timedelta(seconds=60)  # a local worker loads its models before its first heartbeat
 
 
 @dataclass
@@ -168,6 +169,8 @@ class MainController:
             return
         if hit.modality == "speech":
             detail.side_tabs.setCurrentWidget(detail.transcript)
+        elif hit.modality == "text":
+            detail.side_tabs.setCurrentWidget(detail.onscreen)
         detail.seek_to(hit.seek_s)
         detail.player.play()
 
@@ -176,7 +179,7 @@ class MainController:
         shots = await self._library.shots(video.id)
         loaded: dict[str, list[TextSegment] | None] = {}
         problems = []
-        for kind, what in (("speech", "transcript"), ("face", "faces")):
+        for kind, what in (("speech", "transcript"), ("ocr", "on-screen text"), ("face", "faces")):
             try:
                 loaded[kind] = await self._library.segments(video.id, kind)
             except Exception as exc:  # the review screen still opens; the notice says what is missing
@@ -196,7 +199,8 @@ class MainController:
             except Exception as exc:  # noqa: BLE001 - the faces show unfiltered; the notice says so
                 log.warning("face_rejections_load_failed", video_id=video.id, error=str(exc))
                 problems.append(f"Could not load the “Not a face” marks: {exc}")
-        self.view.detail.show_video(video, shots, loaded["speech"], loaded["face"], summary)
+        self.view.detail.show_video(video, shots, loaded["speech"], loaded["face"], summary,
+                                    onscreen_text=loaded["ocr"])
         self.view.detail.faces.set_rejections(marks)
         if problems:
             self.view.detail.notice.setText("; ".join(problems))
@@ -297,6 +301,8 @@ class MainController:
             old.close()  # one at a time: the new one shows the current project
         dialog = ProvidersDialog(self._providers, self._projects, self.project_id, self.view)
         dialog.show()  # non-modal: the library stays usable
+        dialog.raise_()
+        dialog.activateWindow()  # the keyboard goes to it: Esc closes it, Tab walks its controls
         self._keep(dialog)
         self._spawn(dialog.load())
         return dialog
@@ -309,6 +315,8 @@ class MainController:
             old.close()  # one at a time: the new one shows the current project
         dialog = CostsDialog(self._providers, self._projects, self.view)
         dialog.show()  # non-modal: the library stays usable
+        dialog.raise_()
+        dialog.activateWindow()  # the keyboard goes to it: Esc closes it, Tab walks its controls
         self._keep(dialog)
         self._spawn(dialog.load())
         return dialog
@@ -343,34 +351,47 @@ class MainController:
                 log.warning("job_poll_failed", exc_info=True)
                 continue
             since = started
-            finished_videos = []
             ended = {(job.id, job.updated_at) for job in changed if job.status.finished} - self._finished_jobs
             if ended:
                 if len(self._finished_jobs) > 10_000:
                     self._finished_jobs.clear()
                 self._finished_jobs |= ended
                 self._spawn(self.sync_search())
-            for job in changed:
-                shown = self.view.jobs.job(job.id)
-                if job.project_id != self.project_id or (shown and shown.updated_at >= job.updated_at
-                                                         and shown.status == job.status):
-                    continue
-                if shown is None or shown.status != job.status:
-                    finished_videos.append(job.video_id)
-                self._show_job(job)
-            if finished_videos:
-                await self._refresh_videos(finished_videos)
+            await self._show_changed_jobs(changed)
+
+    async def _show_changed_jobs(self, changed: list[Job]) -> None:
+        """Show the changed jobs of the current project, and refresh their videos' rows when
+        there is something new to see: a video queued by another process (`vip analyze`) is
+        named and listed, a finished probe fills duration, resolution and poster at once, a
+        finished job shows its result."""
+        new: list[Job] = []
+        to_refresh: dict[str, bool] = {}  # video id -> the job's status changed
+        for job in changed:
+            shown = self.view.jobs.job(job.id)
+            if job.project_id != self.project_id or (shown and shown.updated_at >= job.updated_at
+                                                     and shown.status == job.status):
+                continue
+            new.append(job)
+            status_changed = shown is None or shown.status != job.status
+            known = self._videos.get(job.video_id)
+            if (status_changed or known is None or known.media is None  # metadata not read yet
+                    or _stage_name(shown) != _stage_name(job)):
+                to_refresh[job.video_id] = to_refresh.get(job.video_id, False) or status_changed
+        videos = await self._fetch_videos(list(to_refresh)) if to_refresh else []
+        for job in new:
+            self._show_job(job)
+        if videos:
+            await self._after_refresh([v for v in videos if to_refresh[v.id]], videos)
 
     async def _poll_status(self) -> None:
+        warm_until = utc_now() + WORKERS_WARM_UP  # local workers still starting say so, not "0 online"
         while True:
             try:
                 alive = await self._library.workers_alive()
                 local = self._config.local_workers()
                 busy = sum(1 for w in alive if w.current_job)
-                text = f"Workers: {len(alive)} online"
-                if local:
-                    text += f" ({local} local)"
-                self.view.workers_label.setText(text + (f", {busy} busy" if busy else ""))
+                self.view.workers_label.setText(workers_text(len(alive), local, busy,
+                                                             warming_up=utc_now() < warm_until))
                 self.view.db_label.setText(f"Database: {self._config.database_text} ✓")
             except Exception:  # noqa: BLE001
                 self.view.db_label.setText(f"Database: {self._config.database_text} — not responding")
@@ -378,16 +399,28 @@ class MainController:
             await asyncio.sleep(STATUS_INTERVAL_S)
 
     async def _refresh_videos(self, video_ids: list[str]) -> None:
-        videos = await self._library.get_many(sorted(set(video_ids)))
+        videos = await self._fetch_videos(video_ids)
+        await self._after_refresh(videos, videos)
+
+    async def _fetch_videos(self, video_ids: list[str]) -> list[Video]:
+        """Read the videos again and show their library rows (new ones are added)."""
+        videos = [v for v in await self._library.get_many(sorted(set(video_ids)))
+                  if v.project_id == self.project_id]
         for video in videos:
-            if video.project_id == self.project_id:
-                self._videos[video.id] = video
-                self.view.library.show_video(video)
-        reviewed = self.view.detail.video
-        for video in videos:  # analysis finished while the operator reviews it: show the shots
-            if self.view.showing_detail() and reviewed is not None and video.id == reviewed.id:
+            self._videos[video.id] = video
+            self.view.library.show_video(video)
+        if videos:
+            self.view.empty_hint.setVisible(False)
+        return videos
+
+    async def _after_refresh(self, finished: list[Video], refreshed: list[Video]) -> None:
+        """Reload the review screen when the video under review ended a job; posters of finished
+        jobs are read again when on screen (a new poster file is read when its row is shown)."""
+        reviewed = self.view.detail.video if self.view.showing_detail() else None
+        for video in finished:  # analysis finished while the operator reviews it: show the shots
+            if reviewed is not None and video.id == reviewed.id:
                 await self._show_detail(video)
-        self.view.library.reload_posters([v.id for v in videos])  # read again when on screen
+        self.view.library.reload_posters([v.id for v in finished])
 
     async def _load_posters(self, video_ids: list[str]) -> None:
         """Read the posters the library asks for (rows coming into view), off the GUI thread."""
@@ -416,3 +449,21 @@ class MainController:
 
     def _keep(self, dialog: Any) -> None:
         self._dialogs = [d for d in self._dialogs if d.isVisible()] + [dialog]
+
+
+def _stage_name(job: Job | None) -> str | None:
+    stage = job.current_stage if job is not None else None
+    return stage.name if stage is not None else None
+
+
+def workers_text(online: int, local: int, busy: int, warming_up: bool) -> str:
+    """The status bar's worker count; local workers not online yet read as starting."""
+    starting = local - online if warming_up and local > online else 0
+    if starting and not online:
+        return f"Workers: starting {local} local…"
+    text = f"Workers: {online} online"
+    if starting:
+        text += f", {starting} starting…"
+    elif local:
+        text += f" ({local} local)"
+    return text + (f", {busy} busy" if busy else "")

@@ -1,0 +1,176 @@
+"""The jobs panel as an operator uses it: Cancel and Retry clicks, names, early metadata."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+
+from app.settings import Settings
+from app.wiring import Services, build_services
+from app.worker_pool import WorkerPool
+from core.repositories import Database
+from tests.media import MediaSet
+from tests.ui.waiting import wait_until
+from ui.jobs_widget import ACTIONS, HEADERS
+from ui.main_controller import ControllerConfig, MainController
+from ui.main_view import MainView
+
+pytestmark = pytest.mark.slow
+
+
+@asynccontextmanager
+async def running_app(qtbot: Any, vip_env: dict[str, str], pool: WorkerPool | None = None,
+                      local_workers: Callable[[], int] = lambda: 0,
+                      ) -> AsyncIterator[tuple[MainView, MainController, Services]]:
+    settings = Settings.load(vip_env)
+    services = await build_services(settings, Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
+    view = MainView()
+    qtbot.addWidget(view)
+    view.show()
+    controller = MainController(
+        view, services.projects, services.imports, services.library, services.jobs,
+        ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
+                         offer_samples=False, local_workers=pool.check if pool else local_workers))
+    try:
+        await controller.start()
+        yield view, controller, services
+    finally:
+        await controller.stop()
+        await services.close()
+
+
+def button(view: MainView, job_id: str, text: str) -> QPushButton:
+    row = view.jobs.model_.row_of(job_id)
+    actions = view.jobs.indexWidget(view.jobs.model_.index(row, ACTIONS))
+    found = next(b for b in actions.findChildren(QPushButton) if b.text() == text)
+    assert found.isVisible()
+    return found
+
+
+def no_error_box() -> bool:
+    return not any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets())
+
+
+def test_clicking_cancel_then_retry_changes_the_job(qloop: asyncio.AbstractEventLoop, qtbot: Any,
+                                                   media: MediaSet, vip_env: dict[str, str]) -> None:
+    # No worker runs, so the job waits in the queue: Cancel ends it at once, Retry queues it again.
+    async def scenario() -> None:
+        async with running_app(qtbot, vip_env) as (view, controller, _services):
+            [job] = await controller.import_paths([media.good])
+            assert view.jobs.shown(job.id)["progress"] == "Queued"
+            qtbot.mouseClick(button(view, job.id, "Cancel"), Qt.MouseButton.LeftButton)
+            await wait_until(lambda: view.jobs.shown(job.id)["progress"].startswith("Canceled"),
+                             "the job row to say Canceled", 10)
+            assert no_error_box()
+            row = view.jobs.shown(job.id)
+            assert row["retry_enabled"] and not row["cancel_enabled"]
+            assert view.library.row_text(job.video_id)["Status"] == "Canceled"
+
+            qtbot.mouseClick(button(view, job.id, "Retry"), Qt.MouseButton.LeftButton)
+            await wait_until(lambda: view.jobs.shown(job.id)["progress"] == "Queued",
+                             "the retried job to be queued again", 10)
+            assert no_error_box()
+            row = view.jobs.shown(job.id)
+            assert row["cancel_enabled"] and not row["retry_enabled"]
+            assert view.jobs.shown(job.id)["message"] == "Waiting for a worker (retry)"
+
+    qloop.run_until_complete(scenario())
+
+
+def test_retry_on_a_failed_job_reruns_it(qloop: asyncio.AbstractEventLoop, qtbot: Any,
+                                         media: MediaSet, vip_env: dict[str, str]) -> None:
+    settings = Settings.load(vip_env)
+    pool = WorkerPool(settings, 1, env=vip_env)
+
+    async def scenario() -> None:
+        pool.start()
+        try:
+            async with running_app(qtbot, vip_env, pool) as (view, controller, _services):
+                [job] = await controller.import_paths([media.truncated])
+                await wait_until(lambda: view.jobs.shown(job.id)["progress"] == "Failed",
+                                 "the truncated file's job to fail", 60)
+                attempts_before = view.jobs.job(job.id).attempts  # type: ignore[union-attr]
+                qtbot.mouseClick(button(view, job.id, "Retry"), Qt.MouseButton.LeftButton)
+                await wait_until(lambda: (j := view.jobs.job(job.id)) is not None
+                                 and j.attempts > attempts_before and j.status.finished,
+                                 "the retried job to run and end again", 60)
+                assert no_error_box()
+                assert view.jobs.shown(job.id)["progress"] == "Failed"  # the file is still broken
+        finally:
+            await asyncio.to_thread(pool.stop)
+
+    qloop.run_until_complete(scenario())
+
+
+def test_jobs_queued_elsewhere_show_the_file_name(qloop: asyncio.AbstractEventLoop, qtbot: Any,
+                                                 media: MediaSet, vip_env: dict[str, str]) -> None:
+    # `vip analyze` in a terminal imports and queues through its own services: the GUI's poll
+    # must name the video (it showed the raw id) and list it in the library.
+    async def scenario() -> None:
+        async with running_app(qtbot, vip_env) as (view, controller, services):
+            assert controller.project_id is not None
+            other = await build_services(Settings.load(vip_env),
+                                         Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
+            try:
+                result = await other.imports.import_paths(controller.project_id, [media.good])
+                [job] = await other.jobs.analyze(result.added)
+            finally:
+                await other.close()
+            await wait_until(lambda: job.id in view.jobs.job_ids(), "the job row", 10)
+            assert view.jobs.shown(job.id)["video"] == "good.mp4"
+            assert view.library.video_ids() == [job.video_id]
+            assert view.library.row_text(job.video_id)["Status"] == "Queued"
+            assert not view.empty_hint.isVisible()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_duration_and_resolution_show_as_soon_as_the_probe_is_done(
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, slow_video: Path, vip_env: dict[str, str]) -> None:
+    settings = Settings.load(vip_env)
+    pool = WorkerPool(settings, 1, env=vip_env)
+
+    async def scenario() -> None:
+        pool.start()
+        try:
+            async with running_app(qtbot, vip_env, pool) as (view, controller, _services):
+                [job] = await controller.import_paths([slow_video])
+                assert view.library.row_text(job.video_id)["Duration"] == "—"
+                await wait_until(lambda: view.library.row_text(job.video_id)["Duration"] == "1:00",
+                                 "the duration in the library row", 60)
+                shown = view.jobs.job(job.id)
+                assert shown is not None and not shown.status.finished  # the analysis goes on
+                assert view.library.row_text(job.video_id)["Resolution"] == "1920×1080"
+                await wait_until(lambda: view.library.has_poster(job.video_id), "the poster", 90)
+                qtbot.mouseClick(button(view, job.id, "Cancel"), Qt.MouseButton.LeftButton)
+                await wait_until(lambda: view.jobs.shown(job.id)["progress"].startswith("Canceled"),
+                                 "the running job to stop", 60)
+        finally:
+            await asyncio.to_thread(pool.stop)
+
+    qloop.run_until_complete(scenario())
+
+
+def test_every_jobs_column_has_a_label(qtbot: Any) -> None:
+    view = MainView()
+    qtbot.addWidget(view)
+    labels = [view.jobs.model().headerData(c, Qt.Orientation.Horizontal) for c in range(len(HEADERS))]
+    assert all(labels), labels
+
+
+def test_local_workers_read_as_starting_until_they_are_online(
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, vip_env: dict[str, str]) -> None:
+    # Two local worker processes were started but none has sent a heartbeat yet.
+    async def scenario() -> None:
+        async with running_app(qtbot, vip_env, local_workers=lambda: 2) as (view, _controller, _services):
+            await wait_until(lambda: view.db_label.text().endswith("✓"), "the first status poll", 10)
+            assert view.workers_label.text() == "Workers: starting 2 local…"
+
+    qloop.run_until_complete(scenario())
