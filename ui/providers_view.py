@@ -16,12 +16,14 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -144,10 +146,21 @@ class ProvidersDialog(QDialog):
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
+        self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
+        # The boxes scroll when the screen is too short for them; Close always stays in view.
+        content = QWidget()
+        content_layout = QVBoxLayout(content)
+        content_layout.setContentsMargins(0, 0, 0, 0)
+        content_layout.addWidget(self.keys_box)
+        content_layout.addWidget(self.project_box)
+        content_layout.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(content)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.keys_box)
-        layout.addWidget(self.project_box)
-        layout.addStretch(1)
+        layout.addWidget(self.scroll, 1)
         layout.addWidget(buttons)
 
     # -- loading ----------------------------------------------------------------------------
@@ -178,10 +191,19 @@ class ProvidersDialog(QDialog):
         QTimer.singleShot(0, self._fit_now)
 
     def _fit_now(self) -> None:
-        self.adjustSize()
-        layout = self.layout()
-        if layout is not None and layout.hasHeightForWidth():  # wrapped labels need more than sizeHint
-            self.resize(self.width(), max(self.height(), layout.totalHeightForWidth(self.width())))
+        """As tall as the content (wrapped labels included), but never taller than the screen
+        leaves room for: the rest scrolls."""
+        content = self.scroll.widget()
+        width = max(self.width(), self.minimumWidth())
+        inner = width - 2 * self.layout().contentsMargins().left() if self.layout() else width
+        wanted = content.heightForWidth(inner) if content.hasHeightForWidth() else content.sizeHint().height()
+        chrome = self.close_button.sizeHint().height() + 48  # the button row and the margins
+        screen = self.screen().availableGeometry() if self.screen() else None
+        frame = (self.frameGeometry().height() - self.height()) or 32  # the title bar, where known
+        limit = screen.height() - frame if screen is not None else wanted + chrome
+        self.resize(width, min(wanted + chrome, limit))
+        if screen is not None and self.frameGeometry().bottom() > screen.bottom():
+            self.move(self.x(), max(screen.top(), screen.bottom() - self.frameGeometry().height()))
 
     def _add_key_row(self, provider: str) -> KeyRow:
         box = QWidget()

@@ -8,10 +8,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from core.errors import NotFound
 from core.models import Project, Video
-from core.providers.keys import KeyStore
+from core.providers.base import ProviderError
+from core.providers.keys import KeyStore, env_var_names
 from core.providers.prices import PriceTable, UnknownPrice
 from core.providers.routing import Route, Routing
 from core.repositories import AsyncProjectRepository, AsyncProviderCallRepository, CostTotal, ProviderCall
@@ -26,6 +28,12 @@ SECONDS_PER_SHOT = 8.0
 CAPTION_TOKENS = {"input_tokens": 100.0, "output_tokens": 80.0}
 ESTIMATE_BASIS = (f"assumes {TOKENS_PER_MINUTE:g} transcript tokens a minute and one shot every "
                   f"{SECONDS_PER_SHOT:g} s; cached answers cost nothing")
+
+
+def is_local_url(url: str) -> bool:
+    """Whether `url` points at this machine (a local server may need no key)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 @dataclass(frozen=True)
@@ -97,8 +105,19 @@ class ProviderService:
         await asyncio.to_thread(self._keys.delete, provider)
 
     async def test(self, provider: str, model: str | None = None) -> str:
-        """A cheap call to the provider; a short human answer, or ProviderError."""
-        return str(await asyncio.to_thread(lambda: self._make_provider(provider).test(model)))
+        """A cheap call to the provider; a short human answer, or ProviderError.
+
+        Without a key nothing is sent to a remote server: the answer says that no key is set
+        (a server on this machine, e.g. a local OpenAI-compatible one, is tried without one)."""
+        def call() -> str:
+            base_url = self._base_urls.get(provider, "")
+            if self._keys.source(provider) is None and not is_local_url(base_url):
+                names = " or ".join(env_var_names(provider))
+                raise ProviderError(provider, f"no key set for this provider: paste one and press Save, "
+                                              f"or set {names}")
+            return str(self._make_provider(provider).test(model))
+
+        return await asyncio.to_thread(call)
 
     # -- routing and budgets ------------------------------------------------------------------
     async def routing(self, project_id: str) -> Routing:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from keyring.backends import fail
-from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.settings import Settings
@@ -42,6 +42,7 @@ from core.timeutil import utc_now
 from tests.ui.waiting import wait_until
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
+from ui.costs_view import CostsDialog
 from ui.providers_view import ProvidersDialog
 
 SECRET = "sk-test-0123456789abcdef"
@@ -66,6 +67,7 @@ class World:
     services: Services
     providers: ProviderService
     ledger: ProviderCallRepository
+    key_environ: dict[str, str]
 
 
 @asynccontextmanager
@@ -76,9 +78,10 @@ async def opened(vip_env: dict[str, str], qtbot: Any) -> AsyncIterator[World]:
     services = await build_services(settings, database)
     client, db = connect_async(database)
     sync_client, sync_db = connect(database)
+    key_environ: dict[str, str] = {}  # the key store reads it on every call: a test may set a key
     providers = ProviderService(
         AsyncProjectRepository(db), AsyncRoutingRepository(db), AsyncProviderCallRepository(db),
-        lambda: PriceTable.load(None), KeyStore(backend=fail.Keyring(), environ={}),
+        lambda: PriceTable.load(None), KeyStore(backend=fail.Keyring(), environ=key_environ),
         {"openai": "http://127.0.0.1:9/v1", "gemini": "https://generativelanguage.googleapis.com/v1beta"},
         StandInProvider)
     view = MainView()
@@ -91,7 +94,7 @@ async def opened(vip_env: dict[str, str], qtbot: Any) -> AsyncIterator[World]:
         providers=providers)
     try:
         await controller.start()
-        yield World(view, controller, services, providers, ProviderCallRepository(sync_db))
+        yield World(view, controller, services, providers, ProviderCallRepository(sync_db), key_environ)
     finally:
         await controller.stop()
         await services.close()
@@ -193,7 +196,13 @@ def test_test_button_shows_the_answer_or_the_providers_error(
             await wait_until(lambda: openai.result.text().startswith("Connected"), "the openai answer")
             assert openai.result.text() == "Connected to http://127.0.0.1:9/v1: 3 models available (asked about gpt-4o)"
             gemini = dialog.key_rows["gemini"]
-            gemini.test.click()
+            qtbot.mouseClick(gemini.test, Qt.MouseButton.LeftButton)
+            # No key: nothing is sent to Google's server, and the answer says so.
+            await wait_until(lambda: gemini.result.text() and gemini.test.isEnabled(), "the gemini answer")
+            assert gemini.result.text() == ("gemini: no key set for this provider: paste one and press Save, "
+                                            "or set VIP_GEMINI_API_KEY or GEMINI_API_KEY or GOOGLE_API_KEY")
+            world.key_environ["GEMINI_API_KEY"] = "AIza-test-rejected"
+            qtbot.mouseClick(gemini.test, Qt.MouseButton.LeftButton)
             await wait_until(lambda: "401" in gemini.result.text(), "the gemini error")
             assert gemini.result.text() == "gemini: HTTP 401: the API key was rejected — check it on the Providers page"
             assert gemini.test.isEnabled()
@@ -312,5 +321,32 @@ def test_over_budget_batch_asks_before_queueing(qloop: asyncio.AbstractEventLoop
             library.analyze_action.trigger()
             await wait_until(lambda: len(world.view.jobs.job_ids()) == 5, "the two videos' jobs")
             assert status.currentMessage().startswith("Analysing 2 video(s) — Estimated cloud cost for 2 videos")
+
+    qloop.run_until_complete(scenario())
+
+
+def test_esc_closes_the_costs_and_providers_windows_and_both_fit_the_screen(
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, vip_env: dict[str, str]) -> None:
+    async def scenario() -> None:
+        async with opened(vip_env, qtbot) as world:
+            screen = world.view.screen().availableGeometry()
+            world.view.costs_action.trigger()
+            costs = await wait_until(lambda: next((d for d in world.controller._dialogs
+                                                   if isinstance(d, CostsDialog) and d.isVisible()), None),
+                                     "the Costs window")
+            await wait_until(lambda: costs.summary.text() != "Loading…", "the Costs window to load")
+            qtbot.mouseClick(costs.tabs.tabBar(), Qt.MouseButton.LeftButton)  # as an operator would
+            qtbot.keyClick(QApplication.focusWidget() or costs, Qt.Key.Key_Escape)
+            assert not costs.isVisible()
+
+            dialog = await providers_page(world)
+            await wait_until(lambda: dialog.height() > 300, "the page to take its size")
+            await asyncio.sleep(0.1)  # its fit-to-content runs on the next turn of the loop
+            assert dialog.frameGeometry().height() <= screen.height()
+            close = dialog.close_button
+            bottom = close.mapTo(dialog, close.rect().bottomLeft()).y()
+            assert close.isVisible() and bottom <= dialog.height(), (bottom, dialog.height())
+            qtbot.keyClick(dialog.budget, Qt.Key.Key_Escape)
+            assert not dialog.isVisible()
 
     qloop.run_until_complete(scenario())
