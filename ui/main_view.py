@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QInputDialog,
     QLabel,
     QListWidget,
@@ -22,11 +24,13 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QToolBar,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from core.media.formats import VIDEO_EXTENSIONS
+from ui.focus_ring import install_focus_ring
 from ui.jobs_widget import JobsWidget
 from ui.library_widget import LibraryWidget
 from ui.search_widget import SearchWidget
@@ -123,6 +127,11 @@ class MainView(QMainWindow):
         main.setSizes([220, 1060])
         self.setCentralWidget(main)
 
+        self.quit_action = QAction("Quit", self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.quit_action.triggered.connect(self.close)
+
         toolbar = QToolBar("Main")
         toolbar.setMovable(False)
         self.addToolBar(toolbar)
@@ -145,14 +154,39 @@ class MainView(QMainWindow):
         toolbar.addWidget(self.search.box)
         self.find_action = QAction("Search", self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
-        self.find_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.find_action.triggered.connect(self.search.focus_box)
+        # Ctrl+F works from any window of the app (a Costs or Providers window, or after a file
+        # dialog took the focus) and brings the main window forward.
+        self.find_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.find_action.triggered.connect(self.focus_search)
         self.addAction(self.find_action)
+        self._build_menus()
+        install_focus_ring(QApplication.instance())  # type: ignore[arg-type]
 
         self.db_label = QLabel("Database: connecting…")
         self.workers_label = QLabel("Workers: starting…")
         self.statusBar().addPermanentWidget(self.db_label)
         self.statusBar().addPermanentWidget(self.workers_label)
+
+    def _build_menus(self) -> None:
+        """File (imports, Quit), Tools (Providers, Costs) and Go (Search) menus: every toolbar
+        action has a menu entry with its shortcut, so the keyboard reaches all of them."""
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        for action in (self.import_files_action, self.import_folder_action, self.import_samples_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        tools = menus.addMenu("&Tools")
+        tools.addAction(self.providers_action)
+        tools.addAction(self.costs_action)
+        go = menus.addMenu("&Go")
+        go.addAction(self.find_action)
+
+    def focus_search(self) -> None:
+        """Ctrl+F: the main window comes forward with the keyboard in the search box."""
+        self.raise_()
+        self.activateWindow()
+        self.search.focus_box()
 
     @property
     def detail(self) -> VideoDetailView:
@@ -209,8 +243,21 @@ class MainView(QMainWindow):
         return self.pages.currentWidget() is self.search
 
     # -- dialogs (non-blocking: the asyncio loop keeps running) ----------------------------
+    def _file_dialog(self, title: str) -> QFileDialog:
+        """A file dialog in detail view, large enough that names, sizes, types and dates read whole."""
+        dialog = QFileDialog(self, title)
+        dialog.setViewMode(QFileDialog.ViewMode.Detail)
+        dialog.resize(min(1000, self.width() - 40), min(600, self.height() - 60))
+        for tree in dialog.findChildren(QTreeView):  # Qt's own dialog (no native one on this desktop)
+            header = tree.header()
+            header.setStretchLastSection(False)
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            for column in range(1, header.count()):
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        return dialog
+
     def choose_files(self, on_chosen: Callable[[list[Path]], None]) -> QFileDialog:
-        dialog = QFileDialog(self, "Import video files")
+        dialog = self._file_dialog("Import video files")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
         dialog.setNameFilter(VIDEO_FILTER)
         dialog.filesSelected.connect(lambda files: on_chosen([Path(f) for f in files]))
@@ -218,7 +265,7 @@ class MainView(QMainWindow):
         return dialog
 
     def choose_folder(self, on_chosen: Callable[[list[Path]], None]) -> QFileDialog:
-        dialog = QFileDialog(self, "Import a folder of videos (searched recursively)")
+        dialog = self._file_dialog("Import a folder of videos (searched recursively)")
         dialog.setFileMode(QFileDialog.FileMode.Directory)
         dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
         dialog.fileSelected.connect(lambda folder: on_chosen([Path(folder)]))
@@ -253,8 +300,9 @@ class MainView(QMainWindow):
         box.setWindowTitle("Remove from library")
         what = f"“{names[0]}”" if len(names) == 1 else f"{len(names)} videos"
         box.setText(f"Remove {what} from the library?")
-        box.setInformativeText("Its analysis (shots, transcript, text, faces, search entries) is deleted. "
-                               "The video file itself stays where it is; import it again to re-analyse it.")
+        box.setInformativeText("Its analysis (shots, transcript, text, faces, search entries) is deleted, "
+                               "and this cannot be undone. The video file itself stays where it is: "
+                               "import it again to analyse it anew.")
         box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
         box.button(QMessageBox.StandardButton.Yes).setText("Remove")
         yes = box.button(QMessageBox.StandardButton.Yes)
