@@ -131,6 +131,7 @@ class MainView(QMainWindow):
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.quit_action.triggered.connect(self.close)
+        self.addAction(self.quit_action)  # the shortcut works without the menu bar (e.g. full screen)
 
         toolbar = QToolBar("Main")
         toolbar.setMovable(False)
