@@ -14,18 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import (
-    QAction,
-    QContextMenuEvent,
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
-    QFont,
-    QImage,
-    QKeyEvent,
-    QPainter,
-)
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt
+from PySide6.QtGui import QAction, QContextMenuEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -33,9 +23,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListView,
     QMenu,
-    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
@@ -43,33 +31,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.library_grid import LibraryGridView, accept_drops
 from ui.library_model import (
     CODEC,
     COLUMNS,
     DURATION,
-    FAILED_COLOR,
-    FAILED_ROLE,
     GRID_POSTER,
-    GRID_POSTER_ROLE,
     IMPORTED,
     LIST_POSTER,
     NAME,
-    NO_POSTER_ROLE,
     RESOLUTION,
     SIZE,
     STATUS,
-    STATUS_ROLE,
     VIDEO_ID_ROLE,
     LibraryFilterModel,
     LibraryModel,
-    placeholder,
 )
 
 if TYPE_CHECKING:
     from core.models import Video
 
 ROW_HEIGHT = LIST_POSTER.height() + 4
-GRID_CELL = QSize(GRID_POSTER.width() + 20, GRID_POSTER.height() + 54)
 POSTER_SIZE = GRID_POSTER  # what the controller decodes posters to (the grid's size; the list scales down)
 
 
@@ -104,7 +86,7 @@ class LibraryWidget(QTableView):
         header = self.horizontalHeader()
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the order they were added
         self.setSortingEnabled(True)
-        self._accept_drops(self)
+        accept_drops(self)
 
         self.grid = LibraryGridView(self)
         self.grid.setModel(self.proxy)
@@ -300,13 +282,6 @@ class LibraryWidget(QTableView):
             super().keyPressEvent(event)
 
     # -- drag and drop (both views) ---------------------------------------------------------------
-    @staticmethod
-    def _accept_drops(view: QAbstractItemView) -> None:
-        view.setAcceptDrops(True)
-        view.viewport().setAcceptDrops(True)
-        view.setDragEnabled(False)
-        view.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
-
     def accept_drag(self, event: QDragEnterEvent | QDragMoveEvent) -> bool:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
@@ -334,48 +309,6 @@ class LibraryWidget(QTableView):
             super().dropEvent(event)
 
 
-class LibraryGridView(QListView):
-    """The library as a grid of posters, each with the name and a line of facts or status below."""
-
-    def __init__(self, owner: LibraryWidget) -> None:
-        super().__init__()
-        self._owner = owner
-        self.setViewMode(QListView.ViewMode.IconMode)
-        self.setMovement(QListView.Movement.Static)
-        self.setResizeMode(QListView.ResizeMode.Adjust)
-        self.setFlow(QListView.Flow.LeftToRight)
-        self.setWrapping(True)
-        self.setUniformItemSizes(True)
-        self.setGridSize(GRID_CELL)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.setItemDelegate(GridDelegate(self))
-        LibraryWidget._accept_drops(self)
-
-    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt API)
-        self._owner.show_menu(self, event.pos(), event.globalPos())
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
-        if event.key() == Qt.Key.Key_Delete:
-            self._owner.request_remove()
-        else:
-            super().keyPressEvent(event)
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
-        if not self._owner.accept_drag(event):
-            super().dragEnterEvent(event)
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 (Qt API)
-        if not self._owner.accept_drag(event):
-            super().dragMoveEvent(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt API)
-        if not self._owner.accept_drop(event):
-            super().dropEvent(event)
-
-
 class ListDelegate(QStyledItemDelegate):
     """The list's cells: right-aligned numbers keep a space before the next column's text."""
 
@@ -384,55 +317,3 @@ class ListDelegate(QStyledItemDelegate):
         super().initStyleOption(option, index)
         if index.column() in (DURATION, SIZE):
             option.text += "\u2002"
-
-
-class GridDelegate(QStyledItemDelegate):
-    """Paints one grid cell: the poster (or a grey frame), the name, then duration · resolution
-    for a ready video or its status (in red, with the reason, for a failed one)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._loading = placeholder(GRID_POSTER)
-        self._no_poster = placeholder(GRID_POSTER, "No poster")
-
-    def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802 (Qt API)
-                 index: QModelIndex | QPersistentModelIndex) -> QSize:
-        return GRID_CELL
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
-        rect: QRect = option.rect
-        palette = option.palette
-        state = option.state
-        selected = bool(state & QStyle.StateFlag.State_Selected)
-        painter.save()
-        if selected:
-            painter.fillRect(rect.adjusted(3, 2, -3, -2), palette.highlight())
-        poster = index.data(GRID_POSTER_ROLE) or (self._no_poster if index.data(NO_POSTER_ROLE) else self._loading)
-        x = rect.x() + (rect.width() - GRID_POSTER.width()) // 2
-        y = rect.y() + 8
-        painter.drawPixmap(x, y, poster)
-        width = GRID_POSTER.width()
-        font = QFont(option.font)
-        metrics = painter.fontMetrics()
-        line = metrics.height()
-        painter.setPen(palette.highlightedText().color() if selected else palette.text().color())
-        name = metrics.elidedText(str(index.data(Qt.ItemDataRole.DisplayRole)), Qt.TextElideMode.ElideMiddle, width)
-        name_rect = QRect(x, y + GRID_POSTER.height() + 4, width, line)
-        painter.drawText(name_rect, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter), name)
-        status = str(index.data(STATUS_ROLE))
-        if status == "Ready":
-            model = index.model()
-            facts = [model.index(index.row(), c).data(Qt.ItemDataRole.DisplayRole) for c in (DURATION, RESOLUTION)]
-            detail = " · ".join(str(f) for f in facts if f and f != "—")
-        else:
-            detail = status
-        font.setPointSizeF(font.pointSizeF() * 0.9)
-        painter.setFont(font)
-        small = painter.fontMetrics()
-        if not selected:
-            painter.setPen(FAILED_COLOR if index.data(FAILED_ROLE) else palette.placeholderText().color())
-        detail_rect = QRect(x, name_rect.bottom() + 2, width, small.height())
-        painter.drawText(detail_rect, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter),
-                         small.elidedText(detail, Qt.TextElideMode.ElideRight, width))
-        painter.restore()
