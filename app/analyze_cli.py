@@ -57,7 +57,7 @@ async def run_analyze(
                 shots = await services.library.shots(video.id)
                 transcript = await services.library.segments(video.id, "speech")
                 on_screen = await services.library.segments(video.id, "ocr")
-                faces = await services.library.segments(video.id, "face")
+                faces = await services.library.faces(video.id)  # less those marked "Not a face"
                 print(json.dumps(video_result(path, video, job, shots, transcript, on_screen, faces)), flush=True)
         else:
             _print_summary(rows, sys.stdout)
