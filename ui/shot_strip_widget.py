@@ -1,4 +1,5 @@
-"""The shot strip: one keyframe thumbnail per shot, its number and start time.
+"""The shot strip: one keyframe thumbnail per shot, its number and start time (m:ss, the
+review screen's list clock, `core.formatting.format_timestamp`).
 
 Runs on the GUI thread and reads no files: keyframes arrive as QImages decoded on a worker
 thread (`ui.thumbnails.read_thumbnail`, called through asyncio.to_thread by the detail view) and become
@@ -11,8 +12,8 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem, QWidget
 
+from core.formatting import format_timestamp
 from core.models import Shot
-from ui.player_widget import format_clock
 
 THUMB_HEIGHT = 90
 MAX_THUMB_WIDTH = 200
@@ -61,11 +62,11 @@ class ShotStripWidget(QListWidget):
         self._highlighted = None
         self._thumbs.clear()
         for shot in shots:
-            item = QListWidgetItem(f"#{shot.index + 1}  {format_clock(shot.start_s - start_s)}")
+            item = QListWidgetItem(f"#{shot.index + 1}  {format_timestamp(shot.start_s - start_s)}")
             item.setIcon(QIcon(self._placeholder(shot)))
             item.setToolTip(
-                f"Shot {shot.index + 1}: {format_clock(shot.start_s - start_s)} – "
-                f"{format_clock(shot.end_s - start_s)} ({shot.duration_s:.2f} s), "
+                f"Shot {shot.index + 1}: {format_timestamp(shot.start_s - start_s)} – "
+                f"{format_timestamp(shot.end_s - start_s)} ({shot.duration_s:.2f} s), "
                 f"begins with a {shot.transition if shot.transition != 'start' else 'video start'}"
                 "\nClick to play from here")
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)

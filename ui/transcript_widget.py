@@ -1,14 +1,16 @@
-"""The transcript panel: what was said, line by line, searchable, following playback.
+"""Timed text panels: lines with their times, searchable, following playback; the transcript.
 
-Runs on the GUI thread and reads nothing: the detail view hands it the video's speech
-segments (`TextSegment`, kind "speech", times in PTS seconds like shots). Following playback
-is a binary search over the lines' start times, so it stays cheap for hours of speech.
+Runs on the GUI thread and reads nothing: the detail view hands a panel the video's segments
+(`TextSegment`, times in PTS seconds like shots). `TimedTextWidget` is the list itself;
+`TranscriptWidget` shows speech segments with it, `ui.onscreen_text_widget` on-screen text.
+Following playback is a binary search over the lines' start times, so it stays cheap for
+hours of speech.
 """
 
 from __future__ import annotations
 
 import bisect
-import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
@@ -24,6 +26,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
 
+from core.formatting import format_timestamp
+
 if TYPE_CHECKING:
     from core.models import TextSegment
 
@@ -33,25 +37,40 @@ FAILED_TEXT = "No transcript — the speech stage failed (see the job's error in
 _SPOKEN = QBrush(QColor("#d6e6fb"))
 _SPOKEN_TEXT = QBrush(QColor("#0b3d91"))
 
+# The review screen's one clock for list times (kept under this name for older imports).
+format_line_time = format_timestamp
 
-def format_line_time(seconds: float) -> str:
-    """Return 'm:ss' (or 'h:mm:ss'), rounded down so it never runs ahead of the player's clock."""
-    total = int(math.floor(max(0.0, seconds) + 1e-6))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+@dataclass(frozen=True)
+class PanelTexts:
+    """What a timed text panel says: its search box, its count line and why it is empty."""
+
+    search_placeholder: str
+    noun: str  # one line, e.g. "line"
+    nouns: str  # several, e.g. "lines"
+    not_run: str
+    none_found: str
+    failed: str
+
+    def empty(self, stage_status: str | None) -> str:
+        """Why there are no lines, given the stage's status in `video.stages`."""
+        if stage_status == "succeeded":
+            return self.none_found
+        if stage_status == "failed":
+            return self.failed
+        return self.not_run
+
+
+TRANSCRIPT_TEXTS = PanelTexts("Search the transcript", "line", "lines", NOT_RUN_TEXT, NO_SPEECH_TEXT,
+                              FAILED_TEXT)
 
 
 def empty_text(speech_status: str | None) -> str:
-    """What the panel says when there are no lines, given the speech stage's status."""
-    if speech_status == "succeeded":
-        return NO_SPEECH_TEXT
-    if speech_status == "failed":
-        return FAILED_TEXT
-    return NOT_RUN_TEXT
+    """What the transcript panel says when there are no lines, given the speech stage's status."""
+    return TRANSCRIPT_TEXTS.empty(speech_status)
 
 
-class _TranscriptModel(QAbstractListModel):
+class _LinesModel(QAbstractListModel):
     """The lines the search leaves, as rows; painted by Qt's own delegate.
 
     Filtering rebuilds the row list in Python and resets the model once, instead of hiding
@@ -107,34 +126,37 @@ class _TranscriptModel(QAbstractListModel):
         return None
 
 
-class TranscriptWidget(QWidget):
-    """The transcript of one video; emits `seek_requested(start_s)` when a line is clicked.
+class TimedTextWidget(QWidget):
+    """Timed lines of one video; emits `seek_requested(start_s)` when a line is clicked.
 
-    `set_position(media_s)` (from the player's position signal) highlights the line being
-    spoken and keeps it in view.
+    `set_position(media_s)` (from the player's position signal) highlights the line on at the
+    playhead and keeps it in view. Lines may overlap (on-screen text): the one that began
+    last among those still on is highlighted.
     """
 
     seek_requested = Signal(float)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, texts: PanelTexts, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.texts = texts
         self._segments: list[TextSegment] = []
         self._starts: list[float] = []
+        self._reach: list[float] = []  # latest end among lines 0..i: where a backward scan may stop
         self._folded: list[str] = []
         self._needle = ""
 
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search the transcript")
+        self.search.setPlaceholderText(texts.search_placeholder)
         self.search.setClearButtonEnabled(True)
-        self.search.setToolTip("Show only the lines that contain this text (Esc clears)")
+        self.search.setToolTip(f"Show only the {texts.nouns} that contain this text (Esc clears)")
         self.count_label = QLabel()
         self.count_label.setStyleSheet("color: #555;")
         self.count_label.setWordWrap(True)
-        self.empty_label = QLabel(NOT_RUN_TEXT)
+        self.empty_label = QLabel(texts.not_run)
         self.empty_label.setWordWrap(True)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.empty_label.setStyleSheet("color: #555; padding: 16px 4px;")
-        self.model = _TranscriptModel(self)
+        self.model = _LinesModel(self)
         self.lines = QListView()
         self.lines.setModel(self.model)
         self.lines.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the player
@@ -160,29 +182,32 @@ class TranscriptWidget(QWidget):
         self.search.textChanged.connect(self._apply_search)
         self.search.installEventFilter(self)
         self.lines.clicked.connect(self._on_clicked)
-        self.set_transcript([])
+        self.set_segments([])
 
     # -- public API ------------------------------------------------------------------------------
-    def set_transcript(self, segments: list[TextSegment], start_s: float = 0.0,
-                       speech_status: str | None = None) -> None:
+    def set_segments(self, segments: list[TextSegment], start_s: float = 0.0,
+                     stage_status: str | None = None) -> None:
         """Show `segments` (times shown from the video's first frame at PTS `start_s`).
 
-        With no segments the panel explains why, from `speech_status` (the speech stage's
-        status in `video.stages`): not run yet, or ran and found no speech.
+        With no segments the panel explains why, from `stage_status` (the producing stage's
+        status in `video.stages`): not run yet, failed, or ran and found nothing.
         """
         self._segments = sorted(segments, key=lambda s: s.start_s)
         self._starts = [s.start_s for s in self._segments]
+        self._reach = []
+        for segment in self._segments:
+            self._reach.append(max(segment.end_s, self._reach[-1] if self._reach else segment.end_s))
         texts = [" ".join(s.text.split()) for s in self._segments]
         self._folded = [t.casefold() for t in texts]
         offset = start_s or 0.0
         lines, tips = [], []
         for segment, text in zip(self._segments, texts):
-            clock = format_line_time(segment.start_s - offset)
+            clock = format_timestamp(segment.start_s - offset)
             lines.append(f"{clock}  {text}")
-            tips.append(f"{clock} – {format_line_time(segment.end_s - offset)}: click to play from here")
+            tips.append(self.tip(segment, clock, format_timestamp(segment.end_s - offset)))
         self.model.set_lines(lines, tips)
         has_lines = bool(self._segments)
-        self.empty_label.setText(empty_text(speech_status))
+        self.empty_label.setText(self.texts.empty(stage_status))
         self.empty_label.setVisible(not has_lines)
         self.lines.setVisible(has_lines)
         self.search.setVisible(has_lines)
@@ -192,12 +217,19 @@ class TranscriptWidget(QWidget):
         self.search.blockSignals(False)
         self._apply_search("")
 
+    def tip(self, segment: TextSegment, start: str, end: str) -> str:
+        """The tooltip of one line; `start` and `end` are its times as shown."""
+        return f"{start} – {end}: click to play from here"
+
     def line_count(self) -> int:
         return len(self._segments)
 
     def line_text(self, segment: int) -> str:
         """Line `segment` (0-based, search or not) as the operator reads it: 'm:ss  text'."""
         return self.model.lines[segment]
+
+    def line_tip(self, segment: int) -> str:
+        return self.model.tips[segment]
 
     def visible_lines(self) -> list[str]:
         """The lines the search leaves visible, in order, as 'm:ss  text'."""
@@ -212,18 +244,24 @@ class TranscriptWidget(QWidget):
         return self._needle
 
     def highlighted(self) -> int | None:
-        """The line (0-based) marked as being spoken, if any."""
+        """The line (0-based) marked as on at the playhead, if any."""
         return self.model.spoken
 
     def line_at(self, media_s: float) -> int | None:
-        """The line being spoken at media time `media_s` (None before, after or between lines)."""
+        """The line on at media time `media_s` (None before, after or between lines).
+
+        Of overlapping lines, the one that began last; the backward scan stops at the first
+        line before which nothing reaches `media_s`.
+        """
         i = bisect.bisect_right(self._starts, media_s + 1e-6) - 1
-        if i < 0 or media_s >= self._segments[i].end_s:
-            return None
-        return i
+        while i >= 0 and self._reach[i] > media_s:
+            if self._segments[i].end_s > media_s:
+                return i
+            i -= 1
+        return None
 
     def set_position(self, media_s: float) -> None:
-        """Highlight the line being spoken at `media_s` and scroll it into view (no signal)."""
+        """Highlight the line on at `media_s` and scroll it into view (no signal)."""
         index = self.line_at(media_s)
         if index == self.model.spoken:
             return
@@ -251,14 +289,27 @@ class TranscriptWidget(QWidget):
         total = len(self._segments)
         rows = [i for i, folded in enumerate(self._folded) if key in folded] if key else list(range(total))
         self.model.set_rows(rows)
+        noun, nouns = self.texts.noun, self.texts.nouns
         if not key:
-            self.count_label.setText(f"{total} line{'s' if total != 1 else ''} · click a line to play from there")
+            self.count_label.setText(f"{total} {noun if total == 1 else nouns} · click a {noun} to play from there")
         elif rows:
-            self.count_label.setText(f"{len(rows)} of {total} lines")
+            self.count_label.setText(f"{len(rows)} of {total} {nouns}")
         else:
-            self.count_label.setText(f"No line contains “{self._needle}”")
+            self.count_label.setText(f"No {noun} contains “{self._needle}”")
         self._scroll_to_spoken()
 
     def _on_clicked(self, index: QModelIndex) -> None:
         if index.isValid() and index.row() < len(self.model.rows):
             self.seek_requested.emit(self._starts[self.model.rows[index.row()]])
+
+
+class TranscriptWidget(TimedTextWidget):
+    """The transcript of one video: its speech segments, line by line."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(TRANSCRIPT_TEXTS, parent)
+
+    def set_transcript(self, segments: list[TextSegment], start_s: float = 0.0,
+                       speech_status: str | None = None) -> None:
+        """Show the speech `segments`; with none, say why from the speech stage's status."""
+        self.set_segments(segments, start_s, speech_status)

@@ -1,20 +1,23 @@
-"""The video review screen: player, timeline, shot strip, metadata, transcript, faces and exports.
+"""The video review screen: player, timeline, shot strip, metadata, transcript, on-screen text,
+faces, summary and exports.
 
 Runs on the GUI thread's asyncio (qasync) loop. It reaches no database: the controller hands
-it a Video, its shots, its transcript (speech segments) and its face segments. File work — decoding keyframes
-and the sprite sheet, writing exports — goes through asyncio.to_thread, so the loop never
-waits on disk.
+it a Video, its shots, its transcript (speech segments), its on-screen text (OCR segments),
+its face segments and its summary. File work — decoding keyframes and the sprite sheet,
+writing exports (`core.export.write_export`) — goes through asyncio.to_thread, so the loop
+never waits on disk.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
+from collections.abc import Callable
 from pathlib import Path
 
 import structlog
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QImage, QKeyEvent, QPixmap
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -29,12 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.export import contact_sheet, export_text
+from core.export import write_export
 from core.formatting import format_duration
 from core.models import Shot, TextSegment, Video
-from core.subtitles import to_srt, to_vtt
 from core.summary.model import Summary
 from ui.faces_widget import FacesWidget
+from ui.onscreen_text_widget import OCR_STAGE, OnScreenTextWidget
 from ui.player_widget import KEY_HELP, PlayerWidget
 from ui.shot_strip_widget import ShotStripWidget
 from ui.thumbnails import read_thumbnail
@@ -57,7 +60,12 @@ TRANSCRIPT_EXPORTS: dict[str, tuple[str, str, str]] = {
     "srt": ("Transcript as SRT…", "SubRip subtitles (*.srt)", ".srt"),
     "vtt": ("Transcript as VTT…", "WebVTT subtitles (*.vtt)", ".vtt"),
 }
-ALL_EXPORTS = {**EXPORTS, **TRANSCRIPT_EXPORTS}
+# Listed only while the video has a summary (the formats of `vip export`).
+SUMMARY_EXPORTS: dict[str, tuple[str, str, str]] = {
+    "summary-md": ("Summary as Markdown…", "Markdown (*.md)", "-summary.md"),
+    "summary-json": ("Summary as JSON…", "JSON files (*.json)", "-summary.json"),
+}
+ALL_EXPORTS = {**EXPORTS, **TRANSCRIPT_EXPORTS, **SUMMARY_EXPORTS}
 METADATA_FIELDS = ("Container", "Duration", "Resolution", "Frame rate", "Video codec", "Audio",
                    "Bit rate", "File size", "Rotation", "Shots", "Black frames", "Cloud cost")
 THUMB_BATCH = 8
@@ -116,18 +124,13 @@ def metadata_rows(video: Video, shots: list[Shot]) -> dict[str, str]:
     return rows
 
 
-def _write_export(fmt: str, video: Video, shots: list[Shot], path: Path,
-                  transcript: list[TextSegment] | None = None) -> Path:
-    """Write one export file (worker thread)."""
-    if fmt == "contact-sheet":
-        return contact_sheet(video, shots, path)
-    if fmt in TRANSCRIPT_EXPORTS:
-        text = to_srt(transcript or []) if fmt == "srt" else to_vtt(transcript or [])
-    else:
-        text = export_text(fmt, video, shots)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+def _what_exports(shots: bool, transcript: bool, summary: bool) -> str:
+    """The Export button's tooltip: what there is to save."""
+    parts = (["the shot list or a contact sheet of the keyframes"] if shots else []) + (
+        ["the transcript as subtitles"] if transcript else []) + (["the summary"] if summary else [])
+    if not parts:
+        return "Nothing to export yet: the shot list comes with the analysis"
+    return "Save " + (", ".join(parts[:-1]) + " or " + parts[-1] if len(parts) > 1 else parts[0])
 
 
 def _read_thumbnails(keyframes: list[tuple[int, str]], size: QSize) -> list[tuple[int, QImage]]:
@@ -140,13 +143,18 @@ class VideoDetailView(QWidget):
 
     back_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, open_url: Callable[[QUrl], bool] | None = None) -> None:
+        """`open_url` opens a folder in the desktop's file manager (QDesktopServices.openUrl)."""
         super().__init__(parent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.open_url: Callable[[QUrl], bool] = open_url or QDesktopServices.openUrl
         self._video: Video | None = None
         self._shots: list[Shot] = []
         self._transcript: list[TextSegment] = []
+        self._onscreen: list[TextSegment] = []
         self._faces: list[TextSegment] = []
+        self._summary: Summary | None = None
+        self._saved: Path | None = None  # the last export written, for "Show in folder"
         self._starts: list[float] = []
         self._tasks = TaskSet(self._failed)
         self._load_task: asyncio.Task[None] | None = None
@@ -165,6 +173,10 @@ class VideoDetailView(QWidget):
         self.folder.setStyleSheet("color: #555;")
         self.notice = QLabel()
         self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.show_folder_button = QPushButton("Show in folder")
+        self.show_folder_button.setToolTip("Open the folder of the file just saved")
+        self.show_folder_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.show_folder_button.hide()
         self.export_button = QToolButton()
         self.export_button.setText("Export…")
         self.export_button.setToolTip("Save the shot list or a contact sheet of the keyframes")
@@ -172,17 +184,17 @@ class VideoDetailView(QWidget):
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.export_menu = QMenu(self.export_button)
         self.export_actions: dict[str, QAction] = {}
-        for fmt, (text, _filter, _suffix) in EXPORTS.items():
-            action = self.export_menu.addAction(text)
-            action.triggered.connect(lambda _checked=False, f=fmt: self.choose_export(f))
-            self.export_actions[fmt] = action
-        self.transcript_separator = QAction(self.export_menu)
-        self.transcript_separator.setSeparator(True)
-        self.transcript_actions: dict[str, QAction] = {}
-        for fmt, (text, _filter, _suffix) in TRANSCRIPT_EXPORTS.items():
-            action = QAction(text, self.export_menu)
-            action.triggered.connect(lambda _checked=False, f=fmt: self.choose_export(f))
-            self.transcript_actions[fmt] = action
+        # Every export is in the menu once; a group the video has nothing for is hidden.
+        self._export_groups: list[tuple[QAction | None, list[QAction]]] = []
+        for group in (EXPORTS, TRANSCRIPT_EXPORTS, SUMMARY_EXPORTS):
+            separator = self.export_menu.addSeparator() if self._export_groups else None
+            actions = []
+            for fmt, (text, _filter, _suffix) in group.items():
+                action = self.export_menu.addAction(text)
+                action.triggered.connect(lambda _checked=False, f=fmt: self.choose_export(f))
+                self.export_actions[fmt] = action
+                actions.append(action)
+            self._export_groups.append((separator, actions))
         self.export_button.setMenu(self.export_menu)
 
         self.player = PlayerWidget()
@@ -215,6 +227,7 @@ class VideoDetailView(QWidget):
         header.addSpacing(8)
         header.addWidget(self.folder, 1)
         header.addWidget(self.notice)
+        header.addWidget(self.show_folder_button)
         header.addWidget(self.export_button)
         left = QVBoxLayout()
         left.addWidget(self.player, 1)
@@ -235,9 +248,14 @@ class VideoDetailView(QWidget):
         self.side_tabs.addTab(self.transcript, "Transcript")
         self.faces = FacesWidget()
         self.side_tabs.addTab(self.faces, "Faces")
+        self.onscreen = OnScreenTextWidget()
+        self.side_tabs.addTab(self.onscreen, "On-screen text")
         self.summary = SummaryWidget()
         self.side_tabs.addTab(self.summary, "Summary")
-        self.side_tabs.setFixedWidth(310)
+        # Five tabs with their counts: narrow padding, and wide enough that typical counts fit
+        # without the tab bar's scroll arrows.
+        self.side_tabs.tabBar().setStyleSheet("QTabBar::tab { padding: 4px 6px; }")
+        self.side_tabs.setFixedWidth(410)
         body = QHBoxLayout()
         body.addLayout(left, 1)
         body.addWidget(self.side_tabs)
@@ -254,9 +272,10 @@ class VideoDetailView(QWidget):
         self.timeline.seek_requested.connect(self.seek_to)
         self.strip.shot_clicked.connect(self._on_shot_clicked)
         self.transcript.seek_requested.connect(self._on_line_clicked)
+        self.onscreen.seek_requested.connect(self._on_line_clicked)
+        self.show_folder_button.clicked.connect(self.show_in_folder)
         self.faces.seek_requested.connect(self._on_line_clicked)
-        self.faces.count_changed.connect(lambda n: self.side_tabs.setTabText(
-            self.side_tabs.indexOf(self.faces), f"Faces ({n})" if n else "Faces"))
+        self.faces.count_changed.connect(lambda n: self._set_tab_count(self.faces, "Faces", n))
         self.summary.seek_requested.connect(self._on_line_clicked)
 
     # -- public API ------------------------------------------------------------------------------
@@ -276,13 +295,19 @@ class VideoDetailView(QWidget):
     def face_segments(self) -> list[TextSegment]:
         return list(self._faces)
 
+    @property
+    def onscreen_segments(self) -> list[TextSegment]:
+        return list(self._onscreen)
+
     def show_video(self, video: Video, shots: list[Shot], transcript: list[TextSegment] | None = None,
-                   faces: list[TextSegment] | None = None, summary: Summary | None = None) -> None:
+                   faces: list[TextSegment] | None = None, summary: Summary | None = None,
+                   onscreen_text: list[TextSegment] | None = None) -> None:
         """Show `video` paused on its first frame (or keep playing if it is already open).
 
-        `transcript` is the video's speech segments and `faces` its face segments (None or
-        empty: the tab says why there are none, from the stage's status). Starts a task on
-        the running loop that decodes the keyframes, the sprite sheet and the face crops.
+        `transcript` is the video's speech segments, `faces` its face segments and
+        `onscreen_text` its OCR segments (None or empty: the tab says why there are none,
+        from the stage's status). Starts a task on the running loop that decodes the
+        keyframes, the sprite sheet and the face crops.
         """
         same_file = self._video is not None and (self._video.id, self._video.path) == (video.id, video.path)
         self._video = video
@@ -296,6 +321,9 @@ class VideoDetailView(QWidget):
         self.folder.setText(self.folder.fontMetrics().elidedText(folder, Qt.TextElideMode.ElideMiddle, 420))
         self.folder.setToolTip(video.path)
         self.notice.clear()
+        self.notice.setStyleSheet("")
+        self.notice.setToolTip("")
+        self.show_folder_button.hide()
         for name, text in metadata_rows(video, self._shots).items():
             self._fields[name].setText(text)
         aspect = media.display_width / media.display_height if media and media.display_height else 16 / 9
@@ -305,28 +333,23 @@ class VideoDetailView(QWidget):
         self._transcript = sorted(transcript or [], key=lambda s: s.start_s)
         self.transcript.set_transcript(self._transcript, start_s,
                                        (video.stages.get("speech") or {}).get("status"))
-        self.side_tabs.setTabText(1, f"Transcript ({len(self._transcript)})" if self._transcript
-                                  else "Transcript")
+        self._set_tab_count(self.transcript, "Transcript", len(self._transcript))
+        self._onscreen = sorted(onscreen_text or [], key=lambda s: s.start_s)
+        self.onscreen.set_segments(self._onscreen, start_s, (video.stages.get(OCR_STAGE) or {}).get("status"))
+        self._set_tab_count(self.onscreen, "On-screen text", len(self._onscreen))
         self._faces = list(faces or [])
         appearances = self.faces.set_faces(self._faces, self._shots, start_s,
                                            (video.stages.get("faces") or {}).get("status"))
-        # the Faces tab's count comes with faces.count_changed (faces marked "Not a face" left out)
+        self._set_tab_count(self.faces, "Faces", self.faces.shown_count())
         crops = [(i, a.image_path) for i, a in enumerate(appearances) if a.image_path]
+        self._summary = summary
         self.summary.set_summary(summary, start_s)
         self.shots_title.setText(f"<b>Shots ({len(self._shots)})</b>" if self._shots else "<b>Shots</b>")
         self.shots_empty.setText("No shots yet: they appear here when the analysis of this video "
                                  "has finished.")
         self.shots_empty.setVisible(not self._shots)
         self.strip.setVisible(bool(self._shots))
-        for action in self.export_actions.values():
-            action.setEnabled(bool(self._shots))
-        self._show_transcript_exports(bool(self._transcript))
-        self.export_button.setEnabled(bool(self._shots or self._transcript))
-        self.export_button.setToolTip(
-            "Save the shot list, a contact sheet of the keyframes or the transcript as subtitles"
-            if self._transcript else
-            "Save the shot list or a contact sheet of the keyframes" if self._shots
-            else "Nothing to export yet: the shot list comes with the analysis")
+        self._show_exports(bool(self._shots), bool(self._transcript), summary is not None)
         if not same_file:
             self.player.load(video.path, start_s, media.fps if media else None,
                              media.duration_s if media else None, media.frame_count if media else None)
@@ -385,18 +408,39 @@ class VideoDetailView(QWidget):
             raise ValueError(f"unknown export format {fmt!r}")
         if fmt in TRANSCRIPT_EXPORTS and not self._transcript:
             raise RuntimeError("this video has no transcript")
+        if fmt in SUMMARY_EXPORTS and self._summary is None:
+            raise RuntimeError("this video has no summary yet")
         self.notice.setStyleSheet("")
         self.notice.setText(f"Saving {path.name}…")
+        self.show_folder_button.hide()
         try:
-            written = await asyncio.to_thread(_write_export, fmt, self._video, list(self._shots), path,
-                                              list(self._transcript))
+            written = await asyncio.to_thread(write_export, fmt, self._video, path, list(self._shots),
+                                              list(self._transcript), self._summary)
         except Exception as exc:
             self.notice.setStyleSheet("color: #c0392b;")
             self.notice.setText(f"Could not save {path.name}: {exc}")
             raise
+        log.info("export_saved", video_id=self._video.id, format=fmt, path=str(written))
+        self._saved = written
         self.notice.setText(f"Saved {written.name}")
         self.notice.setToolTip(str(written))
+        self.show_folder_button.setToolTip(f"Open {written.parent}")
+        self.show_folder_button.show()
         return written
+
+    def saved_folder_url(self) -> QUrl | None:
+        """What "Show in folder" opens: the folder of the last export (None before one)."""
+        return QUrl.fromLocalFile(str(self._saved.parent)) if self._saved is not None else None
+
+    def show_in_folder(self) -> None:
+        """Open the folder of the last export in the desktop's file manager."""
+        url = self.saved_folder_url()
+        if url is None:
+            return
+        if not self.open_url(url):
+            log.warning("show_in_folder_failed", url=url.toString())
+            self.notice.setStyleSheet("color: #c0392b;")
+            self.notice.setText(f"Could not open {url.toLocalFile()}")
 
     # -- keyboard ---------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
@@ -417,21 +461,31 @@ class VideoDetailView(QWidget):
         self.timeline.set_position(media_s)
         self.strip.highlight(self._shot_index_at(media_s))
         self.transcript.set_position(media_s)
+        self.onscreen.set_position(media_s)
 
     def _on_shot_clicked(self, index: int) -> None:
         if 0 <= index < len(self._shots):
             self.seek_to(self._shots[index].start_s)
             self.setFocus()
 
-    def _show_transcript_exports(self, shown: bool) -> None:
-        """List "Transcript as SRT/VTT…" in the Export menu only when there is a transcript."""
-        listed = self.transcript_separator in self.export_menu.actions()
-        if shown and not listed:
-            self.export_menu.addAction(self.transcript_separator)
-            self.export_menu.addActions(list(self.transcript_actions.values()))
-        elif listed and not shown:
-            for action in [self.transcript_separator, *self.transcript_actions.values()]:
-                self.export_menu.removeAction(action)
+    def _set_tab_count(self, tab: QWidget, name: str, count: int) -> None:
+        self.side_tabs.setTabText(self.side_tabs.indexOf(tab), f"{name} ({count})" if count else name)
+
+    def _show_exports(self, shots: bool, transcript: bool, summary: bool) -> None:
+        """List in the Export menu what the video has: the shot list (greyed out until the shots
+        are in), the transcript as subtitles, the summary."""
+        for fmt in EXPORTS:
+            self.export_actions[fmt].setEnabled(shots)
+        for (separator, actions), shown in zip(self._export_groups[1:], (transcript, summary)):
+            for action in [separator, *actions]:
+                if action is not None:
+                    action.setVisible(shown)
+        self.export_button.setEnabled(shots or transcript or summary)
+        self.export_button.setToolTip(_what_exports(shots, transcript, summary))
+
+    def export_menu_texts(self) -> list[str]:
+        """The Export menu's entries as the operator sees them (visible ones; separators as "—")."""
+        return ["—" if a.isSeparator() else a.text() for a in self.export_menu.actions() if a.isVisible()]
 
     def _on_line_clicked(self, start_s: float) -> None:
         self.seek_to(start_s)

@@ -1,7 +1,8 @@
-"""The transcript panel of the review screen as an operator uses it: read, click, follow, search.
+"""The transcript and on-screen text panels of the review screen as an operator uses them: read,
+click, follow, search.
 
 No database: a real 6 s clip made with ffmpeg (so the player can seek), its Video and shots,
-and hand-written speech segments. The scenarios run inside the qasync loop and wait with the
+and hand-written speech and OCR segments. The scenarios run inside the qasync loop and wait with the
 async `wait_until` (see tests/ui/waiting.py).
 """
 
@@ -18,11 +19,13 @@ import pytest
 from PySide6.QtCore import Qt
 
 from core.models import MediaInfo, Shot, TextSegment, Video, VideoStatus, Word
+from core.search.results import SearchHit, VideoResult
 from core.subtitles import parse_srt
 from core.summary.model import LOCAL, Chapter, Summary
 from tests.ui.waiting import wait_until
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
+from ui.onscreen_text_widget import OnScreenTextWidget
 from ui.transcript_widget import NO_SPEECH_TEXT, NOT_RUN_TEXT, TranscriptWidget
 from ui.video_detail_view import VideoDetailView
 
@@ -123,8 +126,9 @@ def test_read_click_follow_and_search_the_transcript(qloop: asyncio.AbstractEven
         qtbot.keyClick(panel.search, Qt.Key.Key_Escape)  # Esc clears the search
         assert panel.search.text() == "" and len(panel.visible_lines()) == 4
 
-        # The Export menu offers the transcript as subtitles.
-        assert [a.text() for a in view.export_menu.actions() if not a.isSeparator()][-2:] == [
+        # The Export menu offers the transcript as subtitles (no summary here: none offered).
+        assert view.export_menu_texts() == [
+            "Shot list as CSV…", "Shot list as JSON…", "Shot list as EDL…", "Contact sheet…", "—",
             "Transcript as SRT…", "Transcript as VTT…"]
         srt = parse_srt((await view.export_to("srt", tmp_path / "t.srt")).read_text(encoding="utf-8"))
         assert [(c.start_s, c.text) for c in srt] == [(start, text) for start, _end, text in LINES]
@@ -161,7 +165,7 @@ def test_detail_view_without_transcript_and_old_callers(qloop: asyncio.AbstractE
         view.show_video(not_run, shots)  # the two-argument form still works
         view.side_tabs.setCurrentWidget(view.transcript)
         assert view.side_tabs.tabText(1) == "Transcript"
-        assert "Transcript as SRT…" not in [a.text() for a in view.export_menu.actions()]
+        assert "Transcript as SRT…" not in view.export_menu_texts()
         assert view.transcript.empty_label.text() == NOT_RUN_TEXT
         view.show_video(video, shots, [])
         assert view.transcript.empty_label.text() == NO_SPEECH_TEXT
@@ -202,10 +206,12 @@ def test_times_count_from_the_first_frame(qtbot: Any) -> None:
 
 
 class FakeLibrary:
-    """The LibraryService calls the review screen needs."""
+    """The LibraryService calls the review screen needs; segments of a kind in `failing` raise."""
 
-    def __init__(self, video: Video, shots: list[Shot], segments: list[TextSegment]) -> None:
+    def __init__(self, video: Video, shots: list[Shot], segments: list[TextSegment],
+                 failing: tuple[str, ...] = ()) -> None:
         self.clip, self.clip_shots, self.clip_segments = video, shots, segments
+        self.failing = failing
         self.asked: list[tuple[str, str | None]] = []
 
     async def video(self, video_id: str) -> Video | None:
@@ -216,7 +222,9 @@ class FakeLibrary:
 
     async def segments(self, video_id: str, kind: str | None = None) -> list[TextSegment]:
         self.asked.append((video_id, kind))
-        return self.clip_segments
+        if kind in self.failing:
+            raise ConnectionError("the database did not answer")
+        return [s for s in self.clip_segments if kind is None or s.kind == kind]
 
     async def summary(self, video_id: str) -> Summary | None:
         return Summary(source=LOCAL, overview="A harbour tour past the old lighthouse.",
@@ -235,7 +243,7 @@ def test_opening_a_video_loads_its_transcript(qloop: asyncio.AbstractEventLoop, 
 
     async def scenario() -> None:
         await controller.open_video("v1")
-        assert view.showing_detail() and library.asked == [("v1", "speech"), ("v1", "face")]
+        assert view.showing_detail() and library.asked == [("v1", "speech"), ("v1", "ocr"), ("v1", "face")]
         assert view.detail.side_tabs.tabText(1) == "Transcript (4)"
         assert view.detail.transcript.visible_lines()[0] == "0:00  Welcome to the harbour tour."
         assert view.detail.notice.text() == ""
@@ -254,3 +262,114 @@ def test_opening_a_video_loads_its_transcript(qloop: asyncio.AbstractEventLoop, 
         await controller.stop()
 
     qloop.run_until_complete(scenario())
+
+
+ON_SCREEN = [  # (start_s, end_s, text): a sign, a caption over it, a short one inside the caption
+    (0.5, 2.5, "HARBOUR TOURS\nDaily 10:00"),
+    (1.0, 5.5, "Lighthouse 1852"),
+    (3.2, 4.0, "EXIT"),
+]
+
+
+def _ocr(video_id: str, lines: list[tuple[float, float, str]]) -> list[TextSegment]:
+    return [TextSegment(video_id=video_id, kind="ocr", stage="ocr", start_s=start, end_s=end, text=text,
+                        confidence=0.93) for start, end, text in lines]
+
+
+def test_onscreen_text_tab_lists_the_text_seeks_follows_and_filters(
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, video: Video, shots: list[Shot], tmp_path: Path) -> None:
+    view = MainView()
+    qtbot.addWidget(view)
+    view.resize(1280, 800)
+    view.show()
+    read = Video(**{**video.__dict__, "stages": {**video.stages, "ocr": {"status": "succeeded", "version": 2}}})
+    library = FakeLibrary(read, shots, _segments("v1", LINES) + _ocr("v1", ON_SCREEN))
+    controller = MainController(view, None, None, library, None,  # type: ignore[arg-type]
+                                ControllerConfig(samples_dir=tmp_path, database_text="none"))
+    detail = view.detail
+    panel = detail.onscreen
+
+    async def scenario() -> None:
+        await controller.open_video("v1")
+        tabs = detail.side_tabs
+        index = tabs.indexOf(panel)
+        assert tabs.tabText(index) == "On-screen text (3)"
+        qtbot.mouseClick(tabs.tabBar(), Qt.MouseButton.LeftButton, pos=tabs.tabBar().tabRect(index).center())
+        assert tabs.currentWidget() is panel and panel.isVisible()
+        assert panel.visible_lines() == ["0:00  HARBOUR TOURS Daily 10:00", "0:01  Lighthouse 1852",
+                                         "0:03  EXIT"]
+        assert panel.count_label.text() == "3 texts · click a text to play from there"
+        assert panel.line_tip(2) == "On screen 0:03 – 0:04, read with 93% confidence\nClick to play from here"
+        assert detail.transcript.line_count() == 4  # the speech stays in its own tab
+        assert detail.notice.text() == ""
+        await wait_until(detail.player.is_ready, "the clip to load")
+
+        # A click on a line plays from its start, and that line is the one highlighted.
+        qtbot.mouseClick(panel.lines.viewport(), Qt.MouseButton.LeftButton, pos=panel.line_rect(2).center())
+        await wait_until(lambda: near(detail.player.position_s(), 3.2, 0.1), "the seek to “EXIT”")
+        assert panel.highlighted() == 2
+
+        # Texts overlap: the one that appeared last among those on screen is highlighted.
+        for at, expected in ((2.0, 1), (0.7, 0), (4.5, 1), (5.8, None)):
+            detail.seek_to(at)
+            await wait_until(lambda at=at: near(detail.player.position_s(), at, 0.1), f"the seek to {at} s")
+            assert panel.highlighted() == expected, at
+
+        # The filter box narrows the lines, like the transcript's; Esc clears it.
+        qtbot.keyClicks(panel.search, "light")
+        assert panel.visible_lines() == ["0:01  Lighthouse 1852"]
+        assert panel.count_label.text() == "1 of 3 texts"
+        qtbot.keyClick(panel.search, Qt.Key.Key_Escape)
+        assert len(panel.visible_lines()) == 3
+
+        # An "on screen" search hit opens this tab; a spoken one the transcript.
+        detail.go_back()
+        hit = SearchHit(passage_id="p", modality="text", unit="ocr", start_s=3.2, end_s=4.0, text="EXIT",
+                        highlights=(), matched_by=("keyword",), score=1.0)
+        result = VideoResult(video_id="v1", name=read.name, path=read.path, project_id="p1", duration_s=6.0,
+                             score=1.0, hits=[hit])
+        tabs.setCurrentIndex(0)
+        await controller.open_hit(result, hit)
+        assert view.showing_detail() and tabs.currentWidget() is panel
+        await wait_until(lambda: panel.highlighted() == 2, "the hit's line to be highlighted")
+        detail.go_back()
+        await controller.stop()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_onscreen_text_that_fails_to_load_is_named(qloop: asyncio.AbstractEventLoop, qtbot: Any, video: Video,
+                                                    shots: list[Shot], tmp_path: Path) -> None:
+    view = MainView()
+    qtbot.addWidget(view)
+    view.show()
+    library = FakeLibrary(video, shots, _segments("v1", LINES) + _ocr("v1", ON_SCREEN), failing=("ocr",))
+    controller = MainController(view, None, None, library, None,  # type: ignore[arg-type]
+                                ControllerConfig(samples_dir=tmp_path, database_text="none"))
+
+    async def scenario() -> None:
+        await controller.open_video("v1")
+        detail = view.detail
+        assert view.showing_detail()
+        assert detail.notice.text() == "Could not load the on-screen text: the database did not answer"
+        assert detail.side_tabs.tabText(detail.side_tabs.indexOf(detail.onscreen)) == "On-screen text"
+        assert detail.transcript.line_count() == 4  # the rest still opens
+        detail.go_back()
+        await controller.stop()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_empty_onscreen_text_says_why(qtbot: Any) -> None:
+    panel = OnScreenTextWidget()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_segments([], stage_status=None)
+    assert panel.empty_label.isVisible()
+    assert panel.empty_label.text() == "No on-screen text yet — the on-screen text stage has not run"
+    panel.set_segments([], stage_status="succeeded")
+    assert panel.empty_label.text() == "No on-screen text in this video"
+    panel.set_segments([], stage_status="failed")
+    assert panel.empty_label.text().startswith("No on-screen text — the on-screen text stage failed")
+    panel.set_segments(_ocr("v1", [(3725.0, 3727.0, "CREDITS")]), stage_status="succeeded")
+    assert not panel.empty_label.isVisible() and panel.visible_lines() == ["1:02:05  CREDITS"]

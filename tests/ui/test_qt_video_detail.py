@@ -24,12 +24,13 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit
 
 from core.export import parse_edl
 from core.models import MediaInfo, Segment, Shot, Timeline, Video, VideoStatus
+from core.summary.model import LOCAL, Chapter, Summary
 from tests.ui.waiting import wait_until
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
@@ -100,7 +101,7 @@ def hover(widget: Any, x: int) -> None:
 def test_review_a_video(qloop: asyncio.AbstractEventLoop, qtbot: Any, clip: Clip, tmp_path: Path) -> None:
     view = VideoDetailView()
     qtbot.addWidget(view)
-    view.resize(1100, 720)
+    view.resize(1280, 800)
     view.show()
     player = view.player
 
@@ -117,7 +118,7 @@ def test_review_a_video(qloop: asyncio.AbstractEventLoop, qtbot: Any, clip: Clip
 
         # Click the second shot: the player jumps to its start and the strip highlights it.
         strip = view.strip
-        assert [strip.item(i).text() for i in range(3)] == ["#1  0:00.00", "#2  0:02.00", "#3  0:04.00"]
+        assert [strip.item(i).text() for i in range(3)] == ["#1  0:00", "#2  0:02", "#3  0:04"]
         qtbot.mouseClick(strip.viewport(), Qt.MouseButton.LeftButton,
                          pos=strip.visualItemRect(strip.item(1)).center())
         await wait_until(lambda: near(player.position_s(), 2.0, 0.1), "the seek to shot 2")
@@ -168,7 +169,7 @@ def test_review_a_video(qloop: asyncio.AbstractEventLoop, qtbot: Any, clip: Clip
         assert timeline.tile_index(3.4) == 3
         assert timeline.tile_rect(3.4).getRect() == (0, 60, 80, 60)
         assert timeline.tile_rect(5.9).getRect() == (160, 60, 80, 60)
-        hover(timeline, timeline.x_for_time(3.4))
+        hover(timeline, timeline.x_for_time(3.45))  # mid-tenth: a pixel either way still reads 0:03.4x
         assert timeline.popup.isVisible() and timeline.preview_text().startswith("0:03.4")
         assert timeline.preview_text().endswith("shot 2")
         assert not timeline.popup.image.pixmap().isNull()
@@ -189,7 +190,7 @@ def test_review_a_video(qloop: asyncio.AbstractEventLoop, qtbot: Any, clip: Clip
         qtbot.keyClick(view, Qt.Key.Key_K)
 
         # Exports: CSV, EDL and JSON parse; the contact sheet is an image.
-        assert [a.text() for a in view.export_menu.actions()] == [
+        assert view.export_menu_texts() == [
             "Shot list as CSV…", "Shot list as JSON…", "Shot list as EDL…", "Contact sheet…"]
         rows = list(csv.DictReader(io.StringIO((await view.export_to("csv", tmp_path / "s.csv"))
                                                .read_text())))
@@ -281,7 +282,7 @@ def test_shot_times_of_a_stream_that_starts_late(qloop: asyncio.AbstractEventLoo
 
     async def scenario() -> None:
         view.show_video(video, shots)
-        assert [view.strip.item(i).text() for i in range(2)] == ["#1  0:00.00", "#2  0:02.00"]
+        assert [view.strip.item(i).text() for i in range(2)] == ["#1  0:00", "#2  0:02"]
         await wait_until(view.player.is_ready, "the clip to load")
         assert view.current_shot() == 0
         view.seek_to(3.0)  # shot 2's start, in PTS
@@ -291,6 +292,84 @@ def test_shot_times_of_a_stream_that_starts_late(qloop: asyncio.AbstractEventLoo
         timeline = view.timeline  # the bar spans PTS 1.0 .. 5.0: 3.0 is its middle
         middle = (timeline.x_for_time(1.0) + timeline.x_for_time(5.0)) / 2
         assert abs(timeline.x_for_time(3.0) - middle) <= 1
+        view.close_video()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_export_the_summary_from_the_menu_then_show_the_folder(
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, clip: Clip, tmp_path: Path) -> None:
+    opened: list[QUrl] = []
+    view = VideoDetailView(open_url=lambda url: opened.append(url) or True)
+    qtbot.addWidget(view)
+    view.resize(1280, 800)
+    view.show()
+    summary = Summary(source=LOCAL, overview="Three test scenes.",
+                      chapters=[Chapter(0.0, 2.0, "Colour bars"), Chapter(2.0, 6.0, "A fractal", "Zooming in.")])
+    target = tmp_path / "out" / "scenes summary.md"
+
+    async def scenario() -> None:
+        view.show_video(clip.video, clip.shots, summary=summary)
+        assert not view.show_folder_button.isVisible()
+        assert "the summary" in view.export_button.toolTip()
+
+        # The Export menu lists the summary; choosing it asks where to save, with a sensible name.
+        menu = view.export_menu
+        menu.popup(view.export_button.mapToGlobal(view.export_button.rect().bottomLeft()))
+        await wait_until(menu.isVisible, "the Export menu")
+        assert view.export_menu_texts() == [
+            "Shot list as CSV…", "Shot list as JSON…", "Shot list as EDL…", "Contact sheet…", "—",
+            "Summary as Markdown…", "Summary as JSON…"]
+        markdown = view.export_actions["summary-md"]
+        qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(markdown).center())
+        dialog = await wait_until(lambda: view._dialog if view._dialog and view._dialog.isVisible() else None,
+                                  "the save dialog")
+        assert dialog.selectedFiles()[0].endswith("three scenes-summary.md")
+        name = dialog.findChild(QLineEdit, "fileNameEdit")
+        target.parent.mkdir()
+        name.setText(str(target))  # typed text would open the completer's popup, which eats the click
+        save = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save)
+        qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+        await wait_until(view.show_folder_button.isVisible, "the summary to be written")
+        text = target.read_text(encoding="utf-8")
+        assert text.startswith("# three scenes.mp4") and "Three test scenes." in text
+        assert "- **0:02** A fractal — Zooming in." in text
+        assert view.notice.text() == "Saved scenes summary.md"
+
+        # "Show in folder" opens the folder the file was saved in.
+        qtbot.mouseClick(view.show_folder_button, Qt.MouseButton.LeftButton)
+        assert opened == [QUrl.fromLocalFile(str(target.parent))]
+        assert opened[0].toLocalFile() == str(target.parent)
+
+        # The JSON form goes through the same export; a video without a summary does not offer it.
+        doc = json.loads((await view.export_to("summary-json", tmp_path / "s.json")).read_text())
+        assert [c["title"] for c in doc["chapters"]] == ["Colour bars", "A fractal"]
+        view.show_video(clip.video, clip.shots)
+        assert not view.show_folder_button.isVisible()
+        assert "Summary as Markdown…" not in view.export_menu_texts()
+        with pytest.raises(RuntimeError, match="no summary"):
+            await view.export_to("summary-md", tmp_path / "none.md")
+        view.close_video()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_a_failed_export_offers_no_folder(qloop: asyncio.AbstractEventLoop, qtbot: Any, clip: Clip,
+                                          tmp_path: Path) -> None:
+    view = VideoDetailView(open_url=lambda url: True)
+    qtbot.addWidget(view)
+    view.show()
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+
+    async def scenario() -> None:
+        view.show_video(clip.video, clip.shots)
+        await view.export_to("csv", tmp_path / "ok.csv")
+        assert view.show_folder_button.isVisible()
+        with pytest.raises(OSError):
+            await view.export_to("csv", blocker / "shots.csv")
+        assert view.notice.text().startswith("Could not save shots.csv")
+        assert not view.show_folder_button.isVisible()
         view.close_video()
 
     qloop.run_until_complete(scenario())
