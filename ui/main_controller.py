@@ -381,7 +381,7 @@ class MainController:
         for job in new:
             self._show_job(job)
         if videos:
-            await self._after_refresh([v for v in videos if to_refresh[v.id]], videos)
+            await self._after_refresh([v for v in videos if to_refresh[v.id]])
 
     async def _poll_status(self) -> None:
         warm_until = utc_now() + WORKERS_WARM_UP  # local workers still starting say so, not "0 online"
@@ -400,7 +400,7 @@ class MainController:
 
     async def _refresh_videos(self, video_ids: list[str]) -> None:
         videos = await self._fetch_videos(video_ids)
-        await self._after_refresh(videos, videos)
+        await self._after_refresh(videos)
 
     async def _fetch_videos(self, video_ids: list[str]) -> list[Video]:
         """Read the videos again and show their library rows (new ones are added)."""
@@ -413,7 +413,7 @@ class MainController:
             self.view.empty_hint.setVisible(False)
         return videos
 
-    async def _after_refresh(self, finished: list[Video], refreshed: list[Video]) -> None:
+    async def _after_refresh(self, finished: list[Video]) -> None:
         """Reload the review screen when the video under review ended a job; posters of finished
         jobs are read again when on screen (a new poster file is read when its row is shown)."""
         reviewed = self.view.detail.video if self.view.showing_detail() else None
