@@ -21,11 +21,24 @@ class SearchHit:
     highlights: tuple[tuple[int, int], ...]  # [start, end) character spans of `text` that match the query words
     matched_by: tuple[str, ...]  # "keyword" and/or "meaning"
     score: float
+    similarity: float | None = None  # cosine similarity to the query, when the meaning search found it
+    words: tuple[str, ...] = ()  # the query words found in `text` (lowercase, in query order)
 
     @property
     def seek_s(self) -> float:
         """Where the player opens for this hit: a second before it (never before 0)."""
         return max(0.0, self.start_s - SEEK_LEAD_S)
+
+    def reason(self) -> str:
+        """Why this moment matched, as the operator reads it: "words: invoice, 4471",
+        "similar meaning (0.62)", or "words: lighthouse + meaning" when both searches found it."""
+        by_words = "keyword" in self.matched_by
+        if by_words:
+            said = "words: " + ", ".join(self.words) if self.words else "matching words"
+            return said + (" + meaning" if "meaning" in self.matched_by else "")
+        if self.similarity is not None:
+            return f"similar meaning ({self.similarity:.2f})"
+        return "similar meaning"
 
     def snippet_html(self, max_chars: int = 160) -> str:
         """The text with the matching words in bold, shortened around the first match (Qt rich text)."""
@@ -57,12 +70,14 @@ class SearchHit:
     def to_doc(self) -> dict[str, Any]:
         return {"start_s": self.start_s, "end_s": self.end_s, "seek_s": self.seek_s, "modality": self.modality,
                 "unit": self.unit, "text": self.text, "matched_by": list(self.matched_by),
+                "words": list(self.words),
+                "similarity": None if self.similarity is None else round(self.similarity, 4),
                 "score": round(self.score, 6)}
 
 
 @dataclass
 class VideoResult:
-    """One video that matched, its best moment first."""
+    """One video that matched, with its matching moments in time order (`best`: the strongest)."""
 
     video_id: str
     name: str
@@ -80,7 +95,8 @@ class VideoResult:
 
     @property
     def best(self) -> SearchHit:
-        return self.hits[0]
+        """The moment that matched best (what choosing the video itself opens)."""
+        return max(self.hits, key=lambda hit: hit.score)
 
     def to_doc(self) -> dict[str, Any]:
         return {"video_id": self.video_id, "name": self.name, "path": self.path, "project_id": self.project_id,

@@ -114,6 +114,37 @@ def test_exact_words_spoken_or_on_screen_are_highlighted(database: Database, tmp
     assert baking[0].video_id == library["kitchen"].id  # "baking" stems to "bake"
 
 
+def test_weak_meaning_only_hits_are_cut_and_moments_come_in_time_order(
+        database: Database, sync_db: Any, tmp_path: Path, media: MediaSet, embed_stage: EmbedStage) -> None:
+    """Issue 16: "invoice 4471" found the invoice on screen, then the sample videos' on-screen timers
+    ("07.00 s", 0.27-0.34 similar by MiniLM) as "similar meaning" hits."""
+    office = analysed(sync_db, tmp_path, media.good, "office",
+                      [(1.0, 4.0, "Please send the invoice to the accounts department by Friday.")],
+                      [(12.0, 16.0, "INVOICE 4471"), (3.0, 6.0, "ACCOUNTS PAYABLE")], embed_stage)
+    timers = [(t, t + 1.0, f"{t:05.2f} s") for t in (1.0, 3.0, 5.0, 6.0, 7.0)]
+    sample = analysed(sync_db, tmp_path, media.mkv, "samples", [], timers, embed_stage)
+
+    async def body(services: ClientServices) -> Any:
+        await services.search.sync()
+        return (await services.search.search("invoice 4471"),
+                await services.search.search("invoice 4471", meaning_only_min=0.3, meaning_only_of_best=0.0),
+                await services.search.search("where do I send the bill"))
+
+    invoice, before, bill = with_search(database, tmp_path / "data", body)
+    assert sample.id in {r.video_id for r in before}  # what the operator saw before the thresholds
+    assert [r.video_id for r in invoice] == [office.id]
+    assert [h.text for h in invoice[0].hits] == ["INVOICE 4471"]  # the sentence (0.64) is < 0.75 x 1.00
+    assert invoice[0].best.words == ("invoice", "4471")
+    assert invoice[0].best.reason() == "words: invoice, 4471 + meaning"
+    assert [r.video_id for r in bill] == [office.id]  # no word in common: found by meaning alone
+    hits = bill[0].hits
+    assert [h.start_s for h in hits] == sorted(h.start_s for h in hits) and len(hits) == 2  # in time order
+    sentence = bill[0].best
+    assert sentence.text.startswith("Please send the invoice") and sentence.matched_by == ("meaning",)
+    assert sentence.similarity is not None and sentence.similarity > 0.5
+    assert sentence.reason() == f"similar meaning ({sentence.similarity:.2f})"
+
+
 def test_filters_by_project_and_modality(database: Database, tmp_path: Path, library: dict[str, Video]) -> None:
     async def body(services: ClientServices) -> Any:
         await services.search.sync()
