@@ -15,7 +15,8 @@ import structlog
 
 from core.search.service import SearchService
 from ui.main_view import MainView
-from ui.search_widget import RESULT_LIMIT, THUMB, read_thumbnails
+from ui.search_results_view import THUMB
+from ui.search_widget import RESULT_LIMIT, read_thumbnails
 
 log = structlog.get_logger(__name__)
 
