@@ -35,7 +35,8 @@ log = structlog.get_logger(__name__)
 FERRETDB_VERSION = "v1.24.2"
 INSTALL_HINT = (
     "Install it with `bash scripts/setup.sh` (builds FerretDB "
-    f"{FERRETDB_VERSION} with Go into $(go env GOPATH)/bin), or set VIP_FERRETDB to its path, "
+    f"{FERRETDB_VERSION}, patched to use SQLite's indexes, with Go into $(go env GOPATH)/bin), "
+    "or set VIP_FERRETDB to its path, "
     "or set VIP_MONGO_URI to use an existing MongoDB server."
 )
 START_TIMEOUT_S = 30.0

@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 FERRETDB_VERSION=v1.24.2
+# Our build of it: the upstream release plus packaging/ferretdb-sqlite-pushdown.patch (SQLite
+# uses the collections' indexes for _id and top-level equality filters). Bump the suffix
+# whenever the patch changes, so every machine rebuilds.
+FERRETDB_BUILD=$FERRETDB_VERSION-vip.1
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
 SUDO=""
@@ -32,21 +36,25 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # 2. FerretDB, the embedded database. `go install ...@v1.24.2` builds a binary that panics at
-#    start ("Invalid build/version/version.txt"), so build the same module with its version file.
+#    start ("Invalid build/version/version.txt"), so build the same module with its version file,
+#    patched so that its SQLite backend uses indexes (see the patch's header and README).
 GOBIN_DIR="$(go env GOPATH)/bin"
 FERRETDB="$GOBIN_DIR/ferretdb"
 installed_version=""
 if [ -x "$FERRETDB" ]; then installed_version=$("$FERRETDB" --version 2>/dev/null || true); fi
-if [[ "$installed_version" != *"version: $FERRETDB_VERSION"* ]]; then
-  say "building FerretDB $FERRETDB_VERSION into $FERRETDB (about a minute)"
+if [[ "$installed_version" != *"version: $FERRETDB_BUILD"* ]]; then
+  say "building FerretDB $FERRETDB_BUILD into $FERRETDB (about a minute)"
   src_dir=$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" \
     | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
   build_dir=$(mktemp -d)
   cp -r "$src_dir/." "$build_dir/"
   chmod -R u+w "$build_dir"
-  echo "$FERRETDB_VERSION" > "$build_dir/build/version/version.txt"
+  (cd "$build_dir" && git apply -p1 "$ROOT/packaging/ferretdb-sqlite-pushdown.patch")
+  echo "$FERRETDB_BUILD" > "$build_dir/build/version/version.txt"
   mkdir -p "$GOBIN_DIR"
-  (cd "$build_dir" && go build -buildvcs=false -trimpath -o "$FERRETDB" ./cmd/ferretdb)
+  # Build beside it, then rename: a server running the old binary keeps it (no "text file busy").
+  (cd "$build_dir" && go build -buildvcs=false -trimpath -o "$FERRETDB.new" ./cmd/ferretdb)
+  mv -f "$FERRETDB.new" "$FERRETDB"
   rm -rf "$build_dir"
 fi
 
