@@ -10,12 +10,17 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database as SyncDatabase
 
 # (collection, keys, options). Only index kinds FerretDB 1.24 supports: no TTL/partial/text.
+# The embedded FerretDB (patched, see packaging/ferretdb-sqlite-pushdown.patch) uses them for
+# `_id` and for top-level equality / $in on strings; ranges and sorts still read every
+# document the equality part selects.
 INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("projects", [("name", 1)], {"unique": True}),
     ("videos", [("project_id", 1), ("fingerprint", 1)], {"unique": True}),
     ("jobs", [("status", 1)], {}),
     ("jobs", [("updated_at", 1)], {}),
+    ("jobs", [("updated_minute", 1)], {}),  # the GUI's poll (see repositories/jobs.py)
     ("jobs", [("video_id", 1)], {}),
+    ("jobs", [("project_id", 1)], {}),
     ("shots", [("video_id", 1), ("index", 1)], {}),
     ("segments", [("video_id", 1), ("kind", 1)], {}),
     ("face_rejections", [("video_id", 1)], {}),

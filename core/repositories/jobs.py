@@ -8,11 +8,16 @@ A cancel request is also a document of its own in `job_cancels` (`_id` = the job
 that is what workers obey: FerretDB 1.x rewrites a whole document on every update, so the
 GUI's `cancel_requested` flag could be overwritten by a worker's progress write landing at
 the same moment; a separate document cannot be.
+
+Every write stamps `updated_minute` (the minute of `updated_at`, a string) beside
+`updated_at`: the GUI's poll asks for the few minutes since its last tick by equality on that
+indexed field, which the embedded FerretDB (and MongoDB) answer from the index, instead of a
+date range that FerretDB answers by reading every job ever run.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -22,6 +27,21 @@ from core.models import Job, JobStatus
 from core.timeutil import utc_now
 
 _OPEN = [str(JobStatus.QUEUED), str(JobStatus.RUNNING)]
+_MINUTE = timedelta(minutes=1)
+MAX_POLL_MINUTES = 600  # a poll further back than this (a suspended GUI) reads by date range
+
+
+def minute_of(at: datetime) -> str:
+    """The `updated_minute` bucket of a time: 'YYYYMMDDHHMM' (UTC)."""
+    return at.strftime("%Y%m%d%H%M")
+
+
+def _stamped(at: datetime) -> dict[str, Any]:
+    return {"updated_at": at, "updated_minute": minute_of(at)}
+
+
+def _new_doc(job: Job) -> dict[str, Any]:
+    return {**job.to_doc(), "updated_minute": minute_of(job.updated_at)}
 
 
 def _owned_fields(job: Job) -> dict[str, Any]:
@@ -29,8 +49,19 @@ def _owned_fields(job: Job) -> dict[str, Any]:
     doc = job.to_doc()
     for key in ("_id", "cancel_requested", "created_at", "kind", "video_id", "project_id", "force"):
         doc.pop(key)
-    doc["updated_at"] = utc_now()
+    doc.update(_stamped(utc_now()))
     return doc
+
+
+def changed_query(since: datetime, now: datetime) -> dict[str, Any]:
+    """The filter for jobs written at or after `since`: by the minutes from `since` to a minute
+    past `now` (another host's clock may run a little ahead), then exactly by `updated_at`."""
+    first = since.replace(second=0, microsecond=0)
+    minutes = int((now - first) / _MINUTE) + 2
+    if minutes > MAX_POLL_MINUTES:
+        return {"updated_at": {"$gte": since}}
+    return {"updated_minute": {"$in": [minute_of(first + i * _MINUTE) for i in range(minutes)]},
+            "updated_at": {"$gte": since}}
 
 
 class AsyncJobRepository:
@@ -39,7 +70,7 @@ class AsyncJobRepository:
         self._cancels = db["job_cancels"]
 
     async def add(self, job: Job) -> None:
-        await self._coll.insert_one(job.to_doc())
+        await self._coll.insert_one(_new_doc(job))
 
     async def get(self, job_id: str) -> Job | None:
         doc = await self._coll.find_one({"_id": job_id})
@@ -53,7 +84,7 @@ class AsyncJobRepository:
 
     async def changed_since(self, since: datetime) -> list[Job]:
         """Return jobs written at or after `since` (the GUI's poll: small and cheap)."""
-        docs = await self._coll.find({"updated_at": {"$gte": since}}).to_list(None)
+        docs = await self._coll.find(changed_query(since, utc_now())).to_list(None)
         return [Job.from_doc(d) for d in docs]
 
     async def get_many(self, job_ids: list[str]) -> list[Job]:
@@ -76,7 +107,7 @@ class AsyncJobRepository:
         now = utc_now()
         await self._cancels.replace_one({"_id": job_id}, {"_id": job_id, "at": now}, upsert=True)
         await self._coll.update_one(
-            {"_id": job_id}, {"$set": {"cancel_requested": True, "updated_at": now}}
+            {"_id": job_id}, {"$set": {"cancel_requested": True, **_stamped(now)}}
         )
         await self._coll.update_one(
             {"_id": job_id, "status": str(JobStatus.QUEUED)},
