@@ -19,6 +19,7 @@ from core.repositories.provider_calls import (
     ProviderCall,
     ProviderCallRepository,
 )
+from core.repositories.segment_sets import MigrationReport, migrate_segment_sets
 from core.repositories.segments import AsyncSegmentRepository, SegmentRepository
 from core.repositories.shots import AsyncShotRepository, ShotRepository
 from core.repositories.summaries import AsyncSummaryRepository, SummaryRepository
@@ -49,6 +50,7 @@ __all__ = [
     "Database",
     "JobRepository",
     "LeaseRepository",
+    "MigrationReport",
     "ShotRepository",
     "VideoRepository",
     "WorkerRecord",
@@ -56,4 +58,5 @@ __all__ = [
     "connect",
     "connect_async",
     "ensure_indexes",
+    "migrate_segment_sets",
 ]

@@ -22,7 +22,8 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("jobs", [("video_id", 1)], {}),
     ("jobs", [("project_id", 1)], {}),
     ("shots", [("video_id", 1), ("index", 1)], {}),
-    ("segments", [("video_id", 1), ("kind", 1)], {}),
+    ("segments", [("video_id", 1), ("kind", 1)], {}),  # summaries; segments of data dirs not yet migrated
+    ("segment_sets", [("video_id", 1), ("stage", 1), ("kind", 1)], {}),  # see repositories/segment_sets.py
     ("face_rejections", [("video_id", 1)], {}),
     ("api_cache", [("expires_at", 1)], {}),
     ("provider_calls", [("project_id", 1), ("at", 1)], {}),

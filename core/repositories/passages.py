@@ -1,60 +1,82 @@
-"""Search passages in the `segments` collection (kind "passage", embedding as BSON binary).
+"""Search passages: one segment set per video (kind "passage", vectors as float32 bytes).
 
 Written by the embed stage (sync, worker processes); read by the index sync in the GUI or
-CLI (async) to fill the local search indexes, which are caches of this collection.
+CLI (async) to fill the local search indexes, which are caches of these sets. A video
+without a passage set is read from the old layout (one `segments` document per passage,
+embedding as BSON binary) until `migrate_segment_sets` converts it; see segment_sets.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
-import numpy as np
-from bson.binary import Binary
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database as SyncDatabase
 
-from core.search.passage import DIM, Passage
+from core.repositories import segment_sets as sets
+from core.search.passage import Passage
 
-KIND = "passage"
+KIND = sets.PASSAGE_KIND
 _FIELDS = {"_id": 1, "video_id": 1, "modality": 1, "unit": 1, "start_s": 1, "end_s": 1, "text": 1, "embedding": 1}
 
 
-def _to_doc(p: Passage, stage: str, version: int) -> dict[str, Any]:
-    vector = np.ascontiguousarray(p.vector, dtype="<f4")
-    return {"_id": p.id, "video_id": p.video_id, "kind": KIND, "stage": stage, "version": version,
-            "modality": p.modality, "unit": p.unit, "start_s": p.start_s, "end_s": p.end_s, "text": p.text,
-            "embedding": Binary(vector.tobytes())}
+def _query(video_id: str) -> dict[str, Any]:
+    return {"video_id": video_id, "kind": KIND}
 
 
-def _from_doc(doc: dict[str, Any]) -> Passage:
-    vector = np.frombuffer(bytes(doc["embedding"]), dtype="<f4").astype(np.float32)
-    if vector.shape != (DIM,):
-        raise ValueError(f"passage {doc['_id']} has a {vector.shape[0]}-d embedding, expected {DIM}")
-    return Passage(id=str(doc["_id"]), video_id=str(doc["video_id"]), modality=str(doc["modality"]),
-                   unit=str(doc["unit"]), start_s=float(doc["start_s"]), end_s=float(doc["end_s"]),
-                   text=str(doc["text"]), vector=vector)
+def _sorted(passages: list[Passage]) -> list[Passage]:
+    return sorted(passages, key=lambda p: (p.start_s, p.unit, p.id))
+
+
+def _from_sets(found: dict[sets.SetKey, list[dict[str, Any]]]) -> list[Passage]:
+    return [p for key in sorted(found) for p in sets.decode_passages(found[key])]
+
+
+def _being_rewritten(video_id: str) -> sets.SetBeingRewrittenError:
+    return sets.SetBeingRewrittenError(f"the search passages of video {video_id} are being rewritten; try again")
 
 
 class PassageRepository:
     """Sync access for worker processes."""
 
     def __init__(self, db: SyncDatabase[dict[str, Any]]) -> None:
-        self._coll = db["segments"]
+        self._sets = db[sets.COLLECTION]
+        self._coll = db[sets.OLD_COLLECTION]
 
     def replace_for_video(self, video_id: str, passages: list[Passage], stage: str, version: int) -> None:
-        self._coll.delete_many({"video_id": video_id, "kind": KIND})
-        if passages:
-            self._coll.insert_many([_to_doc(p, stage, version) for p in passages], ordered=False)
+        """Store the video's passages, replacing all earlier ones (whichever stage wrote them)."""
+        sets.write_sets(self._sets, sets.encode_passages(video_id, stage, version, passages), _query(video_id))
+        self._coll.delete_many(_query(video_id))
 
     def for_video(self, video_id: str) -> list[Passage]:
-        docs = self._coll.find({"video_id": video_id, "kind": KIND}, _FIELDS).to_list(None)
-        return sorted((_from_doc(d) for d in docs), key=lambda p: (p.start_s, p.unit, p.id))
+        for _ in range(sets.READ_ATTEMPTS):
+            found = sets.complete_sets(self._sets.find(_query(video_id)).to_list(None))
+            if found is not None:
+                break
+            time.sleep(sets.RETRY_DELAY_S)
+        else:
+            raise _being_rewritten(video_id)
+        if found:
+            return _sorted(_from_sets(found))
+        return _sorted([sets.passage_from_old_doc(d) for d in self._coll.find(_query(video_id), _FIELDS).to_list(None)])
 
 
 class AsyncPassageRepository:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
-        self._coll = db["segments"]
+        self._sets = db[sets.COLLECTION]
+        self._coll = db[sets.OLD_COLLECTION]
 
     async def for_video(self, video_id: str) -> list[Passage]:
-        docs = await self._coll.find({"video_id": video_id, "kind": KIND}, _FIELDS).to_list(None)
-        return sorted((_from_doc(d) for d in docs), key=lambda p: (p.start_s, p.unit, p.id))
+        for _ in range(sets.READ_ATTEMPTS):
+            found = sets.complete_sets(await self._sets.find(_query(video_id)).to_list(None))
+            if found is not None:
+                break
+            await asyncio.sleep(sets.RETRY_DELAY_S)
+        else:
+            raise _being_rewritten(video_id)
+        if found:
+            return _sorted(_from_sets(found))
+        docs = await self._coll.find(_query(video_id), _FIELDS).to_list(None)
+        return _sorted([sets.passage_from_old_doc(d) for d in docs])
