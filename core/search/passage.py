@@ -2,8 +2,9 @@
 
 A passage is one search unit of one video: a transcript line, a transcript window
 (~20-40 s of consecutive lines), an on-screen text segment, or a caption/label. The embed
-stage writes them to MongoDB (`segments`, kind "passage", embedding as BSON binary); the
-local indexes (core.search.index) are caches rebuilt from there.
+stage writes them to MongoDB (one `segment_sets` document per video, kind "passage", vectors
+as float32 bytes: core.repositories.segment_sets); the local indexes (core.search.index) are
+caches rebuilt from there.
 """
 
 from __future__ import annotations
