@@ -56,7 +56,8 @@ def _print_results(query: str, results: list[VideoResult], out: TextIO) -> None:
         out.write(f"{result.name}  ({format_duration(result.duration_s)})  {result.path}\n")
         for hit in result.hits:
             text = hit.text if len(hit.text) <= 100 else hit.text[:97] + "…"
-            out.write(f"  {format_duration(hit.start_s):>8}  {badge.get(hit.modality, hit.modality):<9}  {text}\n")
+            out.write(f"  {format_duration(hit.start_s):>8}  {badge.get(hit.modality, hit.modality):<9}  {text}"
+                      f"  [{hit.reason()}]\n")
     out.write(f"{len(results)} video{'s' if len(results) != 1 else ''}\n")
 
 

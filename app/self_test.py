@@ -357,7 +357,7 @@ async def _check_search(state: _State, services: Services) -> Outcome | str:
     hit = next((r for r in results if r.video_id == state.video_id), None)
     if hit is None or not hit.hits:
         raise StepFailed(f"“{SEARCH_QUERY}” did not find the clip ({len(results)} other results)")
-    best = hit.hits[0]
+    best = hit.best
     return f"“{SEARCH_QUERY}” finds the clip at {best.start_s:.1f} s ({best.modality}, by {'+'.join(best.matched_by)})"
 
 

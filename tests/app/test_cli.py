@@ -199,6 +199,9 @@ def test_search_finds_what_was_said_and_rebuild_gives_the_same(
     assert search("weather", "--max-duration", "60")[0] == 0
     assert search("weather", "--since", "2999-01-01") == (1, [])  # imported today
     assert search("weather", "--until", "2999-01-01")[0] == 0
+    plain = run_vip(["search", "weather", "--project", "Talks"], vip_env)  # each moment says why it matched
+    assert plain.returncode == 0 and any("spoken" in line and "[words: weather" in line
+                                         for line in plain.stdout.splitlines()), plain.stdout
     nothing = run_vip(["search", "submarine volcano", "--project", "Talks"], vip_env)
     assert nothing.returncode == 1 and nothing.stdout == "No results for “submarine volcano”\n"
     unknown = run_vip(["search", "weather", "--project", "Nope"], vip_env)
