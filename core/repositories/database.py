@@ -21,6 +21,8 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("jobs", [("updated_minute", 1)], {}),  # the GUI's poll (see repositories/jobs.py)
     ("jobs", [("video_id", 1)], {}),
     ("jobs", [("project_id", 1)], {}),
+    ("jobs", [("created_day", 1)], {}),  # `recent` walks days (see repositories/jobs.py)
+    ("jobs", [("project_day", 1)], {}),  # ... of one project
     ("shots", [("video_id", 1), ("index", 1)], {}),
     ("segments", [("video_id", 1), ("kind", 1)], {}),  # summaries; segments of data dirs not yet migrated
     ("segment_sets", [("video_id", 1), ("stage", 1), ("kind", 1)], {}),  # see repositories/segment_sets.py
@@ -29,6 +31,8 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("provider_calls", [("project_id", 1), ("at", 1)], {}),
     ("provider_calls", [("job_id", 1)], {}),
     ("provider_calls", [("at", 1)], {}),
+    ("provider_calls", [("day", 1)], {}),  # open days and rollups (see repositories/ledger_days.py)
+    ("provider_calls", [("video_id", 1)], {}),  # cost_of(video_id)
     ("budget_holds", [("project_id", 1), ("at", 1)], {}),
 ]
 

@@ -13,22 +13,40 @@ Every write stamps `updated_minute` (the minute of `updated_at`, a string) besid
 `updated_at`: the GUI's poll asks for the few minutes since its last tick by equality on that
 indexed field, which the embedded FerretDB (and MongoDB) answer from the index, instead of a
 date range that FerretDB answers by reading every job ever run.
+
+Every job also carries the UTC day it was created, `created_day` ('YYYYMMDD'), and
+`project_day` ('<project_id>/YYYYMMDD'), both indexed and both derived from fields that never
+change. `recent` (`vip jobs`, the GUI's jobs panel) walks days backwards, newest first, in
+batches asked by `$in` on one of them, until it has the jobs it shows: FerretDB sorts and
+limits in memory, so `find().sort().limit()` read every job ever run. Jobs written by an
+older release lack the fields until `backfill_job_days` (a one-off, idempotent) stamps them
+and leaves a mark in `migrations`; until that mark exists, a walk that finds too few jobs
+also asks the old way.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import structlog
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database as SyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from core.models import Job, JobStatus
-from core.timeutil import utc_now
+from core.timeutil import as_utc, utc_now
+
+log = structlog.get_logger(__name__)
 
 _OPEN = [str(JobStatus.QUEUED), str(JobStatus.RUNNING)]
 _MINUTE = timedelta(minutes=1)
 MAX_POLL_MINUTES = 600  # a poll further back than this (a suspended GUI) reads by date range
+WALK_DAYS = 400  # `recent` looks this many days back (and one ahead: another host's clock)
+MIGRATIONS = "migrations"  # one document per one-off data migration that has finished
+JOB_DAYS_MARK = "jobs.created_day"
+_BACKFILL_CHUNK = 500
 
 
 def minute_of(at: datetime) -> str:
@@ -40,17 +58,102 @@ def _stamped(at: datetime) -> dict[str, Any]:
     return {"updated_at": at, "updated_minute": minute_of(at)}
 
 
+def day_of(at: datetime) -> str:
+    """The `created_day` bucket of a time: 'YYYYMMDD' (UTC; naive times are UTC)."""
+    utc = as_utc(at)
+    assert utc is not None
+    return utc.strftime("%Y%m%d")
+
+
+def project_day(project_id: str, day: str) -> str:
+    return f"{project_id}/{day}"
+
+
+def _day_fields(created_at: datetime, project_id: str | None) -> dict[str, Any]:
+    day = day_of(created_at)
+    fields: dict[str, Any] = {"created_day": day}
+    if project_id:
+        fields["project_day"] = project_day(project_id, day)
+    return fields
+
+
 def _new_doc(job: Job) -> dict[str, Any]:
-    return {**job.to_doc(), "updated_minute": minute_of(job.updated_at)}
+    return {**job.to_doc(), "updated_minute": minute_of(job.updated_at),
+            **_day_fields(job.created_at, job.project_id)}
 
 
 def _owned_fields(job: Job) -> dict[str, Any]:
-    """Return the fields that only the job's owner writes (never `cancel_requested`)."""
+    """Return the fields that only the job's owner writes (never `cancel_requested`); the day
+    stamps too (they never change), so a job an older release queued gets them when it runs."""
     doc = job.to_doc()
     for key in ("_id", "cancel_requested", "created_at", "kind", "video_id", "project_id", "force"):
         doc.pop(key)
     doc.update(_stamped(utc_now()))
+    doc.update(_day_fields(job.created_at, job.project_id))
     return doc
+
+
+def walk_days(now: datetime, days: int = WALK_DAYS) -> Iterator[list[str]]:
+    """`created_day`s from tomorrow back `days` days, newest first, in batches that double:
+    [tomorrow, today], [yesterday], [the 2 days before], [the 4 before], ..."""
+    yield [day_of(now + timedelta(days=1)), day_of(now)]
+    covered, size = 1, 1
+    while covered < days:
+        n = min(size, days - covered)
+        yield [day_of(now - timedelta(days=covered + i)) for i in range(n)]
+        covered += n
+        size *= 2
+
+
+def _walk_query(days: list[str], project_id: str | None) -> dict[str, Any]:
+    if project_id:
+        return {"project_day": {"$in": [project_day(project_id, d) for d in days]}}
+    return {"created_day": {"$in": days}}
+
+
+def _newest(docs: dict[str, dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    def key(doc: dict[str, Any]) -> tuple[datetime, str]:
+        return as_utc(doc.get("created_at")) or datetime.min.replace(tzinfo=timezone.utc), str(doc["_id"])
+
+    return sorted(docs.values(), key=key, reverse=True)[:limit]
+
+
+def backfill_job_days(db: SyncDatabase[dict[str, Any]]) -> int:
+    """Stamp `created_day`/`project_day` on finished jobs an older release wrote, then mark the
+    migration done (`recent` stops asking the old way). Idempotent; returns the jobs stamped.
+
+    One scan of the jobs collection, then one update per (day, project) by `_id $in`. Queued
+    and running jobs are left alone (their owner's writes would race with a whole-document
+    rewrite): the owner stamps them with its next write."""
+    coll = db["jobs"]
+    groups: dict[tuple[str, str | None], list[str]] = {}
+    stamped = 0
+    for _ in range(3):  # a job a worker wrote over in the meantime is stamped again
+        groups.clear()
+        query = {"created_day": {"$exists": False}, "status": {"$nin": _OPEN}}
+        for doc in coll.find(query, {"_id": 1, "created_at": 1, "project_id": 1}):
+            created = as_utc(doc.get("created_at")) or utc_now()
+            groups.setdefault((day_of(created), doc.get("project_id")), []).append(doc["_id"])
+        if not groups:
+            break
+        for (day, project_id), ids in groups.items():
+            fields = {"created_day": day, **({"project_day": project_day(project_id, day)} if project_id else {})}
+            for i in range(0, len(ids), _BACKFILL_CHUNK):
+                coll.update_many({"_id": {"$in": ids[i:i + _BACKFILL_CHUNK]}}, {"$set": fields})
+            stamped += len(ids)
+    else:
+        log.warning("job_days_backfill_unfinished", left=sum(len(v) for v in groups.values()))
+        return stamped
+    _mark(db, JOB_DAYS_MARK)
+    log.info("job_days_backfilled", jobs=stamped)
+    return stamped
+
+
+def _mark(db: SyncDatabase[dict[str, Any]], name: str) -> None:
+    try:
+        db[MIGRATIONS].insert_one({"_id": name, "at": utc_now()})
+    except DuplicateKeyError:
+        pass
 
 
 def changed_query(since: datetime, now: datetime) -> dict[str, Any]:
@@ -68,8 +171,15 @@ class AsyncJobRepository:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self._coll = db["jobs"]
         self._cancels = db["job_cancels"]
+        self._migrations = db[MIGRATIONS]
+        self._days_stamped = False  # every job carries its day stamps (JOB_DAYS_MARK seen)
+        self._checked_fresh = False
 
     async def add(self, job: Job) -> None:
+        if not self._checked_fresh:  # the first job of a new database: nothing to backfill, ever
+            self._checked_fresh = True
+            if not await self._all_stamped() and await self._coll.find_one({}, {"_id": 1}) is None:
+                await self._mark_stamped()
         await self._coll.insert_one(_new_doc(job))
 
     async def get(self, job_id: str) -> Job | None:
@@ -77,10 +187,41 @@ class AsyncJobRepository:
         return Job.from_doc(doc) if doc else None
 
     async def recent(self, project_id: str | None = None, limit: int = 500) -> list[Job]:
-        """Return the newest jobs first."""
-        query = {"project_id": project_id} if project_id else {}
-        docs = await self._coll.find(query).sort("created_at", -1).limit(limit).to_list(None)
-        return [Job.from_doc(d) for d in docs]
+        """Return the newest jobs first (of the last WALK_DAYS days, once all jobs carry their day).
+
+        Reads the jobs of the newest days only: a batch of days at a time by `$in` on the
+        indexed day stamp, until the batches hold `limit` jobs (every job of an older day is
+        older than all of them)."""
+        if limit <= 0:
+            return []
+        found: dict[str, dict[str, Any]] = {}
+        batches = 0
+        for days in walk_days(utc_now()):
+            batches += 1
+            for doc in await self._coll.find(_walk_query(days, project_id)).to_list(None):
+                found[doc["_id"]] = doc
+            if len(found) >= limit:
+                break
+        if len(found) < limit and not await self._all_stamped():
+            query = {"project_id": project_id} if project_id else {}
+            old = await self._coll.find(query).sort("created_at", -1).limit(limit).to_list(None)
+            found.update((d["_id"], d) for d in old)
+            if not project_id and len(old) < limit and all("created_day" in d for d in old):
+                await self._mark_stamped()  # the old way read every job: none lacks its day
+        log.debug("jobs_recent", project_id=project_id, limit=limit, batches=batches, read=len(found))
+        return [Job.from_doc(d) for d in _newest(found, limit)]
+
+    async def _all_stamped(self) -> bool:
+        if not self._days_stamped:
+            self._days_stamped = await self._migrations.find_one({"_id": JOB_DAYS_MARK}) is not None
+        return self._days_stamped
+
+    async def _mark_stamped(self) -> None:
+        try:
+            await self._migrations.insert_one({"_id": JOB_DAYS_MARK, "at": utc_now()})
+        except DuplicateKeyError:
+            pass
+        self._days_stamped = True
 
     async def changed_since(self, since: datetime) -> list[Job]:
         """Return jobs written at or after `since` (the GUI's poll: small and cheap)."""
