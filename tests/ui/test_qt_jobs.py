@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,37 +11,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from app.settings import Settings
-from app.wiring import Services, build_services
-from app.worker_pool import WorkerPool
+from app.wiring import build_services
 from core.repositories import Database
 from tests.media import MediaSet
+from tests.ui.harness import running_app
 from tests.ui.waiting import wait_until
 from ui.jobs_widget import ACTIONS, HEADERS
-from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
 
 pytestmark = pytest.mark.slow
-
-
-@asynccontextmanager
-async def running_app(qtbot: Any, vip_env: dict[str, str], pool: WorkerPool | None = None,
-                      local_workers: Callable[[], int] = lambda: 0,
-                      ) -> AsyncIterator[tuple[MainView, MainController, Services]]:
-    settings = Settings.load(vip_env)
-    services = await build_services(settings, Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
-    view = MainView()
-    qtbot.addWidget(view)
-    view.show()
-    controller = MainController(
-        view, services.projects, services.imports, services.library, services.jobs,
-        ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
-                         offer_samples=False, local_workers=pool.check if pool else local_workers))
-    try:
-        await controller.start()
-        yield view, controller, services
-    finally:
-        await controller.stop()
-        await services.close()
 
 
 def button(view: MainView, job_id: str, text: str) -> QPushButton:
@@ -86,25 +62,18 @@ def test_clicking_cancel_then_retry_changes_the_job(qloop: asyncio.AbstractEvent
 
 def test_retry_on_a_failed_job_reruns_it(qloop: asyncio.AbstractEventLoop, qtbot: Any,
                                          media: MediaSet, vip_env: dict[str, str]) -> None:
-    settings = Settings.load(vip_env)
-    pool = WorkerPool(settings, 1, env=vip_env)
-
     async def scenario() -> None:
-        pool.start()
-        try:
-            async with running_app(qtbot, vip_env, pool) as (view, controller, _services):
-                [job] = await controller.import_paths([media.truncated])
-                await wait_until(lambda: view.jobs.shown(job.id)["progress"] == "Failed",
-                                 "the truncated file's job to fail", 60)
-                attempts_before = view.jobs.job(job.id).attempts  # type: ignore[union-attr]
-                qtbot.mouseClick(button(view, job.id, "Retry"), Qt.MouseButton.LeftButton)
-                await wait_until(lambda: (j := view.jobs.job(job.id)) is not None
-                                 and j.attempts > attempts_before and j.status.finished,
-                                 "the retried job to run and end again", 60)
-                assert no_error_box()
-                assert view.jobs.shown(job.id)["progress"] == "Failed"  # the file is still broken
-        finally:
-            await asyncio.to_thread(pool.stop)
+        async with running_app(qtbot, vip_env, workers=1) as (view, controller, _services):
+            [job] = await controller.import_paths([media.truncated])
+            await wait_until(lambda: view.jobs.shown(job.id)["progress"] == "Failed",
+                             "the truncated file's job to fail", 60)
+            attempts_before = view.jobs.job(job.id).attempts  # type: ignore[union-attr]
+            qtbot.mouseClick(button(view, job.id, "Retry"), Qt.MouseButton.LeftButton)
+            await wait_until(lambda: (j := view.jobs.job(job.id)) is not None
+                             and j.attempts > attempts_before and j.status.finished,
+                             "the retried job to run and end again", 60)
+            assert no_error_box()
+            assert view.jobs.shown(job.id)["progress"] == "Failed"  # the file is still broken
 
     qloop.run_until_complete(scenario())
 
@@ -134,26 +103,19 @@ def test_jobs_queued_elsewhere_show_the_file_name(qloop: asyncio.AbstractEventLo
 
 def test_duration_and_resolution_show_as_soon_as_the_probe_is_done(
         qloop: asyncio.AbstractEventLoop, qtbot: Any, slow_video: Path, vip_env: dict[str, str]) -> None:
-    settings = Settings.load(vip_env)
-    pool = WorkerPool(settings, 1, env=vip_env)
-
     async def scenario() -> None:
-        pool.start()
-        try:
-            async with running_app(qtbot, vip_env, pool) as (view, controller, _services):
-                [job] = await controller.import_paths([slow_video])
-                assert view.library.row_text(job.video_id)["Duration"] == "—"
-                await wait_until(lambda: view.library.row_text(job.video_id)["Duration"] == "1:00",
-                                 "the duration in the library row", 60)
-                shown = view.jobs.job(job.id)
-                assert shown is not None and not shown.status.finished  # the analysis goes on
-                assert view.library.row_text(job.video_id)["Resolution"] == "1920×1080"
-                await wait_until(lambda: view.library.has_poster(job.video_id), "the poster", 90)
-                qtbot.mouseClick(button(view, job.id, "Cancel"), Qt.MouseButton.LeftButton)
-                await wait_until(lambda: view.jobs.shown(job.id)["progress"].startswith("Canceled"),
-                                 "the running job to stop", 60)
-        finally:
-            await asyncio.to_thread(pool.stop)
+        async with running_app(qtbot, vip_env, workers=1) as (view, controller, _services):
+            [job] = await controller.import_paths([slow_video])
+            assert view.library.row_text(job.video_id)["Duration"] == "—"
+            await wait_until(lambda: view.library.row_text(job.video_id)["Duration"] == "1:00",
+                             "the duration in the library row", 60)
+            shown = view.jobs.job(job.id)
+            assert shown is not None and not shown.status.finished  # the analysis goes on
+            assert view.library.row_text(job.video_id)["Resolution"] == "1920×1080"
+            await wait_until(lambda: view.library.has_poster(job.video_id), "the poster", 90)
+            qtbot.mouseClick(button(view, job.id, "Cancel"), Qt.MouseButton.LeftButton)
+            await wait_until(lambda: view.jobs.shown(job.id)["progress"].startswith("Canceled"),
+                             "the running job to stop", 60)
 
     qloop.run_until_complete(scenario())
 

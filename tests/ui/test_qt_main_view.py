@@ -17,6 +17,7 @@ from app.wiring import build_services
 from app.worker_pool import WorkerPool
 from core.repositories import Database
 from tests.media import MediaSet
+from tests.ui.harness import running_app
 from tests.ui.waiting import wait_until
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
@@ -113,23 +114,10 @@ def test_a_queued_video_reads_queued_in_the_library(qloop: asyncio.AbstractEvent
                                                    media: MediaSet, vip_env: dict[str, str]) -> None:
     # No worker runs: the job stays queued, and the library says so (it said "New" until a
     # worker picked the job up).
-    settings = Settings.load(vip_env)
-
     async def scenario() -> None:
-        services = await build_services(settings, Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
-        view = MainView()
-        qtbot.addWidget(view)
-        controller = MainController(
-            view, services.projects, services.imports, services.library, services.jobs,
-            ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
-                             offer_samples=False))
-        try:
-            await controller.start()
+        async with running_app(qtbot, vip_env) as (view, controller, _services):
             [job] = await controller.import_paths([media.good])
             assert view.jobs.shown(job.id)["progress"] == "Queued"
             assert view.library.row_text(job.video_id)["Status"] == "Queued"
-        finally:
-            await controller.stop()
-            await services.close()
 
     qloop.run_until_complete(scenario())
