@@ -11,6 +11,13 @@ passages with 384-float vectors, a local summary (overview and 6 chapters), ever
 recorded as succeeded, 10 finished jobs with their stages, and 3 provider ledger rows; every
 tenth video one "Not a face" mark. Content is derived from the video's number, so a grown
 library holds the same first videos as a fresh one.
+
+A real library accumulates over months: each video's import time is spread (by its number)
+over the year before the hour the benchmark started (ANCHOR), its jobs follow it hour by hour
+and its ledger rows a few minutes after it, so they fall on every day of that year, as an
+operator's do. The extra history jobs (`add_jobs`: the benchmark's top-up to 50,000 jobs, which
+stands in for the jobs of videos a small library does not hold) are spread evenly over the
+year, so a small library has the jobs-per-day of a large one.
 """
 
 from __future__ import annotations
@@ -53,7 +60,19 @@ WORDS = ("the invoice harbour tower river budget meeting camera shipment contrac
          "airport flight gate passenger luggage hotel room kitchen dinner recipe bread coffee "
          "school teacher student lesson exam science energy solar battery vehicle electric").split()
 SPEECH, OCR, FACE = 0.6, 0.3, 0.1  # share of a video's segments by kind
-EPOCH = datetime(2025, 1, 6, tzinfo=timezone.utc)
+YEAR = timedelta(days=365)
+ANCHOR = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)  # the library's "now"
+
+
+def imported_at(number: int) -> datetime:
+    """When video `number` was imported: somewhere in the year before ANCHOR (an hour clear of it)."""
+    return ANCHOR - timedelta(hours=1) - YEAR * random.Random(f"imported-{number}").random()
+
+
+def _after_import(video: Video, offset: timedelta, room: timedelta = timedelta(minutes=5)) -> datetime:
+    """`offset` after the video's import, wrapped round to stay `room` before ANCHOR."""
+    span = max(ANCHOR - room - video.imported_at, timedelta(minutes=1))
+    return video.imported_at + offset % span
 
 
 @dataclass(frozen=True)
@@ -88,7 +107,7 @@ def make_video(number: int, project_id: str, stage_versions: dict[str, int]) -> 
                       video_codec="h264", has_audio=True, audio_codec="aac", audio_channels=2,
                       audio_sample_rate=48000, bit_rate=8_000_000, frame_count=int(duration * 25),
                       size_bytes=int(duration * 1_000_000))
-    imported = EPOCH + timedelta(minutes=7 * number)
+    imported = imported_at(number)
     video = Video(project_id=project_id, path=f"/archive/{number // 1000:03d}/clip_{number:06d}.mp4",
                   fingerprint=f"bench-{number:08d}", size_bytes=media.size_bytes, status=VideoStatus.READY,
                   media=media, poster_path=f"/cache/posters/clip_{number:06d}.jpg", imported_at=imported)
@@ -180,11 +199,15 @@ def _title(speech: list[TextSegment], c: int) -> str:
     return " ".join(speech[c].text.split()[:4]).capitalize() if c < len(speech) else f"Chapter {c + 1}"
 
 
-def make_jobs(video: Video, count: int, stage_names: list[str], start: int = 0) -> list[Job]:
-    """Finished analysis jobs of `video` (the newest one succeeded), each with all its stages."""
+def make_jobs(video: Video, count: int, stage_names: list[str], start: int = 0, history: bool = False) -> list[Job]:
+    """Finished analysis jobs of `video` (the newest one succeeded), each with all its stages:
+    hours after its import, or (`history`) anywhere in the year before ANCHOR."""
     jobs = []
     for n in range(start, start + count):
-        created = video.imported_at + timedelta(hours=n)
+        if history:
+            created = ANCHOR - timedelta(minutes=5) - YEAR * random.Random(f"job-{video.fingerprint}-{n}").random()
+        else:
+            created = _after_import(video, timedelta(hours=n))
         finished = created + timedelta(minutes=4)
         failed = n % 7 == 6
         stages = [Stage(name, StageStatus.SUCCEEDED, 1.0, "Done", created, finished) for name in stage_names]
@@ -209,7 +232,7 @@ def make_calls(video: Video, count: int) -> list[ProviderCall]:
                                   units={"input_tokens": rng.uniform(500, 4000), "output_tokens": rng.uniform(50, 1200)},
                                   cost_usd=0.0 if cached else cost, saved_usd=cost if cached else 0.0,
                                   project_id=video.project_id, video_id=video.id, job_id=None, price_version="bench",
-                                  at=video.imported_at + timedelta(minutes=3 + n)))
+                                  at=_after_import(video, timedelta(minutes=3 + n))))
     return calls
 
 
@@ -289,7 +312,7 @@ class LibraryFiller:
         pending: list[Job] = []
         for n in range(count):
             video = videos[n % len(videos)]
-            pending += make_jobs(video, 1, names, start=start + n // len(videos) + self.shape.jobs)
+            pending += make_jobs(video, 1, names, start=start + n // len(videos) + self.shape.jobs, history=True)
             if len(pending) >= chunk:
                 await asyncio.gather(*(self._jobs.add(job) for job in pending))
                 pending = []

@@ -195,9 +195,7 @@ class AsyncJobRepository:
         if limit <= 0:
             return []
         found: dict[str, dict[str, Any]] = {}
-        batches = 0
         for days in walk_days(utc_now()):
-            batches += 1
             for doc in await self._coll.find(_walk_query(days, project_id)).to_list(None):
                 found[doc["_id"]] = doc
             if len(found) >= limit:
@@ -208,7 +206,6 @@ class AsyncJobRepository:
             found.update((d["_id"], d) for d in old)
             if not project_id and len(old) < limit and all("created_day" in d for d in old):
                 await self._mark_stamped()  # the old way read every job: none lacks its day
-        log.debug("jobs_recent", project_id=project_id, limit=limit, batches=batches, read=len(found))
         return [Job.from_doc(d) for d in _newest(found, limit)]
 
     async def _all_stamped(self) -> bool:
