@@ -46,7 +46,8 @@ MAX_POLL_MINUTES = 600  # a poll further back than this (a suspended GUI) reads 
 WALK_DAYS = 400  # `recent` looks this many days back (and one ahead: another host's clock)
 MIGRATIONS = "migrations"  # one document per one-off data migration that has finished
 JOB_DAYS_MARK = "jobs.created_day"
-_BACKFILL_CHUNK = 500
+_BACKFILL_CHUNK = 500  # `_id`s per `$in` (the embedded server pushes down at most 1,000)
+_WALK_FIELDS = {"_id": 1, "created_at": 1}
 
 
 def minute_of(at: datetime) -> str:
@@ -191,15 +192,18 @@ class AsyncJobRepository:
 
         Reads the jobs of the newest days only: a batch of days at a time by `$in` on the
         indexed day stamp, until the batches hold `limit` jobs (every job of an older day is
-        older than all of them)."""
+        older than all of them). The walk asks only for `_id` and `created_at` (a whole job,
+        with its stages, costs the server about twice as much), then the newest `limit` jobs
+        are read whole by `_id`."""
         if limit <= 0:
             return []
         found: dict[str, dict[str, Any]] = {}
         for days in walk_days(utc_now()):
-            for doc in await self._coll.find(_walk_query(days, project_id)).to_list(None):
+            for doc in await self._coll.find(_walk_query(days, project_id), _WALK_FIELDS).to_list(None):
                 found[doc["_id"]] = doc
             if len(found) >= limit:
                 break
+        found = {d["_id"]: d for d in await self._whole(_newest(found, limit))}
         if len(found) < limit and not await self._all_stamped():
             query = {"project_id": project_id} if project_id else {}
             old = await self._coll.find(query).sort("created_at", -1).limit(limit).to_list(None)
@@ -207,6 +211,13 @@ class AsyncJobRepository:
             if not project_id and len(old) < limit and all("created_day" in d for d in old):
                 await self._mark_stamped()  # the old way read every job: none lacks its day
         return [Job.from_doc(d) for d in _newest(found, limit)]
+
+    async def _whole(self, picked: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        ids = [d["_id"] for d in picked]
+        docs: list[dict[str, Any]] = []
+        for i in range(0, len(ids), _BACKFILL_CHUNK):
+            docs += await self._coll.find({"_id": {"$in": ids[i:i + _BACKFILL_CHUNK]}}).to_list(None)
+        return docs
 
     async def _all_stamped(self) -> bool:
         if not self._days_stamped:
