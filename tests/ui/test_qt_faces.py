@@ -26,6 +26,14 @@ from ui.main_view import MainView
 from ui.video_detail_view import VideoDetailView
 
 
+def _shown_detail(qtbot: Any) -> VideoDetailView:
+    view = VideoDetailView()
+    qtbot.addWidget(view)
+    view.resize(1200, 760)
+    view.show()
+    return view
+
+
 def _face(tmp_path: Path, start: float, x: int, colour: str) -> TextSegment:
     crop = tmp_path / f"face-{start}-{x}.jpg"
     Image.new("RGB", (64, 64), colour).save(crop)
@@ -35,10 +43,7 @@ def _face(tmp_path: Path, start: float, x: int, colour: str) -> TextSegment:
 
 def test_face_thumbnails_show_each_appearance_and_seek_on_click(
         qloop: asyncio.AbstractEventLoop, qtbot: Any, video: Video, shots: list[Shot], tmp_path: Path) -> None:
-    view = VideoDetailView()
-    qtbot.addWidget(view)
-    view.resize(1200, 760)
-    view.show()
+    view = _shown_detail(qtbot)
     panel = view.faces
     # one person from 0 to 4 s (seen twice), another from 3.5 s on
     faces = [_face(tmp_path, 0.0, 20, "red"), _face(tmp_path, 2.0, 24, "red"), _face(tmp_path, 3.5, 200, "blue")]
@@ -99,10 +104,7 @@ async def _choose_from_menu(qtbot: Any, panel: FacesWidget, row: int, text: str)
 
 def test_not_a_face_from_the_thumbnail_menu_hides_it_and_undo_brings_it_back(
         qloop: asyncio.AbstractEventLoop, qtbot: Any, video: Video, shots: list[Shot], tmp_path: Path) -> None:
-    view = VideoDetailView()
-    qtbot.addWidget(view)
-    view.resize(1200, 760)
-    view.show()
+    view = _shown_detail(qtbot)
     panel = view.faces
     faces = [_face(tmp_path, 0.0, 20, "red"), _face(tmp_path, 2.0, 24, "red"), _face(tmp_path, 3.5, 200, "blue")]
     marks: list[FaceRejection] = []
