@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -30,7 +29,6 @@ from PySide6.QtWidgets import (
 )
 
 from core.media.formats import VIDEO_EXTENSIONS
-from ui.focus_ring import install_focus_ring
 from ui.jobs_widget import JobsWidget
 from ui.library_widget import LibraryWidget
 from ui.search_widget import SearchWidget
@@ -39,6 +37,12 @@ if TYPE_CHECKING:
     from core.models import Project
     from ui.video_detail_view import VideoDetailView
 
+FOCUS_RING_STYLE = """
+QPushButton:focus, QToolButton:focus { border: 2px solid palette(highlight); border-radius: 4px;
+    padding: 3px 10px; background: palette(button); }
+QLineEdit:focus, QComboBox:focus, QAbstractSpinBox:focus { border: 2px solid palette(highlight);
+    border-radius: 3px; padding: 1px 3px; }
+"""
 VIDEO_FILTER = "Videos (" + " ".join(f"*{e}" for e in sorted(VIDEO_EXTENSIONS)) + ");;All files (*)"
 
 
@@ -161,7 +165,10 @@ class MainView(QMainWindow):
         self.find_action.triggered.connect(self.focus_search)
         self.addAction(self.find_action)
         self._build_menus()
-        install_focus_ring(QApplication.instance())  # type: ignore[arg-type]
+        # A visible focus ring for the keyboard (Fusion's own is a faint outline). A style sheet,
+        # not a QFocusFrame subclass: one of those crashed the interpreter when the garbage
+        # collector deleted a window it followed. It cascades to the dialogs this window owns.
+        self.setStyleSheet(FOCUS_RING_STYLE)
 
         self.db_label = QLabel("Database: connecting…")
         self.workers_label = QLabel("Workers: starting…")
