@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from app.settings import Settings
 from app.embedded_db import DatabaseLease
+from app.migrate import TerminalProgress
 from app.wiring import Services, build_services
 from app.worker_pool import WorkerPool
 from core.formatting import format_duration, job_progress_text
@@ -28,7 +29,7 @@ async def run_analyze(
     lease = DatabaseLease(settings)
     database = await asyncio.to_thread(lease.acquire)
     pool: WorkerPool | None = None
-    services = await build_services(settings, database)
+    services = await build_services(settings, database, TerminalProgress())
     try:
         project = await services.projects.ensure(project_name)
         imported = await services.imports.import_paths(project.id, paths)
@@ -175,7 +176,7 @@ def _print_summary(rows: list[tuple[str, Video, Job]], out: TextIO) -> None:
 async def run_jobs(settings: Settings, project_name: str | None, as_json: bool, limit: int) -> int:
     lease = DatabaseLease(settings)
     database = await asyncio.to_thread(lease.acquire)
-    services = await build_services(settings, database)
+    services = await build_services(settings, database, TerminalProgress())
     try:
         project_id = None
         if project_name:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from app.settings import Settings
 from app.embedded_db import DatabaseLease
+from app.migrate import TerminalProgress
 from app.wiring import build_services
 from core.export import contact_sheet, export_text
 from core.subtitles import to_srt, to_vtt
@@ -19,7 +20,7 @@ SUBTITLE_FORMATS = {"srt": to_srt, "vtt": to_vtt}
 async def run_export(settings: Settings, ref: str, fmt: str, output: Path | None) -> int:
     lease = DatabaseLease(settings)
     database = await asyncio.to_thread(lease.acquire)
-    services = await build_services(settings, database)
+    services = await build_services(settings, database, TerminalProgress())
     try:
         videos = await services.library.resolve(ref)
         if not videos:

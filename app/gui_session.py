@@ -95,7 +95,12 @@ async def gui_main(settings: Settings, lease: DatabaseLease, pool: WorkerPool,
         view.statusBar().showMessage("Database unavailable — close the window")
         await stop.wait()
         return 3
-    services = await build_services(settings, database)
+    loop = asyncio.get_running_loop()
+
+    def migration_progress(text: str, done: int, total: int) -> None:  # from build_services' thread
+        loop.call_soon_threadsafe(view.show_progress, text, done, total)
+
+    services = await build_services(settings, database, migration_progress)
     await asyncio.to_thread(pool.start)
     controller = MainController(
         view, services.projects, services.imports, services.library, services.jobs,

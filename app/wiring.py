@@ -13,6 +13,7 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from app.embedded_db import DatabaseLease
+from app.migrate import MigrationProgress, TerminalProgress, prepare_database
 from app.settings import Settings
 from core.errors import VipError
 from core.pipeline import JobRunner, default_stages
@@ -39,7 +40,6 @@ from core.repositories import (
     VideoRepository,
     connect,
     connect_async,
-    ensure_indexes,
 )
 from core.repositories.routing import AsyncRoutingRepository, RoutingRepository
 from core.services.providers import ProviderService
@@ -66,17 +66,11 @@ class Services(ClientServices):
         await self._client.close()
 
 
-async def build_services(settings: Settings, database: Database) -> Services:
-    """Create the GUI/CLI services; ensures indexes (in a thread) on the way."""
-
-    def _indexes() -> None:
-        client, db = connect(database)
-        try:
-            ensure_indexes(db)
-        finally:
-            client.close()
-
-    await asyncio.to_thread(_indexes)
+async def build_services(settings: Settings, database: Database,
+                         migration_progress: MigrationProgress | None = None) -> Services:
+    """Create the GUI/CLI services; on the way (in a thread) ensure the indexes and run the
+    one-off migrations an older release's data needs, reporting to `migration_progress`."""
+    await asyncio.to_thread(prepare_database, settings, database, worker_id(), migration_progress)
     client, db = connect_async(database)
     launcher = HueyLauncher(make_tasks(settings))
     keys = KeyStore()
@@ -94,7 +88,7 @@ async def with_services(settings: Settings, body: Callable[[Services], Awaitable
     a VipError becomes one line on stderr and exit code 1."""
     lease = DatabaseLease(settings)
     database = await asyncio.to_thread(lease.acquire)
-    services = await build_services(settings, database)
+    services = await build_services(settings, database, TerminalProgress())
     try:
         return await body(services)
     except VipError as exc:

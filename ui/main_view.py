@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -172,6 +173,10 @@ class MainView(QMainWindow):
 
         self.db_label = QLabel("Database: connecting…")
         self.workers_label = QLabel("Workers: starting…")
+        self.progress_bar = QProgressBar()  # long start-up work (a storage upgrade); hidden otherwise
+        self.progress_bar.setMaximumWidth(260)
+        self.progress_bar.hide()
+        self.statusBar().addPermanentWidget(self.progress_bar)
         self.statusBar().addPermanentWidget(self.db_label)
         self.statusBar().addPermanentWidget(self.workers_label)
 
@@ -335,6 +340,20 @@ class MainView(QMainWindow):
         box.buttonClicked.connect(lambda button: on_queue() if button is yes else on_cancel())
         box.open()
         return box
+
+    def show_progress(self, text: str, done: int, total: int) -> None:
+        """Start-up work the operator waits for: `text` in the status bar and a bar (busy when
+        `total` is 0); `done` < 0 ends it, leaving `text` for a few seconds."""
+        if done < 0:
+            self.progress_bar.hide()
+            self.statusBar().showMessage(text, 8000)
+            return
+        self.statusBar().showMessage(text)
+        self.progress_bar.setRange(0, max(total, 0))
+        if total > 0:
+            self.progress_bar.setValue(done)
+            self.progress_bar.setFormat("%v of %m videos")
+        self.progress_bar.show()
 
     def show_error(self, title: str, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)

@@ -11,6 +11,7 @@ from core.repositories.database import Database, connect, connect_async, ensure_
 from core.repositories.face_rejections import AsyncFaceRejectionRepository
 from core.repositories.jobs import AsyncJobRepository, JobRepository
 from core.repositories.leases import LeaseRepository
+from core.repositories.migrations import MigrationOutcome, Step, has_data, mark_all_done, pending_migrations, run_migrations
 from core.repositories.passages import AsyncPassageRepository, PassageRepository
 from core.repositories.projects import AsyncProjectRepository, ProjectRepository
 from core.repositories.provider_calls import (
@@ -59,4 +60,10 @@ __all__ = [
     "connect_async",
     "ensure_indexes",
     "migrate_segment_sets",
+    "MigrationOutcome",
+    "Step",
+    "has_data",
+    "mark_all_done",
+    "pending_migrations",
+    "run_migrations",
 ]

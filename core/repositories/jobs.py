@@ -145,12 +145,13 @@ def backfill_job_days(db: SyncDatabase[dict[str, Any]]) -> int:
     else:
         log.warning("job_days_backfill_unfinished", left=sum(len(v) for v in groups.values()))
         return stamped
-    _mark(db, JOB_DAYS_MARK)
+    mark_migration(db, JOB_DAYS_MARK)
     log.info("job_days_backfilled", jobs=stamped)
     return stamped
 
 
-def _mark(db: SyncDatabase[dict[str, Any]], name: str) -> None:
+def mark_migration(db: SyncDatabase[dict[str, Any]], name: str) -> None:
+    """Record that the one-off migration `name` has finished (idempotent)."""
     try:
         db[MIGRATIONS].insert_one({"_id": name, "at": utc_now()})
     except DuplicateKeyError:

@@ -42,6 +42,7 @@ log = structlog.get_logger(__name__)
 
 COLLECTION = "segment_sets"
 OLD_COLLECTION = "segments"  # the old layout; summaries still live there
+SEGMENT_SETS_MARK = "segments.sets"  # in `migrations`: every old-layout segment was converted
 SEGMENTS_FORMAT = "json+zlib/1"
 PASSAGES_FORMAT = "json+zlib+f32le/1"  # `vectors`: count x DIM little-endian float32
 PASSAGE_KIND = "passage"
