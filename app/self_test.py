@@ -32,7 +32,7 @@ from app.wiring import Services, build_services
 from app.worker_pool import WorkerPool
 from core.media.samples import SampleSpec, write_sample
 from core.models import JobStatus, StageStatus
-from core.repositories import Database
+from core.repositories import Database, connect, ensure_indexes
 from core.modelstore import ModelStore
 
 # Settings that would point the self-test at the operator's own data, database or queue.
@@ -216,7 +216,27 @@ def _start_database(state: _State) -> str:
     state.database = database = state.lease.acquire()
     server = json.loads((state.settings.data_dir / "db" / "server.json").read_text())
     state.child_pids.append(int(server["pid"]))
-    return f"embedded FerretDB at {database.uri.removeprefix('mongodb://').rstrip('/')} (pid {server['pid']})"
+    version = _check_index_use(database)
+    return (f"embedded FerretDB {version} at {database.uri.removeprefix('mongodb://').rstrip('/')} "
+            f"(pid {server['pid']}), answers from its indexes")
+
+
+def _check_index_use(database: Database) -> str:
+    """The bundled server is the patched build (packaging/ferretdb-sqlite-pushdown.patch): a
+    lookup by `_id` is answered from an index, not by reading the whole collection."""
+    client, db = connect(database)
+    try:
+        ensure_indexes(db)
+        version = str(db.command("buildInfo").get("ferretdbVersion", "?"))
+        plan = " ".join(db.command("explain", {"find": "videos", "filter": {"_id": "self-test"}})
+                        .get("queryPlanner", {}).get("Plan", []))
+    finally:
+        client.close()
+    if "USING INDEX" not in plan:
+        raise RuntimeError(f"the bundled FerretDB {version} reads whole collections instead of its indexes "
+                           f"(plan: {plan or 'none'}); a library of thousands of videos would be unusable. "
+                           "Rebuild the bundle after scripts/setup.sh has built the patched FerretDB.")
+    return version
 
 
 def _make_clip(state: _State) -> str:
