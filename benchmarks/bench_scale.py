@@ -305,9 +305,14 @@ class Bench:
         states = [s for s in await AsyncVideoRepository(self.async_db).search_states() if s.rev]
         sample = random.Random(7).sample(states, min(self.cfg.rebuild_sample, len(states)))
 
+        videos = AsyncVideoRepository(self.async_db)
+
         class Sampled:
             async def search_states(self) -> list[Any]:
                 return sample
+
+            async def search_rev(self) -> str:
+                return await videos.search_rev()
 
         folder = Path(tempfile.mkdtemp(prefix="bench-scale-index-"))
         try:

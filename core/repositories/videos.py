@@ -10,6 +10,7 @@ from pymongo.database import Database as SyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from core.models import MediaInfo, Segment, Timeline, Video, VideoStatus
+from core.repositories.search_revs import SEARCH_STAGE, bump_search_rev, bump_search_rev_async, search_rev
 from core.search.passage import VideoFacts
 from core.timeutil import as_utc, utc_now
 
@@ -76,7 +77,7 @@ class AsyncVideoRepository:
                                           "stages": 1}).to_list(None)
         states = []
         for doc in docs:
-            embed = (doc.get("stages") or {}).get("embed") or {}
+            embed = (doc.get("stages") or {}).get(SEARCH_STAGE) or {}
             finished = as_utc(embed.get("finished_at"))
             rev = (f"{embed.get('version')}@{finished.isoformat()}"
                    if embed.get("status") == "succeeded" and finished else None)
@@ -92,6 +93,11 @@ class AsyncVideoRepository:
 
     async def delete(self, video_id: str) -> None:
         await self._coll.delete_one({"_id": video_id})
+        await bump_search_rev_async(self._coll.database)
+
+    async def search_rev(self) -> str:
+        """Moves whenever any video's search state does (see repositories/search_revs.py)."""
+        return await search_rev(self._coll.database)
 
 
 class VideoRepository:
@@ -139,3 +145,5 @@ class VideoRepository:
                 }
             },
         )
+        if stage == SEARCH_STAGE:
+            bump_search_rev(self._coll.database)

@@ -44,6 +44,7 @@ from core.search.vector_index import (STORED, Keys, Scores, Snapshot, VectorView
 EXACT_LIMIT = 20_000  # filters leaving at most this many passages are searched exactly (numpy)
 AUTO_COMPACT_AT = 50_000  # pending vectors that trigger a compaction after a write
 OVERSAMPLE = 1.5  # ANN candidates per wanted hit, over the share of passages the filters keep
+SYNCED_REV_FILE = "synced_rev"  # the library search revision the index holds (core.search.sync)
 ANN_ROUNDS = 3  # widen the ANN search (x4) this often before an exact search of the filtered set
 
 class SearchIndex:
@@ -100,6 +101,7 @@ class SearchIndex:
                     for name, sql in sorted(tables, key=lambda t: "VIRTUAL" not in (t[1] or "")):
                         if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone():
                             conn.execute(f'DROP TABLE "{name}"')  # a virtual table takes its shadow tables along
+                (self.folder / SYNCED_REV_FILE).unlink(missing_ok=True)  # empty now: the next sync reads everything
                 for statement in (SCHEMA + KEYWORD_SCHEMA).split(";"):
                     if statement.strip():
                         conn.execute(statement)
@@ -152,6 +154,18 @@ class SearchIndex:
             conn.execute("DELETE FROM videos WHERE video_id = ?", (video_id,))
             conn.execute("DELETE FROM counts WHERE video_id = ?", (video_id,))
             conn.execute("UPDATE meta SET generation = generation + 1")
+
+    def synced_rev(self) -> str | None:
+        """The library search revision the index was last synced at (core.search.sync), if any."""
+        try:
+            return (self.folder / SYNCED_REV_FILE).read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def set_synced_rev(self, rev: str) -> None:
+        tmp = self.folder / f"{SYNCED_REV_FILE}.{uuid.uuid4().hex}.tmp"
+        tmp.write_text(rev)
+        tmp.replace(self.folder / SYNCED_REV_FILE)
 
     def revs(self) -> dict[str, str]:
         """video_id -> the revision its passages were written with (what the sync compares)."""

@@ -33,6 +33,10 @@ class IndexWriter(Protocol):
 
     def rebuild(self, items: Iterable[tuple[VideoFacts, list[Passage], str]]) -> None: ...
 
+    def synced_rev(self) -> str | None: ...
+
+    def set_synced_rev(self, rev: str) -> None: ...
+
 
 @dataclass(frozen=True)
 class SyncReport:
@@ -55,6 +59,9 @@ class IndexSync:
     async def sync(self) -> SyncReport:
         """Apply what changed in MongoDB since the index was last brought up to date."""
         async with self._lock:
+            library_rev = await self._videos.search_rev()  # before the states: a change after it moves it on
+            if library_rev == await asyncio.to_thread(self._index.synced_rev):
+                return SyncReport(0, 0, 0)  # nothing changed since the last sync (one _id lookup)
             states = {s.facts.video_id: s for s in await self._videos.search_states() if s.rev}
             known = await asyncio.to_thread(self._index.revs)
             removed = [video_id for video_id in known if video_id not in states]
@@ -70,6 +77,7 @@ class IndexSync:
                 updated += 1
                 written += len(passages)
             report = SyncReport(updated, len(removed), written)
+            await asyncio.to_thread(self._index.set_synced_rev, library_rev)
             if report.changed:
                 log.info("index_synced", updated=updated, removed=len(removed), passages=written)
             return report
@@ -81,6 +89,7 @@ class IndexSync:
         this loop, one video at a time, so memory holds one video's passages, not the library's.
         """
         async with self._lock:
+            library_rev = await self._videos.search_rev()
             states: list[SearchState] = [s for s in await self._videos.search_states() if s.rev]
             loop = asyncio.get_running_loop()
             written = 0
@@ -95,5 +104,6 @@ class IndexSync:
                     yield state.facts, passages, state.rev
 
             await asyncio.to_thread(self._index.rebuild, items())
+            await asyncio.to_thread(self._index.set_synced_rev, library_rev)
             log.info("index_rebuilt", videos=len(states), passages=written)
             return SyncReport(len(states), 0, written)

@@ -198,3 +198,36 @@ def test_no_stale_hits_after_reanalysis_or_removal_and_rebuild_equals_incrementa
     bread, gone = with_search(database, data_dir, after_removal)
     assert gone is None and library["kitchen"].id not in {r.video_id for r in bread}
     assert sync_db["segments"].count_documents({"video_id": library["kitchen"].id}) == 0
+
+
+def test_a_sync_with_nothing_changed_reads_one_counter_not_every_video(
+        database: Database, sync_db: Any, tmp_path: Path, library: dict[str, Video], embed_stage: EmbedStage,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """5,000 videos: reading every video's search state costs the embedded server ~4 s, at each
+    start and after each finished job. The library's search revision says when it is needed."""
+    from core.repositories.videos import AsyncVideoRepository
+
+    reads: list[int] = []
+    real = AsyncVideoRepository.search_states
+
+    async def counted(self: AsyncVideoRepository) -> Any:
+        states = await real(self)
+        reads.append(len(states))
+        return states
+
+    monkeypatch.setattr(AsyncVideoRepository, "search_states", counted)
+    data_dir = tmp_path / "data"
+
+    async def twice(services: ClientServices) -> Any:
+        return await services.search.sync(), await services.search.sync()
+
+    first, second = with_search(database, data_dir, twice)
+    assert (first.updated, second.updated, second.removed) == (2, 0, 0) and reads == [2]
+    reanalyse(sync_db, tmp_path, library["harbour"], [(0.0, 5.0, "A ferry crosses the bay.")], [], embed_stage)
+    third, fourth = with_search(database, data_dir, twice)  # a new process: the revision is kept with the index
+    assert (third.updated, fourth.updated) == (1, 0) and reads == [2, 2]
+    ferry = with_search(database, data_dir, lambda services: services.search.search("ferry"))
+    assert ferry[0].video_id == library["harbour"].id
+    with_search(database, data_dir, lambda services: services.library.remove(library["kitchen"].id))
+    removed, again = with_search(database, data_dir, twice)
+    assert (removed.removed, again.removed) == (1, 0) and reads == [2, 2, 1]
