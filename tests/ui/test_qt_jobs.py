@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.settings import Settings
 from app.wiring import build_services
@@ -22,12 +22,13 @@ from ui.main_view import MainView
 pytestmark = pytest.mark.slow
 
 
-def button(view: MainView, job_id: str, text: str) -> QPushButton:
-    row = view.jobs.model_.row_of(job_id)
-    actions = view.jobs.indexWidget(view.jobs.model_.index(row, ACTIONS))
-    found = next(b for b in actions.findChildren(QPushButton) if b.text() == text)
-    assert found.isVisible()
-    return found
+def click(qtbot: Any, view: MainView, job_id: str, text: str) -> None:
+    """Click a job's painted "Cancel" or "Retry" button where the operator sees it."""
+    jobs = view.jobs
+    jobs.scrollTo(jobs.model_.index(jobs.model_.row_of(job_id), ACTIONS))
+    rect = jobs.button_rect(job_id, text)
+    assert jobs.viewport().rect().contains(rect), "the button is on screen"
+    qtbot.mouseClick(jobs.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
 
 def no_error_box() -> bool:
@@ -41,7 +42,7 @@ def test_clicking_cancel_then_retry_changes_the_job(qloop: asyncio.AbstractEvent
         async with running_app(qtbot, vip_env) as (view, controller, _services):
             [job] = await controller.import_paths([media.good])
             assert view.jobs.shown(job.id)["progress"] == "Queued"
-            qtbot.mouseClick(button(view, job.id, "Cancel"), Qt.MouseButton.LeftButton)
+            click(qtbot, view, job.id, "Cancel")
             await wait_until(lambda: view.jobs.shown(job.id)["progress"].startswith("Canceled"),
                              "the job row to say Canceled", 10)
             assert no_error_box()
@@ -49,7 +50,7 @@ def test_clicking_cancel_then_retry_changes_the_job(qloop: asyncio.AbstractEvent
             assert row["retry_enabled"] and not row["cancel_enabled"]
             assert view.library.row_text(job.video_id)["Status"] == "Canceled"
 
-            qtbot.mouseClick(button(view, job.id, "Retry"), Qt.MouseButton.LeftButton)
+            click(qtbot, view, job.id, "Retry")
             await wait_until(lambda: view.jobs.shown(job.id)["progress"] == "Queued",
                              "the retried job to be queued again", 10)
             assert no_error_box()
@@ -68,7 +69,7 @@ def test_retry_on_a_failed_job_reruns_it(qloop: asyncio.AbstractEventLoop, qtbot
             await wait_until(lambda: view.jobs.shown(job.id)["progress"] == "Failed",
                              "the truncated file's job to fail", 60)
             attempts_before = view.jobs.job(job.id).attempts  # type: ignore[union-attr]
-            qtbot.mouseClick(button(view, job.id, "Retry"), Qt.MouseButton.LeftButton)
+            click(qtbot, view, job.id, "Retry")
             await wait_until(lambda: (j := view.jobs.job(job.id)) is not None
                              and j.attempts > attempts_before and j.status.finished,
                              "the retried job to run and end again", 60)
@@ -113,7 +114,7 @@ def test_duration_and_resolution_show_as_soon_as_the_probe_is_done(
             assert shown is not None and not shown.status.finished  # the analysis goes on
             assert view.library.row_text(job.video_id)["Resolution"] == "1920×1080"
             await wait_until(lambda: view.library.has_poster(job.video_id), "the poster", 90)
-            qtbot.mouseClick(button(view, job.id, "Cancel"), Qt.MouseButton.LeftButton)
+            click(qtbot, view, job.id, "Cancel")
             await wait_until(lambda: view.jobs.shown(job.id)["progress"].startswith("Canceled"),
                              "the running job to stop", 60)
 
