@@ -55,6 +55,10 @@ _STATUS_TEXT = {
 _STATUS_RANK = {s: i for i, s in enumerate(
     (VideoStatus.FAILED, VideoStatus.CANCELED, VideoStatus.ANALYZING, VideoStatus.QUEUED,
      VideoStatus.NEW, VideoStatus.READY))}
+_ANSWERED = frozenset(int(r) for r in (
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.DecorationRole,
+    Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.TextAlignmentRole, VIDEO_ID_ROLE, GRID_POSTER_ROLE,
+    STATUS_ROLE, FAILED_ROLE, NO_POSTER_ROLE))
 _ASCENDING = Qt.SortOrder.AscendingOrder.value
 _INITIAL_ORDER = {IMPORTED: Qt.SortOrder.DescendingOrder.value}  # newest first; others ascending
 
@@ -110,63 +114,87 @@ def _status_tooltip(video: Video) -> str:
 
 @dataclass(slots=True)
 class _Row:
-    """One video's cells, tooltips, sort keys and filter text, computed once per update."""
+    """One video's cells, sort keys and filter text, computed once per update (tooltips when
+    first hovered: a page of 250 rows must be built in a few milliseconds)."""
 
     video: Video
     texts: tuple[str, ...]
-    tips: tuple[str, ...]
     keys: tuple[Any, ...]
     haystack: str
+    _tips: tuple[str, ...] | None = None
 
     @classmethod
     def of(cls, video: Video) -> _Row:
         media = video.media
         size = video.size_bytes or (media.size_bytes if media else 0)
-        imported = video.imported_at.astimezone()
-        name_key = video.name.casefold()
-        if media:
-            codec = media.video_codec or "—"
-            audio = (f"{media.audio_codec}" + (f", {media.audio_channels} ch" if media.audio_channels else "")
-                     if media.has_audio and media.audio_codec else "no audio")
-            codec_tip = f"Video: {codec} · Audio: {audio} · Container: {media.container_label}"
-        else:
-            codec, codec_tip = "—", "Not probed yet"
+        name = video.name
+        name_key = name.casefold()
         status = status_text(video)
         texts = (
-            video.name,
+            name,
             format_duration(media.duration_s) if media else "—",
             media.resolution if media else "—",
             format_size(size),
-            codec,
-            imported.strftime("%Y-%m-%d %H:%M"),
+            (media.video_codec or "—") if media else "—",
+            video.imported_at.astimezone().strftime("%Y-%m-%d %H:%M"),
             status,
         )
-        name_tip = video.path if video.status == VideoStatus.READY else f"{video.path}\n{_status_tooltip(video)}"
-        tips = (name_tip, texts[1], texts[2], f"{size:,} bytes" if size else "—", codec_tip,
-                imported.strftime("%Y-%m-%d %H:%M:%S %Z"), _status_tooltip(video))
         keys = (
             (name_key,),
             (media.duration_s if media else -1.0, name_key),
             ((media.display_width * media.display_height) if media else -1, name_key),
             (size, name_key),
-            ((codec if media else "\uffff").casefold(), name_key),
+            ((texts[CODEC] if media else "\uffff").casefold(), name_key),
             (video.imported_at.timestamp(), name_key),
             (_STATUS_RANK[video.status], status.casefold(), name_key),
         )
         haystack = "\n".join((video.path, media.video_codec or "", media.audio_codec or "") if media
                              else (video.path,)).casefold()
-        return cls(video, texts, tips, keys, haystack)
+        return cls(video, texts, keys, haystack)
+
+    @property
+    def tips(self) -> tuple[str, ...]:
+        if self._tips is None:
+            video, texts, media = self.video, self.texts, self.video.media
+            size = video.size_bytes or (media.size_bytes if media else 0)
+            if media:
+                audio = (f"{media.audio_codec}" + (f", {media.audio_channels} ch" if media.audio_channels else "")
+                         if media.has_audio and media.audio_codec else "no audio")
+                codec_tip = f"Video: {texts[CODEC]} · Audio: {audio} · Container: {media.container_label}"
+            else:
+                codec_tip = "Not probed yet"
+            name_tip = (video.path if video.status == VideoStatus.READY
+                        else f"{video.path}\n{_status_tooltip(video)}")
+            self._tips = (name_tip, texts[1], texts[2], f"{size:,} bytes" if size else "—", codec_tip,
+                          video.imported_at.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z"), _status_tooltip(video))
+        return self._tips
 
 
-def _canvas(image: QImage, size: QSize) -> QPixmap:
+@dataclass(frozen=True, slots=True)
+class PosterImages:
+    """A poster ready to show: the list's and the grid's frames (QImage: made in any thread)."""
+
+    small: QImage
+    large: QImage
+
+
+def poster_images(image: QImage) -> PosterImages:
+    """Frame a decoded poster for the list and the grid (worker thread: QImage only, never QPixmap);
+    a null image stays null (the video has no poster to show)."""
+    if image.isNull():
+        return PosterImages(QImage(), QImage())
+    return PosterImages(_canvas(image, LIST_POSTER), _canvas(image, GRID_POSTER))
+
+
+def _canvas(image: QImage, size: QSize) -> QImage:
     """`image` scaled to fit `size`, centred on a dark frame of exactly that size (rows align)."""
-    pixmap = QPixmap(size)
-    pixmap.fill(QColor("#202020"))
+    framed = QImage(size, QImage.Format.Format_RGB32)
+    framed.fill(QColor("#202020"))
     scaled = image.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
-    painter = QPainter(pixmap)
+    painter = QPainter(framed)
     painter.drawImage((size.width() - scaled.width()) // 2, (size.height() - scaled.height()) // 2, scaled)
     painter.end()
-    return pixmap
+    return framed
 
 
 def placeholder(size: QSize, text: str = "") -> QPixmap:
@@ -227,7 +255,9 @@ class LibraryModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        # A repaint asks every visible cell for a dozen roles: the ones never answered go first
+        # and cheapest (scrolling a viewport of the list stays well under a frame).
+        if role not in _ANSWERED or not index.isValid():
             return None
         row, column = self._rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
@@ -265,6 +295,23 @@ class LibraryModel(QAbstractTableModel):
         self._pending.clear()
         self._wanted.clear()
         self.endResetModel()
+
+    def add_videos(self, videos: list[Video]) -> None:
+        """Append the videos not listed yet (one insert, at the end) and update the others in place:
+        a page of a library being read in, which may meet rows that a job refresh added first."""
+        fresh: list[Video] = []
+        for video in videos:
+            if video.id in self._index:
+                self.show_video(video)
+            else:
+                fresh.append(video)
+        if not fresh:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+        self._rows.extend(_Row.of(v) for v in fresh)
+        self._index.update((v.id, first + i) for i, v in enumerate(fresh))
+        self.endInsertRows()
 
     def show_video(self, video: Video) -> None:
         """Add or update the row of `video` (O(1)); a new poster file is loaded when shown."""
@@ -313,19 +360,21 @@ class LibraryModel(QAbstractTableModel):
         return len(self._rows)
 
     # -- posters ----------------------------------------------------------------------------
-    def set_poster(self, video_id: str, image: QImage) -> None:
-        """Store a loaded poster (null: the video has none to show)."""
+    def set_poster(self, video_id: str, image: QImage | PosterImages) -> None:
+        """Store a loaded poster (null: the video has none to show); framed already (`poster_images`,
+        in the thread that decoded it), only the conversion to pixmaps is left to this thread."""
+        framed = image if isinstance(image, PosterImages) else poster_images(image)
         self._pending.discard(video_id)
         self._stale.discard(video_id)
         i = self._index.get(video_id)
         if i is None:
             return
-        if image.isNull():
+        if framed.small.isNull():
             self._no_poster.add(video_id)
             self._posters.pop(video_id, None)
         else:
             self._no_poster.discard(video_id)
-            self._posters[video_id] = (_canvas(image, LIST_POSTER), _canvas(image, GRID_POSTER))
+            self._posters[video_id] = (QPixmap.fromImage(framed.small), QPixmap.fromImage(framed.large))
             self._posters.move_to_end(video_id)
             while len(self._posters) > POSTER_CACHE:
                 self._posters.popitem(last=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +68,27 @@ class AsyncVideoRepository:
         query = {"project_id": project_id} if project_id else {}
         docs = await self._coll.find(query).to_list(None)
         return sorted((Video.from_doc(d) for d in docs), key=lambda v: v.imported_at)
+
+    async def pages_in_project(self, project_id: str | None = None, first: int = 100,
+                               page: int = 250) -> AsyncIterator[list[Video]]:
+        """The project's videos, `first` then `page` at a time, in the order the server keeps them
+        (the order they were added), each page as soon as it is read.
+
+        A caller shows the first page while the rest is still being read: the embedded FerretDB
+        spends ~0.6 ms per video document whatever the projection, so a 5,000-video project
+        takes seconds to read whole, while its first 100 come in ~60 ms. No sort: FerretDB
+        sorts in memory, after reading every document."""
+        query = {"project_id": project_id} if project_id else {}
+        batch: list[Video] = []
+        size = first
+        async with self._coll.find(query, batch_size=first) as cursor:
+            async for doc in cursor:
+                batch.append(Video.from_doc(doc))
+                if len(batch) >= size:
+                    yield batch
+                    batch, size = [], page
+        if batch:
+            yield batch
 
     async def count(self) -> int:
         return await self._coll.count_documents({})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -101,6 +102,10 @@ class LibraryService:
 
     async def videos(self, project_id: str | None = None) -> list[Video]:
         return await self._videos.in_project(project_id)
+
+    def video_pages(self, project_id: str | None = None) -> AsyncIterator[list[Video]]:
+        """The project's videos a page at a time, the first page small (shown while the rest is read)."""
+        return self._videos.pages_in_project(project_id)
 
     async def get_many(self, video_ids: list[str]) -> list[Video]:
         return await self._videos.get_many(video_ids)
