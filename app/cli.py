@@ -1,4 +1,4 @@
-"""The `vip` command: GUI by default; `worker`, `analyze`, `export`, `jobs`, `models` for headless use."""
+"""The `vip` command: GUI by default; `worker`, `analyze`, `export`, `jobs`, `models`, `db` for headless use."""
 
 from __future__ import annotations
 
@@ -79,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     costs.add_argument("--json", action="store_true")
     models = sub.add_parser("models", help="list the analysis models: source, size, status")
     models.add_argument("--json", action="store_true", help="print one JSON object per model")
+    db = sub.add_parser("db", help="the embedded database: back it up, list backups, restore one, check it")
+    db_actions = db.add_subparsers(dest="db_action", required=True)
+    db_backup = db_actions.add_parser("backup", help="copy the database now (safe while the app runs)")
+    db_backup.add_argument("--to", type=Path, metavar="DIR", help="into DIR (default: <data dir>/backups)")
+    db_restore = db_actions.add_parser("restore", help="replace the database with a backup (close the app first)")
+    db_restore.add_argument("backup", type=Path, help="a backup folder (`vip db backups` lists them)")
+    db_actions.add_parser("check", help="check each database file, then that the server answers")
+    db_list = db_actions.add_parser("backups", help="list the backups, newest first")
+    db_list.add_argument("--json", action="store_true", help="one JSON object per backup")
     jobs = sub.add_parser("jobs", help="list recent jobs")
     jobs.add_argument("--json", action="store_true", help="print one JSON object per job")
     jobs.add_argument("--project", default=None, help="only jobs of this project")
@@ -160,6 +169,12 @@ def _run_command(command: str, args: argparse.Namespace, settings: Settings) -> 
             if command == "budget":
                 return asyncio.run(providers_cli.run_budget(settings, args.project, args.amount))
             return asyncio.run(providers_cli.run_costs(settings, args.by, args.project, args.json))
+        if command == "db":
+            configure_logging("cli", settings.log_dir)
+            from app.db_cli import run_db
+
+            return run_db(settings, args.db_action, backup=getattr(args, "backup", None),
+                          to=getattr(args, "to", None), as_json=getattr(args, "json", False))
         if command == "models":
             from app.models_cli import run_models
 
@@ -173,6 +188,13 @@ def _run_command(command: str, args: argparse.Namespace, settings: Settings) -> 
     except EmbeddedDatabaseError as exc:
         print(f"vip: {exc}", file=sys.stderr)
         return 3
+    except Exception as exc:
+        from app.db_backup import corruption_message, is_corruption_error
+
+        if settings.mongo_uri is None and is_corruption_error(exc):  # SQLite damage seen through FerretDB
+            print(f"vip: {corruption_message(settings.data_dir, exc)}", file=sys.stderr)
+            return 3
+        raise
     except KeyboardInterrupt:
         note = ""
         if command == "analyze":

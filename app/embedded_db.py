@@ -18,6 +18,8 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -44,6 +46,15 @@ START_TIMEOUT_S = 30.0
 
 class EmbeddedDatabaseError(RuntimeError):
     """The embedded database cannot be started; the message says what to do."""
+
+
+class DatabaseInUse(EmbeddedDatabaseError):
+    """Other processes use the embedded database (restore needs it to itself); names them."""
+
+    def __init__(self, users: list[str]) -> None:
+        self.users = users
+        listed = "; ".join(users) if users else "a VIP process (the app, `vip worker`, `vip analyze`, …)"
+        super().__init__(f"The library database is in use by {listed}. Close it first, then try again")
 
 
 FERRETDB_NAME = "ferretdb.exe" if os.name == "nt" else "ferretdb"
@@ -91,10 +102,12 @@ class ServerInfo:
 class EmbeddedDatabase:
     """One process's membership in the shared embedded server: `acquire()`, later `release()`."""
 
-    def __init__(self, data_dir: Path, log_dir: Path, ferretdb: str | None = None) -> None:
+    def __init__(self, data_dir: Path, log_dir: Path, ferretdb: str | None = None,
+                 auto_backup: bool = True) -> None:
         self._dir = data_dir / "db"
         self._log_dir = log_dir
         self._explicit_binary = ferretdb
+        self._auto_backup = auto_backup  # the daily backup at start (app.db_backup.auto_backup)
         self._users: IO[bytes] | None = None
         self.uri: str | None = None
 
@@ -142,6 +155,23 @@ class EmbeddedDatabase:
     def __exit__(self, *exc: object) -> None:
         self.release()
 
+    @contextmanager
+    def exclusive_use(self) -> Iterator[None]:
+        """Hold the database with no other user and no server running (for a restore).
+
+        Raises DatabaseInUse, naming the other users' processes, when anyone else uses it."""
+        self._dir.mkdir(parents=True, exist_ok=True)
+        with self._start_lock(), (self._dir / "users.lock").open("a+b") as users:
+            try:
+                fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise DatabaseInUse(_lock_holders(self._dir / "users.lock")) from None
+            try:
+                self._stop_server()  # one left by a crashed user, if any
+                yield
+            finally:
+                fcntl.flock(users, fcntl.LOCK_UN)
+
     # -- internals (called with start.lock held) --------------------------------------
 
     def _start_lock(self) -> _FileLock:
@@ -174,6 +204,14 @@ class EmbeddedDatabase:
         sqlite_dir.mkdir(parents=True, exist_ok=True)
         state_dir.mkdir(parents=True, exist_ok=True)
         self._log_dir.mkdir(parents=True, exist_ok=True)
+        from app import db_backup  # here: only the process that starts the server needs it
+
+        damaged = db_backup.damaged_files(sqlite_dir)
+        if damaged:
+            log.error("embedded_db_damaged", files=[f"{p}: {problem}" for p, problem in damaged])
+            raise EmbeddedDatabaseError(db_backup.damage_message(self._dir.parent, damaged))
+        if self._auto_backup:  # FerretDB is not running yet: the files are at rest
+            db_backup.auto_backup(self._dir.parent)
         port = _free_port()
         log_path = self._log_dir / "ferretdb.log"
         command = [
@@ -232,6 +270,27 @@ class _FileLock:
         assert self._file is not None
         fcntl.flock(self._file, fcntl.LOCK_UN)
         self._file.close()
+
+
+def _lock_holders(lock: Path) -> list[str]:
+    """The processes holding a flock on `lock` ("pid 123 (python -m app gui)"), from /proc/locks (Linux)."""
+    try:
+        inode = lock.stat().st_ino
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return []
+    holders = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 6 or fields[1] != "FLOCK" or fields[5].rsplit(":", 1)[-1] != str(inode):
+            continue
+        pid = fields[4]
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            command = "?"
+        holders.append(f"pid {pid} ({command.strip()[:120]})")
+    return sorted(set(holders))
 
 
 def _free_port() -> int:

@@ -7,6 +7,7 @@ version stored on the video) are skipped.
 
 from __future__ import annotations
 
+import errno
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -164,7 +165,7 @@ class JobRunner:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on its stage
             record.status, record.finished_at = StageStatus.FAILED, utc_now()
-            record.error = _job_error(exc)
+            record.error = _job_error(exc, self._config.media_dir)
             record.message = record.error.message
             self._videos.record_stage(video.id, stage.name, "failed", stage.version)
             log.warning("stage_failed", stage=stage.name, error=record.error.message)
@@ -226,8 +227,28 @@ class JobRunner:
         return JobStatus.QUEUED
 
 
-def _job_error(exc: BaseException) -> JobError:
+def _job_error(exc: BaseException, media_dir: Path) -> JobError:
+    where = _disk_full(exc, media_dir)
+    if where is not None:  # nothing stored is lost: Retry re-runs this stage once there is room
+        return JobError("DiskFull", f"disk full: {where}: free some space, then Retry", traceback.format_exc(limit=8))
     if isinstance(exc, VipError):
         detail = "" if isinstance(exc, MediaError) else traceback.format_exc(limit=8)
         return JobError(type(exc).__name__, str(exc), detail)
     return JobError(type(exc).__name__, f"Unexpected error: {exc}", traceback.format_exc(limit=12))
+
+
+def _disk_full(exc: BaseException, media_dir: Path) -> str | None:
+    """Where the disk is full (a path, or "the database") if `exc` or its cause says so; else None.
+
+    A write's ENOSPC often carries no file name: the media cache is where stages write."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
+            return str(current.filename or media_dir)
+        text = str(current).lower()
+        if "database or disk is full" in text or "sqlite_full" in text:
+            return "the database"
+        current = current.__cause__ or current.__context__
+    return None
