@@ -86,6 +86,8 @@ class Config:
     rebuild_cap_s: float = 120.0
     rebuild_sample: int = 50
     mongo_uri: str | None = None
+    server_pids: tuple[int, ...] = ()  # with --mongo-uri: the server's processes, for its RSS
+    db_folder: Path | None = None  # with --mongo-uri: where the server keeps its files, for their size
     db_name: str = "vip"
     queries: tuple[str, str] = ("harbour", "storm over the lighthouse")
     progress_writes: int = 100  # job progress writes of the new video's analysis
@@ -165,7 +167,7 @@ class Bench:
             print(text, file=sys.stderr, flush=True)
 
     def pids(self) -> list[int]:
-        return probes.server_pids(self.cfg.data_dir, self.database.uri)
+        return probes.server_pids(self.cfg.data_dir, self.database.uri, self.cfg.server_pids)
 
     # -- fill ------------------------------------------------------------------------------
     async def grow(self, size: int, fig: dict[str, Any]) -> None:
@@ -363,7 +365,7 @@ class Bench:
         await self.rebuild(fig)
         pids = self.pids()
         fig.update(server_pids=len(pids), server_rss_mb=probes.server_rss_mb(pids),
-                   db_disk_mb=probes.folder_mb(cfg.data_dir / "db"),
+                   db_disk_mb=probes.folder_mb(cfg.db_folder or cfg.data_dir / "db"),
                    data_dir_mb=probes.folder_mb(cfg.data_dir, skip=("index", "logs", "queue")))
         return fig
 
@@ -435,12 +437,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--call-cap", type=float, default=30.0, help="stop sampling after one call this slow (s)")
     parser.add_argument("--rebuild-cap", type=float, default=120.0, help="rebuild everything when it takes ≤ this (s)")
     parser.add_argument("--mongo-uri", default=None, help="use this server instead of the data dir's embedded one")
+    parser.add_argument("--server-pids", default="", help="with --mongo-uri: its processes (comma-separated), for RSS")
+    parser.add_argument("--db-folder", type=Path, default=None, help="with --mongo-uri: its files, for their size")
     args = parser.parse_args(argv)
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     cfg = Config(sizes=[int(s) for s in args.sizes.split(",")], data_dir=data_dir.absolute(),
                  shape=Shape(args.segments, args.shots, args.passages, args.jobs, args.ledger),
                  poll_jobs=args.poll_jobs, open_samples=args.open_samples, cap_s=args.cap, call_cap_s=args.call_cap,
-                 rebuild_cap_s=args.rebuild_cap, mongo_uri=args.mongo_uri)
+                 rebuild_cap_s=args.rebuild_cap, mongo_uri=args.mongo_uri,
+                 server_pids=tuple(int(p) for p in args.server_pids.split(",") if p), db_folder=args.db_folder)
     from app.logs import configure_logging
 
     configure_logging("bench-scale", cfg.data_dir / "logs")  # logs to a file; warnings on stderr

@@ -71,9 +71,10 @@ def _listener(port: int) -> int | None:
     return None
 
 
-def server_pids(data_dir: Path, uri: str | None) -> list[int]:
-    """The database server's processes (with their descendants); empty when none is found here."""
-    roots: set[int] = set()
+def server_pids(data_dir: Path, uri: str | None, extra: tuple[int, ...] = ()) -> list[int]:
+    """The database server's processes (with their descendants, and `extra`'s: a PostgreSQL under
+    FerretDB); empty when none is found here."""
+    roots: set[int] = set(extra)
     try:
         roots.add(int(json.loads((data_dir / "db" / "server.json").read_text())["pid"]))
     except (OSError, ValueError, KeyError):
@@ -112,12 +113,18 @@ def server_cpu_s(pids: list[int]) -> float:
 
 
 def server_rss_mb(pids: list[int]) -> float | None:
+    """The server's memory: the processes' proportional set size (Pss: shared pages split
+    between the processes sharing them, so a PostgreSQL's shared buffers count once), or their
+    RSS where /proc has no smaps_rollup."""
     total = 0
     for pid in pids:
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            rollup = Path(f"/proc/{pid}/smaps_rollup")
+            source, key = (rollup, "Pss:") if rollup.exists() else (Path(f"/proc/{pid}/status"), "VmRSS:")
+            for line in source.read_text().splitlines():
+                if line.startswith(key):
                     total += int(line.split()[1])
+                    break
         except OSError:
             continue
     return round(total / 1024, 1) if pids else None
