@@ -290,12 +290,13 @@ def damaged_files(folder: Path) -> list[tuple[Path, str]]:
     return problems
 
 
-def damage_message(data_dir: Path, damaged: list[tuple[Path, str]]) -> str:
-    """One message for the operator: which files, what is wrong, and what to do."""
+def damage_message(data_dir: Path, damaged: list[tuple[Path, str]], from_check: bool = False) -> str:
+    """One message for the operator: which files, what is wrong, and what to do (`from_check`:
+    said by `vip db check`, which it then does not suggest)."""
     what = ", ".join(f"{path} ({problem})" for path, problem in damaged)
     if all("permission denied" in problem for _, problem in damaged):
         return (f"The library database cannot be opened: {what}. Give your user read and write access "
-                f"to it (ls -l {damaged[0][0].parent}), or check it with vip db check")
+                f"to it (ls -l {damaged[0][0].parent})" + ("" if from_check else ", or check it with vip db check"))
     if len(damaged) == 1:
         subject = f"The library database {damaged[0][0]} is damaged ({damaged[0][1]})"
     else:
@@ -304,12 +305,13 @@ def damage_message(data_dir: Path, damaged: list[tuple[Path, str]]) -> str:
     autos = [b for b in backups if b.reason == AUTO]
     best = autos[0] if autos else (backups[0] if backups else None)
     if best is None:
+        check = "" if from_check else "Check it with vip db check; "
         return (f"{subject}, and there is no backup of it in {backups_dir(data_dir)}. "
-                f"Check it with vip db check; move {sqlite_dir(data_dir)} aside to start an empty library")
+                f"{check}move {sqlite_dir(data_dir)} aside to start an empty library")
     kind = "automatic backup" if best.reason == AUTO else f"{best.reason} backup"
     when = best.created_at.strftime("%Y-%m-%d %H:%M UTC")
-    return (f"{subject}. Restore the {kind} from {when}: vip db restore {best.path}  "
-            "(or check it with vip db check)")
+    return (f"{subject}. Restore the {kind} from {when}: vip db restore {best.path}"
+            + ("" if from_check else "  (or check it with vip db check)"))
 
 
 def corruption_kind(exc: BaseException) -> str | None:

@@ -201,7 +201,7 @@ def check(settings: Settings, say: Say) -> int:
     if problems:
         for path, problem in problems:
             say(f"damaged: {path}: {problem}")
-        say(damage_message(settings.data_dir, problems))
+        say(damage_message(settings.data_dir, problems, from_check=True))
         return 1
     server = EmbeddedDatabase(settings.data_dir, settings.log_dir, settings.ferretdb, auto_backup=False)
     try:

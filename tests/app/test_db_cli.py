@@ -181,7 +181,7 @@ def test_check_passes_on_a_good_database_and_names_the_damaged_file(tmp_path: Pa
     assert lines[-1].startswith(f"The library database {damaged} is damaged (")
     assert lines[-1].endswith(f"Restore the manual backup from {backup.name[:4]}-{backup.name[4:6]}-"
                               f"{backup.name[6:8]} {backup.name[9:11]}:{backup.name[11:13]} UTC: "
-                              f"vip db restore {copied_backup}  (or check it with vip db check)")
+                              f"vip db restore {copied_backup}")
 
 
 def test_the_automatic_backup_is_made_once_a_day_and_the_newest_three_are_kept(tmp_path: Path) -> None:
