@@ -6,6 +6,7 @@ Each test has its own data dir and its own embedded FerretDB (real files, real s
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import sqlite3
@@ -270,3 +271,19 @@ def test_a_backup_that_does_not_match_its_checksums_is_not_restored(tmp_path: Pa
     assert run_db(_settings(data), "restore", backup=backup) == 1
     assert "does not match its checksum" in capsys.readouterr().err
     assert _ids(data) == {"v1"} and not list((data / "db").glob("sqlite.before-restore-*"))
+
+
+def test_the_vip_db_commands_back_up_to_another_folder_and_list_the_backups(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _fill(data, ["v1", "v2"])
+    made = _vip(["db", "backup", "--to", str(tmp_path / "usb")], data)
+    assert made.returncode == 0, made.stderr
+    (folder,) = (tmp_path / "usb").iterdir()
+    assert folder.name.endswith("-manual") and sorted(p.name for p in folder.iterdir()) == ["manifest.json",
+                                                                                          "vip.sqlite"]
+    assert made.stdout.splitlines()[-1] == f"Restore it with: vip db restore {folder}"
+    assert _vip(["db", "backups"], data).stdout.startswith("No backups yet in ")  # --to DIR: not in the data dir
+    assert _vip(["db", "backup"], data).returncode == 0
+    listed = _vip(["db", "backups", "--json"], data)
+    (entry,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (entry["reason"], entry["documents"], entry["counts"]) == ("manual", 2, {"vip": {"videos": 2}})
