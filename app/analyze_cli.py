@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app.settings import Settings
-from app.embedded_db import DatabaseLease
-from app.migrate import TerminalProgress
-from app.wiring import Services, build_services
+from app.wiring import Services, with_services
 from app.worker_pool import WorkerPool
 from core.formatting import format_duration, job_progress_text
 from core.models import Job, JobStatus, Shot, TextSegment, Video
@@ -26,48 +24,46 @@ async def run_analyze(
 ) -> int:
     """Import `paths`, queue their analysis, show progress until all finish; 1 if any failed,
     3 when the batch's estimated cloud cost would pass the project's budget (nothing queued)."""
-    lease = DatabaseLease(settings)
-    database = await asyncio.to_thread(lease.acquire)
-    pool: WorkerPool | None = None
-    services = await build_services(settings, database, TerminalProgress())
-    try:
-        project = await services.projects.ensure(project_name)
-        imported = await services.imports.import_paths(project.id, paths)
-        if not imported.items:
-            print("vip analyze: no video files found in " + ", ".join(map(str, paths)), file=sys.stderr)
-            return 2
-        estimate = await services.providers.estimate(project.id, [item.video for item in imported.items])
-        if estimate.by_capability or estimate.problems:
-            print(estimate.message(), *estimate.problems, file=sys.stderr)
-        if estimate.over_budget and not over_budget_ok:
-            print(f"vip analyze: not queued — the estimate would pass the budget of project '{project.name}'. "
-                  f"Raise it (`vip budget {project.name!r} USD`), route the stages to local models "
-                  f"(`vip route {project.name!r} summarizer local`), or run again with --yes.", file=sys.stderr)
-            return 3
-        jobs = await services.jobs.analyze([item.video for item in imported.items], force=force)
-        if not await services.library.workers_alive(within_s=settings.heartbeat_s * 3):
-            pool = WorkerPool(settings, settings.workers)
-            pool.start()
-        job_by_video = {job.video_id: job for job in jobs}
-        final = await _follow(services, list(job_by_video.values()), pool)
-        videos = {v.id: v for v in await services.library.get_many(list(job_by_video))}
-        rows = [(item.path, videos[item.video.id], final[job_by_video[item.video.id].id])
-                for item in imported.items]
-        if as_json:
-            for path, video, job in rows:
-                shots = await services.library.shots(video.id)
-                transcript = await services.library.segments(video.id, "speech")
-                on_screen = await services.library.segments(video.id, "ocr")
-                faces = await services.library.faces(video.id)  # less those marked "Not a face"
-                print(json.dumps(video_result(path, video, job, shots, transcript, on_screen, faces)), flush=True)
-        else:
-            _print_summary(rows, sys.stdout)
-        return 0 if all(job.status == JobStatus.SUCCEEDED for _, _, job in rows) else 1
-    finally:
-        if pool:
-            await asyncio.to_thread(pool.stop)
-        await services.close()
-        await asyncio.to_thread(lease.release)
+    async def body(services: Services) -> int:
+        pool: WorkerPool | None = None
+        try:
+            project = await services.projects.ensure(project_name)
+            imported = await services.imports.import_paths(project.id, paths)
+            if not imported.items:
+                print("vip analyze: no video files found in " + ", ".join(map(str, paths)), file=sys.stderr)
+                return 2
+            estimate = await services.providers.estimate(project.id, [item.video for item in imported.items])
+            if estimate.by_capability or estimate.problems:
+                print(estimate.message(), *estimate.problems, file=sys.stderr)
+            if estimate.over_budget and not over_budget_ok:
+                print(f"vip analyze: not queued — the estimate would pass the budget of project '{project.name}'. "
+                      f"Raise it (`vip budget {project.name!r} USD`), route the stages to local models "
+                      f"(`vip route {project.name!r} summarizer local`), or run again with --yes.", file=sys.stderr)
+                return 3
+            jobs = await services.jobs.analyze([item.video for item in imported.items], force=force)
+            if not await services.library.workers_alive(within_s=settings.heartbeat_s * 3):
+                pool = WorkerPool(settings, settings.workers)
+                pool.start()
+            job_by_video = {job.video_id: job for job in jobs}
+            final = await _follow(services, list(job_by_video.values()), pool)
+            videos = {v.id: v for v in await services.library.get_many(list(job_by_video))}
+            rows = [(item.path, videos[item.video.id], final[job_by_video[item.video.id].id])
+                    for item in imported.items]
+            if as_json:
+                for path, video, job in rows:
+                    shots = await services.library.shots(video.id)
+                    transcript = await services.library.segments(video.id, "speech")
+                    on_screen = await services.library.segments(video.id, "ocr")
+                    faces = await services.library.faces(video.id)  # less those marked "Not a face"
+                    print(json.dumps(video_result(path, video, job, shots, transcript, on_screen, faces)), flush=True)
+            else:
+                _print_summary(rows, sys.stdout)
+            return 0 if all(job.status == JobStatus.SUCCEEDED for _, _, job in rows) else 1
+        finally:
+            if pool:
+                await asyncio.to_thread(pool.stop)
+
+    return await with_services(settings, body)
 
 
 async def _follow(services: Services, jobs: list[Job], pool: WorkerPool | None) -> dict[str, Job]:
@@ -174,10 +170,7 @@ def _print_summary(rows: list[tuple[str, Video, Job]], out: TextIO) -> None:
 
 
 async def run_jobs(settings: Settings, project_name: str | None, as_json: bool, limit: int) -> int:
-    lease = DatabaseLease(settings)
-    database = await asyncio.to_thread(lease.acquire)
-    services = await build_services(settings, database, TerminalProgress())
-    try:
+    async def body(services: Services) -> int:
         project_id = None
         if project_name:
             project = await services.projects.ensure(project_name)
@@ -193,9 +186,8 @@ async def run_jobs(settings: Settings, project_name: str | None, as_json: bool, 
         if not jobs and not as_json:
             print("No jobs yet. Run `vip analyze PATH...` or import videos in the app.")
         return 0
-    finally:
-        await services.close()
-        await asyncio.to_thread(lease.release)
+
+    return await with_services(settings, body)
 
 
 def job_json(job: Job, video_name: str | None) -> dict[str, Any]:

@@ -7,9 +7,7 @@ import sys
 from pathlib import Path
 
 from app.settings import Settings
-from app.embedded_db import DatabaseLease
-from app.migrate import TerminalProgress
-from app.wiring import build_services
+from app.wiring import Services, with_services
 from core.export import contact_sheet, export_text
 from core.subtitles import to_srt, to_vtt
 from core.summary.model import to_json, to_markdown
@@ -18,10 +16,7 @@ SUBTITLE_FORMATS = {"srt": to_srt, "vtt": to_vtt}
 
 
 async def run_export(settings: Settings, ref: str, fmt: str, output: Path | None) -> int:
-    lease = DatabaseLease(settings)
-    database = await asyncio.to_thread(lease.acquire)
-    services = await build_services(settings, database, TerminalProgress())
-    try:
+    async def body(services: Services) -> int:
         videos = await services.library.resolve(ref)
         if not videos:
             print(f"vip export: no video matches {ref!r} (give its path, file name or id; "
@@ -62,9 +57,8 @@ async def run_export(settings: Settings, ref: str, fmt: str, output: Path | None
             print(target)
             return 0
         return await _write_text(export_text(fmt, video, shots), output)
-    finally:
-        await services.close()
-        await asyncio.to_thread(lease.release)
+
+    return await with_services(settings, body)
 
 
 async def _write_text(text: str, output: Path | None) -> int:

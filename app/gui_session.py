@@ -59,6 +59,16 @@ def settle_garbage_collector() -> None:
     gc.freeze()
 
 
+def database_problem(settings: Settings, exc: BaseException) -> str:
+    """What the operator reads when the database cannot be used: damage found after the server
+    started (SQLite through FerretDB) names the file and the backup to restore."""
+    from app.db_backup import corruption_message, is_corruption_error
+
+    if settings.mongo_uri is None and is_corruption_error(exc):
+        return corruption_message(settings.data_dir, exc)
+    return str(exc)
+
+
 def database_text(settings: Settings, uri: str) -> str:
     if settings.mongo_uri is None:
         return f"embedded FerretDB ({urlsplit(uri).netloc})"
@@ -87,20 +97,24 @@ async def gui_main(settings: Settings, lease: DatabaseLease, pool: WorkerPool,
     wakeup.start(200)
     wakeup.timeout.connect(lambda: None)
 
-    try:
-        database = await asyncio.to_thread(lease.acquire)  # may start FerretDB
-    except Exception as exc:  # noqa: BLE001 - shown to the operator, then exit
-        log.error("database_unavailable", error=str(exc))
-        view.show_error("Database unavailable", str(exc))
-        view.statusBar().showMessage("Database unavailable — close the window")
-        await stop.wait()
-        return 3
     loop = asyncio.get_running_loop()
 
     def migration_progress(text: str, done: int, total: int) -> None:  # from build_services' thread
         loop.call_soon_threadsafe(view.show_progress, text, done, total)
 
-    services = await build_services(settings, database, migration_progress)
+    try:
+        database = await asyncio.to_thread(lease.acquire)  # may start FerretDB
+        services = await build_services(settings, database, migration_progress)
+    except Exception as exc:  # noqa: BLE001 - shown to the operator, then exit
+        log.error("database_unavailable", error=str(exc))
+        view.show_progress("", -1, -1)
+        view.show_error("Database unavailable", database_problem(settings, exc))
+        view.statusBar().showMessage("Database unavailable — close the window")
+        view.db_label.setText("Database: unavailable")
+        view.workers_label.setText("Workers: not started")
+        await stop.wait()
+        await asyncio.to_thread(lease.release)
+        return 3
     await asyncio.to_thread(pool.start)
     controller = MainController(
         view, services.projects, services.imports, services.library, services.jobs,

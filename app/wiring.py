@@ -88,7 +88,11 @@ async def with_services(settings: Settings, body: Callable[[Services], Awaitable
     a VipError becomes one line on stderr and exit code 1."""
     lease = DatabaseLease(settings)
     database = await asyncio.to_thread(lease.acquire)
-    services = await build_services(settings, database, TerminalProgress())
+    try:
+        services = await build_services(settings, database, TerminalProgress())
+    except BaseException:
+        await asyncio.to_thread(lease.release)  # the last user stops the server: none left running
+        raise
     try:
         return await body(services)
     except VipError as exc:
