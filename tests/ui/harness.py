@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from app.settings import Settings
 from app.wiring import Services, build_services
@@ -13,6 +14,8 @@ from app.worker_pool import WorkerPool
 from core.repositories import Database
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
+
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -42,3 +45,31 @@ async def running_app(qtbot: Any, vip_env: dict[str, str], workers: int = 0,
         if pool:
             await asyncio.to_thread(pool.stop)
         await services.close()
+
+
+def run_gui_session(qloop: asyncio.AbstractEventLoop, qapp: Any, settings: Settings, view: MainView,
+                    body: Callable[[], Awaitable[T]], exit_code: int) -> T:
+    """Run the app's whole session (app.gui_session.gui_main: lease, migrations, services,
+    controller) on `view`, with no workers, while `body` looks at the window; then close the
+    window as the operator would and check the session ended with `exit_code`."""
+    from app.embedded_db import DatabaseLease
+    from app.gui_session import gui_main
+
+    qapp.setQuitOnLastWindowClosed(False)  # closing the window ends gui_main, not the test's loop
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)  # gui_main sets its own
+
+    async def scenario() -> T:
+        session = asyncio.ensure_future(gui_main(settings, DatabaseLease(settings), WorkerPool(settings, 0),
+                                                 offer_samples=False, view=view))
+        try:
+            return await body()
+        finally:
+            view.close()
+            assert await asyncio.wait_for(session, 30) == exit_code
+
+    try:
+        return qloop.run_until_complete(scenario())
+    finally:
+        signal.signal(signal.SIGINT, handlers[0])
+        signal.signal(signal.SIGTERM, handlers[1])
+        qapp.setQuitOnLastWindowClosed(True)

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import QMessageBox
 
-from app.embedded_db import DatabaseLease
-from app.gui_session import gui_main
 from app.settings import Settings
-from app.worker_pool import WorkerPool
 from tests.app.test_db_cli import _damage, _fill
+from tests.ui.harness import run_gui_session
 from tests.ui.waiting import wait_until
 from ui.main_view import MainView
 
@@ -27,26 +24,13 @@ def test_damage_found_after_the_server_started_is_shown_with_the_fix(
     view = MainView()
     qtbot.addWidget(view)
     view.show()
-    qapp.setQuitOnLastWindowClosed(False)
-    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
 
-    async def scenario() -> tuple[str, str, str]:
-        session = asyncio.ensure_future(gui_main(settings, DatabaseLease(settings), WorkerPool(settings, 0),
-                                                 offer_samples=False, view=view))
-        try:
-            box = await wait_until(lambda: next((w for w in view.findChildren(QMessageBox) if w.isVisible()), None),
-                                   "the error box", 60)
-            return box.windowTitle(), box.text(), view.statusBar().currentMessage()
-        finally:
-            view.close()
-            assert await asyncio.wait_for(session, 30) == 3
+    async def look() -> tuple[str, str, str]:
+        box = await wait_until(lambda: next((w for w in view.findChildren(QMessageBox) if w.isVisible()), None),
+                               "the error box", 60)
+        return box.windowTitle(), box.text(), view.statusBar().currentMessage()
 
-    try:
-        title, text, status = qloop.run_until_complete(scenario())
-    finally:
-        signal.signal(signal.SIGINT, handlers[0])
-        signal.signal(signal.SIGTERM, handlers[1])
-        qapp.setQuitOnLastWindowClosed(True)
+    title, text, status = run_gui_session(qloop, qapp, settings, view, look, exit_code=3)
     assert title == "Database unavailable"
     assert text.startswith(f"The library database {data / 'db' / 'sqlite'} is damaged (database disk image is "
                            "malformed)"), text

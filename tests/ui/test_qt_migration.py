@@ -3,33 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 from typing import Any
 
 from PySide6.QtCore import Qt
 
-from app.embedded_db import DatabaseLease
-from app.gui_session import gui_main
 from app.settings import Settings
-from app.worker_pool import WorkerPool
 from core.repositories import Database, SegmentRepository, connect
-from core.repositories.jobs import MIGRATIONS
 from core.repositories import segment_sets as sets
+from core.repositories.jobs import MIGRATIONS
 from tests.app.test_migration import write_previous_release
+from tests.ui.harness import run_gui_session
 from tests.ui.waiting import wait_until
 from ui.main_view import MainView
 
 
 def test_the_window_shows_the_storage_upgrade_and_then_the_library(qloop: asyncio.AbstractEventLoop, qtbot: Any,
                                                                      qapp: Any, vip_env: dict[str, str]) -> None:
-    qapp.setQuitOnLastWindowClosed(False)  # closing the window ends gui_main, not the test's loop
     database = Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"])
     client, db = connect(database)
     try:
         before = write_previous_release(db)
     finally:
         client.close()
-    settings = Settings.load(vip_env)
     view = MainView()
     qtbot.addWidget(view)
     view.show()
@@ -37,30 +32,19 @@ def test_the_window_shows_the_storage_upgrade_and_then_the_library(qloop: asynci
     bar_values: list[tuple[int, int]] = []
     view.statusBar().messageChanged.connect(messages.append)
     view.progress_bar.valueChanged.connect(lambda value: bar_values.append((value, view.progress_bar.maximum())))
-    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
 
-    async def scenario() -> None:
-        session = asyncio.ensure_future(gui_main(settings, DatabaseLease(settings), WorkerPool(settings, 0),
-                                                 offer_samples=False, view=view))
-        try:
-            items = await wait_until(lambda: view.projects.list.findItems("Archive", Qt.MatchFlag.MatchExactly),
-                                     "the migrated project in the sidebar", 60)
-            rect = view.projects.list.visualItemRect(items[0])
-            qtbot.mouseClick(view.projects.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-            await wait_until(lambda: len(view.library.video_ids()) == 3, "the three videos in the library", 20)
-        finally:
-            view.close()
-            assert await asyncio.wait_for(session, 30) == 0
+    async def open_the_project() -> None:
+        items = await wait_until(lambda: view.projects.list.findItems("Archive", Qt.MatchFlag.MatchExactly),
+                                 "the migrated project in the sidebar", 60)
+        rect = view.projects.list.visualItemRect(items[0])
+        qtbot.mouseClick(view.projects.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        await wait_until(lambda: len(view.library.video_ids()) == 3, "the three videos in the library", 20)
 
-    try:
-        qloop.run_until_complete(scenario())
-    finally:
-        signal.signal(signal.SIGINT, handlers[0])
-        signal.signal(signal.SIGTERM, handlers[1])
-        qapp.setQuitOnLastWindowClosed(True)
+    run_gui_session(qloop, qapp, Settings.load(vip_env), view, open_the_project, exit_code=0)
 
     upgrade = [m for m in messages if m.startswith("Upgrading the library's storage")]
-    assert upgrade[0] == "Upgrading the library's storage, step 1 of 3: Converting transcripts, on-screen text and search passages"
+    assert upgrade[0] == ("Upgrading the library's storage, step 1 of 3: "
+                          "Converting transcripts, on-screen text and search passages")
     assert "Library storage upgraded" in messages
     assert (3, 3) in bar_values and not view.progress_bar.isVisible()
     client, db = connect(database)
