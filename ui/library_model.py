@@ -261,7 +261,9 @@ class LibraryModel(QAbstractTableModel):
             return None
         row, column = self._rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return row.texts[column]
+            # right-aligned numbers keep a space before the next column's text (in the model: a
+            # Python delegate override cost about half of a scrolled frame at 5,000 videos)
+            return row.texts[column] + "\u2002" if column in (DURATION, SIZE) else row.texts[column]
         if role == Qt.ItemDataRole.ToolTipRole:
             return row.tips[column]
         if role == VIDEO_ID_ROLE:

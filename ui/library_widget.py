@@ -24,8 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTableView,
     QToolButton,
     QWidget,
@@ -73,7 +71,6 @@ class LibraryWidget(QTableView):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setShowGrid(False)
-        self.setItemDelegate(ListDelegate(self))
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -307,13 +304,3 @@ class LibraryWidget(QTableView):
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt API)
         if not self.accept_drop(event):
             super().dropEvent(event)
-
-
-class ListDelegate(QStyledItemDelegate):
-    """The list's cells: right-aligned numbers keep a space before the next column's text."""
-
-    def initStyleOption(self, option: QStyleOptionViewItem,  # noqa: N802 (Qt API)
-                        index: QModelIndex | QPersistentModelIndex) -> None:
-        super().initStyleOption(option, index)
-        if index.column() in (DURATION, SIZE):
-            option.text += "\u2002"
