@@ -303,10 +303,11 @@ class LibraryModel(QAbstractTableModel):
         a page of a library being read in, which may meet rows that a job refresh added first."""
         fresh: list[Video] = []
         for video in videos:
-            if video.id in self._index:
-                self.show_video(video)
-            else:
+            i = self._index.get(video.id)
+            if i is None:
                 fresh.append(video)
+            elif self._rows[i].video != video:  # a listed row the database corrects
+                self.show_video(video)
         if not fresh:
             return
         first = len(self._rows)

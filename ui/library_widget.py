@@ -121,8 +121,10 @@ class LibraryWidget(QTableView):
         controls.addSpacing(6)
         controls.addWidget(self.list_button)
         controls.addWidget(self.grid_button)
+        # The source's rowsRemoved too: the proxy drops its rows while the source is still
+        # about to remove them (the total would count the row being removed).
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
-                       self.proxy.layoutChanged):
+                       self.proxy.layoutChanged, self.library_model.rowsRemoved):
             signal.connect(self._update_count)
         self._update_count()
 

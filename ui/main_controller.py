@@ -141,9 +141,12 @@ class MainController:
         if self._paging is not None:
             self._paging.cancel()  # the pages of the project shown before
         # The first page of videos comes at once, the rest is read in after it (_page_in): the
-        # embedded server reads ~0.6 ms per video, seconds for a 5,000-video project.
+        # embedded server reads ~0.6 ms per video, seconds for a 5,000-video project. Where this
+        # host listed the project before, that copy is shown first and the database corrects it.
+        listed, jobs = await asyncio.gather(self._library.listed_pages(project_id),
+                                            self._jobs.recent(project_id, limit=200))
         pages = self._library.video_pages(project_id)
-        videos, jobs = await asyncio.gather(anext(pages, []), self._jobs.recent(project_id, limit=200))
+        videos = listed[0] if listed else await anext(pages, [])
         # Library and jobs change together (no await between): never one project's videos beside
         # an empty or another project's jobs list.
         self._videos = {v.id: v for v in videos}
@@ -154,24 +157,49 @@ class MainController:
             self.on_job_shown(job)
         if self._paging is not None:
             self._paging.cancel()  # a selection that overlapped this one
-        self._paging = asyncio.ensure_future(self._page_in(project_id, pages))
+        self._paging = asyncio.ensure_future(self._page_in(project_id, listed, pages,
+                                                           [] if listed else list(videos)))
         self._paging.add_done_callback(self._task_done)
         if self.view.search.query() and self.view.search.filters(project_id).project_id is not None:
             self.search.search_again()  # "This project" is another one now
 
-    async def _page_in(self, project_id: str, pages: AsyncIterator[list[Video]]) -> None:
-        """Add the rest of the project's videos to the library, a page at a time (the loop runs
-        between pages); stops when another project is selected."""
+    async def _page_in(self, project_id: str, listed: list[list[Video]], pages: AsyncIterator[list[Video]],
+                       read: list[Video]) -> None:
+        """Add the rest of the project's videos to the library a page at a time (the loop runs
+        between pages): first the rest of this host's copy (`listed`, whose first page is shown), then what the database
+        holds, which updates and adds rows and, once read whole, removes the rows of videos it no
+        longer has and is kept as the copy. Stops when another project is selected."""
+        shown_from_copy = listed
         try:
+            for videos in listed[1:]:  # the first page is shown already
+                if self.project_id != project_id:
+                    return
+                self._add_page(videos)
+                await asyncio.sleep(0)
             async for videos in pages:
                 if self.project_id != project_id:
                     return
-                self._videos.update((v.id, v) for v in videos)
-                self.view.library.library_model.add_videos(videos)
-                self.view.empty_hint.setVisible(False)
-                self._refresh_names(videos)
+                read += videos
+                self._add_page(videos)
+            if self.project_id != project_id:
+                return
+            # Rows of the copy that the database no longer has (rows added meanwhile, by an
+            # import or a job of another process, stay: the read may have started before them).
+            present = {v.id for v in read}
+            for video_id in [v.id for page in shown_from_copy for v in page if v.id not in present]:
+                self._videos.pop(video_id, None)
+                self.view.library.remove_video(video_id)
+            self.view.empty_hint.setVisible(not read)
+            await self._library.remember_listing(project_id, read)
         finally:
             await pages.aclose()  # type: ignore[attr-defined]  # an async generator
+
+    def _add_page(self, videos: list[Video]) -> None:
+        self._videos.update((v.id, v) for v in videos)
+        self.view.library.library_model.add_videos(videos)
+        if videos:
+            self.view.empty_hint.setVisible(False)
+        self._refresh_names(videos)
 
     async def open_video(self, video_id: str) -> None:
         """Show one video on the review screen: player, timeline, shots, transcript, faces, exports."""

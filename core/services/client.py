@@ -22,6 +22,7 @@ from core.repositories import (
 from core.services.importing import ImportService
 from core.services.jobs import JobLauncher, JobService
 from core.services.library import LibraryService
+from core.services.listing_cache import ListingCache
 from core.search.embedder import TextEmbedder
 from core.search.index import SearchIndex
 from core.search.service import SearchService
@@ -58,7 +59,7 @@ def client_services(db: AsyncDatabase[dict[str, Any]], launcher: JobLauncher,
         imports=ImportService(videos),
         library=LibraryService(videos, AsyncWorkerRepository(db), AsyncShotRepository(db),
                                AsyncSegmentRepository(db), AsyncJobRepository(db),
-                               AsyncFaceRejectionRepository(db)),
+                               AsyncFaceRejectionRepository(db), ListingCache(data_dir / "cache")),
         jobs=JobService(AsyncJobRepository(db), videos, launcher, stage_names),
         search=search_service(db, data_dir),
     )

@@ -14,6 +14,7 @@ from core.errors import NotFound, VipError
 from core.faces.rejections import FaceRejection, without_rejected
 from core.media.fingerprint import fingerprint
 from core.models import Shot, TextSegment, Video
+from core.services.listing_cache import ListingCache
 from core.summary.model import Summary
 from core.repositories import (
     AsyncFaceRejectionRepository,
@@ -37,8 +38,10 @@ class LibraryService:
         segments: AsyncSegmentRepository,
         jobs: AsyncJobRepository,
         face_rejections: AsyncFaceRejectionRepository,
+        listing: ListingCache | None = None,
     ) -> None:
         self._videos = videos
+        self._listing = listing
         self._jobs = jobs
         self._workers = workers
         self._shots = shots
@@ -106,6 +109,18 @@ class LibraryService:
     def video_pages(self, project_id: str | None = None) -> AsyncIterator[list[Video]]:
         """The project's videos a page at a time, the first page small (shown while the rest is read)."""
         return self._videos.pages_in_project(project_id)
+
+    async def listed_pages(self, project_id: str) -> list[list[Video]]:
+        """The project's videos as this host last listed them (core/services/listing_cache.py):
+        shown while `video_pages` reads the database; [] when there is no copy."""
+        if self._listing is None:
+            return []
+        return await asyncio.to_thread(self._listing.load, project_id)
+
+    async def remember_listing(self, project_id: str, videos: list[Video]) -> None:
+        """Keep `videos` (all of the project's, just read from the database) for the next listing."""
+        if self._listing is not None:
+            await asyncio.to_thread(self._listing.save, project_id, videos)
 
     async def get_many(self, video_ids: list[str]) -> list[Video]:
         return await self._videos.get_many(video_ids)

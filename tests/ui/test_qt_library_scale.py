@@ -149,3 +149,59 @@ def test_a_large_project_shows_its_first_page_then_pages_in_the_rest(
             assert model.rowCount() == 420 and len(set(view.library.video_ids())) == 420
 
     qloop.run_until_complete(scenario())
+
+
+def test_a_project_listed_before_shows_at_once_and_the_database_corrects_it(
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, vip_env: dict[str, str]) -> None:
+    """The second time (another session), every row comes from this host's copy at once; then the
+    database's pages fix what changed meanwhile: a video removed, one failed, one added."""
+    database = Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"])
+
+    async def first_session() -> tuple[str, list[Video]]:
+        async with running_app(qtbot, vip_env) as (view, controller, _services):
+            assert controller.project_id is not None
+            videos = []
+            for i in range(600):
+                video = make_video(f"tape {i:04d}.mp4", 60 + i, 1000 + i)
+                video.project_id = controller.project_id
+                videos.append(video)
+            client, db = connect_async(database)
+            try:
+                await db["videos"].insert_many([v.to_doc() for v in videos])
+            finally:
+                await client.close()
+            await controller.select_project(controller.project_id)
+            await wait_until(lambda: controller._paging is not None and controller._paging.done(), "the read", 30)
+            assert view.library.library_model.rowCount() == 600
+            return controller.project_id, videos
+
+    project_id, videos = qloop.run_until_complete(first_session())
+    gone, failing = videos[10], videos[500]
+    added = make_video("new arrival.mp4", 30, 5000)
+    added.project_id = project_id
+
+    async def meanwhile() -> None:  # another machine's worker and operator
+        client, db = connect_async(database)
+        try:
+            await db["videos"].delete_one({"_id": gone.id})
+            await db["videos"].update_one({"_id": failing.id}, {"$set": {"status": "failed", "error": "corrupt"}})
+            await db["videos"].insert_one(added.to_doc())
+        finally:
+            await client.close()
+
+    async def second_session() -> None:
+        async with running_app(qtbot, vip_env) as (view, controller, _services):
+            model = view.library.library_model
+            counts: list[int] = []
+            model.rowsInserted.connect(lambda *_: counts.append(model.rowCount()))
+            model.modelReset.connect(lambda: counts.append(model.rowCount()))
+            await wait_until(lambda: controller._paging is not None and controller._paging.done(), "the read", 30)
+            # start() showed the copy's first page (250 rows); then its other pages, then the new video
+            assert counts[:3] == [500, 600, 601]
+            assert model.rowCount() == 600 and gone.id not in view.library.video_ids()
+            assert view.library.row_text(failing.id)["Status"] == "Failed — corrupt"
+            assert view.library.row_text(added.id)["Name"] == "new arrival.mp4"
+            assert view.library.count_label.text() == "600 videos"
+
+    qloop.run_until_complete(meanwhile())
+    qloop.run_until_complete(second_session())
