@@ -123,6 +123,20 @@ class JobsModel(QAbstractTableModel):
         self._rows = {job.id: i for i, job in enumerate(self._jobs)}
         self.endResetModel()
 
+    def append_older(self, jobs: list[tuple[Job, str]]) -> None:
+        """Add these older (job, video name) pairs below the rows shown, skipping those shown
+        (one insert): the rest of a project's history, read after its newest jobs."""
+        older = [(job, name) for job, name in jobs if job.id not in self._rows]
+        if not older:
+            return
+        first = len(self._jobs)
+        self.beginInsertRows(QModelIndex(), first, first + len(older) - 1)
+        for job, name in older:
+            self._rows[job.id] = len(self._jobs)
+            self._jobs.append(job)
+            self._names[job.id] = name
+        self.endInsertRows()
+
     def upsert(self, job: Job, video_name: str) -> tuple[int, bool]:
         """Add or replace `job`; return (row, added)."""
         self._names[job.id] = video_name
@@ -273,6 +287,10 @@ class JobsWidget(QTableView):
     def set_jobs(self, jobs: list[tuple[Job, str]]) -> None:
         """Show these (job, video name) pairs, newest first, in place of what is shown (one reset)."""
         self.model_.reset(jobs)
+
+    def append_older(self, jobs: list[tuple[Job, str]]) -> None:
+        """Add older (job, video name) pairs at the bottom (those already shown are skipped)."""
+        self.model_.append_older(jobs)
 
     def job(self, job_id: str) -> Job | None:
         return self.model_.job(job_id)

@@ -41,6 +41,9 @@ log = structlog.get_logger(__name__)
 POLL_INTERVAL_S = 0.25  # job records: no faster than 4×/s
 STATUS_INTERVAL_S = 2.0
 POLL_OVERLAP = timedelta(seconds=2)  # tolerate clock differences between processes
+FIRST_VIDEOS = 100  # library rows shown with the first paint of a project; the rest pages in
+FIRST_JOBS = 40  # likewise the newest jobs ...
+JOBS_SHOWN = 200  # ... of the history the jobs panel holds
 WORKERS_WARM_UP = timedelta(seconds=60)  # a local worker loads its models before its first heartbeat
 
 
@@ -143,9 +146,13 @@ class MainController:
         # The first page of videos comes at once, the rest is read in after it (_page_in): the
         # embedded server reads ~0.6 ms per video, seconds for a 5,000-video project. Where this
         # host listed the project before, that copy is shown first and the database corrects it.
+        # Likewise the newest jobs first (a whole job costs the embedded server ~1.5 ms), the rest
+        # of the panel's history behind them.
         listed, jobs = await asyncio.gather(self._library.listed_pages(project_id),
-                                            self._jobs.recent(project_id, limit=200))
+                                            self._jobs.recent(project_id, limit=FIRST_JOBS))
         pages = self._library.video_pages(project_id)
+        if listed and len(listed[0]) > FIRST_VIDEOS:
+            listed = [listed[0][:FIRST_VIDEOS], listed[0][FIRST_VIDEOS:], *listed[1:]]
         videos = listed[0] if listed else await anext(pages, [])
         # Library and jobs change together (no await between): never one project's videos beside
         # an empty or another project's jobs list.
@@ -171,6 +178,13 @@ class MainController:
         longer has and is kept as the copy. Stops when another project is selected."""
         shown_from_copy = listed
         try:
+            if len(self.view.jobs.job_ids()) >= FIRST_JOBS:
+                older = await self._jobs.recent(project_id, limit=JOBS_SHOWN)
+                if self.project_id != project_id:
+                    return
+                self.view.jobs.append_older([(job, self._video_name(job)) for job in older])
+                for job in older:
+                    self.on_job_shown(job)
             for videos in listed[1:]:  # the first page is shown already
                 if self.project_id != project_id:
                     return

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 
 from core.models import Job, JobStatus, Video
-from core.repositories import AsyncVideoRepository, Database, connect_async
+from core.repositories import AsyncJobRepository, AsyncVideoRepository, Database, connect_async
 from core.timeutil import utc_now
 from tests.ui.harness import running_app
 from tests.ui.test_qt_library import make_video
@@ -196,8 +196,8 @@ def test_a_project_listed_before_shows_at_once_and_the_database_corrects_it(
             model.rowsInserted.connect(lambda *_: counts.append(model.rowCount()))
             model.modelReset.connect(lambda: counts.append(model.rowCount()))
             await wait_until(lambda: controller._paging is not None and controller._paging.done(), "the read", 30)
-            # start() showed the copy's first page (250 rows); then its other pages, then the new video
-            assert counts[:3] == [500, 600, 601]
+            # start() showed the copy's first 100 rows; then its other pages, then the new video
+            assert counts[:4] == [250, 500, 600, 601]
             assert model.rowCount() == 600 and gone.id not in view.library.video_ids()
             assert view.library.row_text(failing.id)["Status"] == "Failed — corrupt"
             assert view.library.row_text(added.id)["Name"] == "new arrival.mp4"
@@ -205,3 +205,34 @@ def test_a_project_listed_before_shows_at_once_and_the_database_corrects_it(
 
     qloop.run_until_complete(meanwhile())
     qloop.run_until_complete(second_session())
+
+
+def test_a_project_shows_its_newest_jobs_first_then_the_rest_of_its_history(
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, vip_env: dict[str, str]) -> None:
+    from ui.main_controller import FIRST_JOBS
+
+    async def scenario() -> None:
+        async with running_app(qtbot, vip_env) as (view, controller, _services):
+            assert controller.project_id is not None
+            videos = [make_video(f"clip {i:03d}.mp4", 60, 1000) for i in range(120)]
+            for video in videos:
+                video.project_id = controller.project_id
+            jobs = [job_of(v, JobStatus.SUCCEEDED, i) for i, v in enumerate(videos)]
+            for i, job in enumerate(jobs):  # one an hour, the last the newest
+                job.created_at = job.updated_at = utc_now() - timedelta(hours=len(jobs) - i)
+            client, db = connect_async(Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
+            try:
+                await db["videos"].insert_many([v.to_doc() for v in videos])
+                for job in jobs:  # as the app stores them (with their day stamps)
+                    await AsyncJobRepository(db).add(job)
+            finally:
+                await client.close()
+            newest_first = [j.id for j in reversed(jobs)]
+            await controller.select_project(controller.project_id)
+            assert view.jobs.job_ids() == newest_first[:FIRST_JOBS]  # with the first paint
+            await wait_until(lambda: len(view.jobs.job_ids()) == 120, "the rest of the jobs", 20)
+            assert view.jobs.job_ids() == newest_first
+            await wait_until(lambda: view.jobs.shown(jobs[0].id)["video"] == "clip 000.mp4",
+                             "the oldest job's file name", 20)
+
+    qloop.run_until_complete(scenario())
