@@ -172,12 +172,18 @@ class MainController:
 
     async def _page_in(self, project_id: str, listed: list[list[Video]], pages: AsyncIterator[list[Video]],
                        read: list[Video]) -> None:
-        """Add the rest of the project's videos to the library a page at a time (the loop runs
-        between pages): first the rest of this host's copy (`listed`, whose first page is shown), then what the database
-        holds, which updates and adds rows and, once read whole, removes the rows of videos it no
-        longer has and is kept as the copy. Stops when another project is selected."""
+        """Fill in the project behind its first paint, a page at a time (the loop runs between
+        pages): the rest of this host's listing copy (`listed`, its first page is shown), the rest
+        of the jobs panel's history, then the project as the database holds it, which updates and
+        adds rows and, once read whole, removes the copy's videos it no longer has and is kept as
+        the new copy. Stops when another project is selected."""
         shown_from_copy = listed
         try:
+            for videos in listed[1:]:  # the first page is shown already
+                if self.project_id != project_id:
+                    return
+                self._add_page(videos)
+                await asyncio.sleep(0)
             if len(self.view.jobs.job_ids()) >= FIRST_JOBS:
                 older = await self._jobs.recent(project_id, limit=JOBS_SHOWN)
                 if self.project_id != project_id:
@@ -185,11 +191,6 @@ class MainController:
                 self.view.jobs.append_older([(job, self._video_name(job)) for job in older])
                 for job in older:
                     self.on_job_shown(job)
-            for videos in listed[1:]:  # the first page is shown already
-                if self.project_id != project_id:
-                    return
-                self._add_page(videos)
-                await asyncio.sleep(0)
             async for videos in pages:
                 if self.project_id != project_id:
                     return
