@@ -243,7 +243,7 @@ class LibraryWidget(QTableView):
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), len(self.library_model)
         noun = "video" if total == 1 else "videos"
-        self.count_label.setText(f"{shown} of {total} {noun}" if self.proxy.filter_text() else f"{total} {noun}")
+        self.count_label.setText(f"{shown:,} of {total:,} {noun}" if self.proxy.filter_text() else f"{total:,} {noun}")
 
     # -- actions --------------------------------------------------------------------------------
     def _request_analyze(self, force: bool) -> None:

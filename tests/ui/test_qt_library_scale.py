@@ -88,7 +88,7 @@ def test_posters_are_framed_off_the_gui_thread_and_shown_only_for_rows_on_screen
     many = [make_video(f"clip {i:04d}.mp4", 30 + i, 1_000_000 + i, days_ago=i) for i in range(3000)]
     library.set_videos(many[:100])
     library.library_model.add_videos(many[100:])  # the rest of the library paged in
-    assert library.count_label.text() == "3000 videos"
+    assert library.count_label.text() == "3,000 videos"
 
     library.show_grid(True)
     grid = library.grid
