@@ -21,3 +21,16 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     yield loop
     loop.close()
     asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def window(qtbot: Any) -> Any:
+    """The main window alone (no controller), shown at 1280×800."""
+    from ui.main_view import MainView
+
+    view = MainView()
+    qtbot.addWidget(view)
+    view.resize(1280, 800)
+    view.show()
+    qtbot.waitExposed(view)
+    return view

@@ -49,16 +49,6 @@ def videos() -> list[Video]:
     ]
 
 
-@pytest.fixture
-def window(qtbot: Any) -> MainView:
-    view = MainView()
-    qtbot.addWidget(view)
-    view.resize(1280, 800)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
-
-
 def shown_names(view: MainView) -> list[str]:
     """The names in the list, top to bottom, as painted (the view's own model)."""
     model = view.library.model()

@@ -23,16 +23,6 @@ from ui.library_model import GRID_POSTER, LIST_POSTER, poster_images
 from ui.main_view import MainView
 
 
-@pytest.fixture
-def window(qtbot: Any) -> MainView:
-    view = MainView()
-    qtbot.addWidget(view)
-    view.resize(1280, 800)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
-
-
 def job_of(video: Video, status: JobStatus, minutes_ago: int) -> Job:
     at = utc_now() - timedelta(minutes=minutes_ago)
     return Job(kind="analyze", video_id=video.id, project_id=video.project_id, stages=[], status=status,
