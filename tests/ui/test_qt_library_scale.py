@@ -8,7 +8,6 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 
