@@ -1,0 +1,1 @@
+"""core.search: see the modules; the package file lets import-linter see them."""

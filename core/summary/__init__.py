@@ -1,0 +1,1 @@
+"""core.summary: see the modules; the package file lets import-linter see them."""
