@@ -218,7 +218,7 @@ def _start_database(state: _State) -> str:
     state.child_pids.append(int(server["pid"]))
     version = _check_index_use(database)
     return (f"embedded FerretDB at {database.uri.removeprefix('mongodb://').rstrip('/')} "
-            f"(pid {server['pid']}, {version}, answers from its indexes)")
+            f"(pid {server['pid']}) — {version}, answers from its indexes")
 
 
 def _check_index_use(database: Database) -> str:
