@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ["asyncio", "structlog", "pymongo", "numpy", "av", "cv2", "onnxruntime", "ctranslate2", "PIL",
@@ -39,10 +40,11 @@ print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))
     assert json.loads(out.stdout.splitlines()[-1]) == []
 
 
-def test_the_review_page_is_built_on_first_use(qapp: object) -> None:
+def test_the_review_page_is_built_on_first_use(qtbot: Any) -> None:
     from ui.main_view import MainView
 
     view = MainView()
+    qtbot.addWidget(view)  # deleted at this test's end, not by a garbage collection during a later test
     assert view._detail is None and not view.showing_detail()
     detail = view.detail
     assert view.detail is detail and view.pages.indexOf(detail) >= 0
