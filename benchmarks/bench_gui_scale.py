@@ -226,6 +226,23 @@ async def timed_phase(probe: StallProbe, phase: str, body: Callable[[], Awaitabl
 
 async def measure(data_dir: Path, query: str, shots: Path | None, settle_s: float,
                   dwell_s: float) -> dict[str, Any]:
+    """Open the data dir as `vip` does and measure; the module patches below last only as long
+    (the test suite runs this in-process: a patch left behind disabled the migrations of the
+    tests after it)."""
+    import app.wiring
+    import ui.main_controller as main_controller
+
+    saved = getattr(app.wiring, "prepare_database", None), main_controller.read_thumbnail
+    try:
+        return await _measure(data_dir, query, shots, settle_s, dwell_s)
+    finally:
+        if saved[0] is not None:
+            app.wiring.prepare_database = saved[0]  # type: ignore[attr-defined]
+        main_controller.read_thumbnail = saved[1]  # type: ignore[attr-defined]
+
+
+async def _measure(data_dir: Path, query: str, shots: Path | None, settle_s: float,
+                   dwell_s: float) -> dict[str, Any]:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
@@ -467,9 +484,22 @@ def run(data_dir: Path, query: str = "harbour", shots: Path | None = None, settl
     import qasync
     from PySide6.QtWidgets import QApplication
 
+    from PySide6.QtCore import QCoreApplication, QEvent
+
     app = QApplication.instance() or QApplication(sys.argv)
+    quit_on_close = app.quitOnLastWindowClosed()  # type: ignore[attr-defined]
     app.setQuitOnLastWindowClosed(False)  # type: ignore[attr-defined]
-    fig = qasync.run(measure(data_dir, query, shots, settle_s, dwell_s))
+    before = set(QApplication.topLevelWidgets())
+    try:
+        fig = qasync.run(measure(data_dir, query, shots, settle_s, dwell_s))
+    finally:
+        # Leave the application as it was (the tests run this in-process): the windows made
+        # here are deleted now, not by a garbage collection during whatever runs next.
+        for widget in set(QApplication.topLevelWidgets()) - before:
+            widget.close()
+            widget.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        app.setQuitOnLastWindowClosed(quit_on_close)  # type: ignore[attr-defined]
     fig.update(verdict(fig))
     fig.update(bench="gui_scale", data_dir=str(data_dir), cpus=os.cpu_count(), load_avg=list(os.getloadavg()),
                platform=QApplication.platformName(), targets=TARGETS)
