@@ -141,7 +141,7 @@ def build_worker_runtime(
         should_stop=should_stop,
     )
     stale_after = timedelta(seconds=settings.stale_after_s)
-    reaper = StaleJobReaper(jobs, videos, tasks.analyze_video, stale_after)
+    reaper = StaleJobReaper(jobs, videos, tasks.analyze_video, stale_after, queued_tasks=tasks.queued_job_ids)
     return WorkerRuntime(runner=runner, reaper=reaper,
                          leases=LeaseRepository(db, worker_id()), lease_ttl=max(stale_after, timedelta(seconds=10)),
                          purge_cache=lambda: _purge(db))

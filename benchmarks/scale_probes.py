@@ -232,6 +232,9 @@ class _Launcher:
     def enqueue(self, job_id: str) -> None:
         self.enqueued.append(job_id)
 
+    def queued_job_ids(self) -> set[str]:
+        return set(self.enqueued)
+
 
 async def analyse_new_video(async_db: Any, sync_db: Any, data_dir: Path, shape: Shape, cap_s: float,
                             progress_writes: int = 100) -> dict[str, Any]:

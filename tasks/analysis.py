@@ -57,8 +57,13 @@ class AnalysisTasks:
             self.analyze_video(job_id)  # interrupted by shutdown: resume on the next worker
         return str(status) if status else None
 
+    def queued_job_ids(self) -> set[str]:
+        """The job ids that analysis tasks waiting in the queue carry (reads the whole queue)."""
+        return {str(task.args[0]) for task in self.huey.pending()
+                if task.name == "analyze_video" and task.args}
+
     def reap_stale_jobs(self) -> list[str]:
-        """Re-queue jobs of dead workers; only one worker at a time does it (a lease)."""
+        """Re-queue stranded jobs (dead workers, lost tasks); one worker at a time (a lease)."""
         runtime = self._runtime
         if runtime is None:
             return []
@@ -83,3 +88,6 @@ class HueyLauncher:
 
     def enqueue(self, job_id: str) -> None:
         self._tasks.analyze_video(job_id)
+
+    def queued_job_ids(self) -> set[str]:
+        return self._tasks.queued_job_ids()

@@ -59,29 +59,33 @@ class JobRunner:
         self._should_stop = should_stop
 
     def run(self, job_id: str) -> JobStatus | None:
-        """Run the job if it is queued; return its final status (QUEUED means: enqueue again)."""
-        job = self._jobs.get(job_id)
-        if job is None:
-            log.warning("job_missing", job_id=job_id)
-            return None
-        if job.status != JobStatus.QUEUED:
-            log.info("job_not_queued", job_id=job_id, status=str(job.status))
-            return job.status
-        structlog.contextvars.bind_contextvars(job_id=job.id, video_id=job.video_id)
+        """Run the job if it is queued; return its final status (QUEUED means: enqueue again).
+
+        None: there is no such job, or another worker is starting it right now."""
         try:
-            return self._run(job)
+            with self._jobs.claiming(job_id) as job:
+                if job is None:
+                    log.info("job_not_claimed", job_id=job_id)  # gone, or being started elsewhere
+                    return None
+                if job.status != JobStatus.QUEUED:
+                    log.info("job_not_queued", job_id=job_id, status=str(job.status))
+                    return job.status
+                structlog.contextvars.bind_contextvars(job_id=job.id, video_id=job.video_id)
+                started = self._start(job)
+            # Written running (or finished at once) and the claim let go: from here the job's
+            # status keeps other workers off it.
+            return started if isinstance(started, JobStatus) else self._run(job, *started)
         finally:
             structlog.contextvars.unbind_contextvars("job_id", "video_id")
 
-    def _run(self, job: Job) -> JobStatus:
+    def _start(self, job: Job) -> JobStatus | tuple[Video, ProgressReporter]:
+        """Write the claimed job running (or finish it at once: canceled, video gone)."""
         if job.cancel_requested or self._jobs.is_cancel_requested(job.id):
             return self._finish(job, None, JobStatus.CANCELED, "Canceled")
         video = self._videos.get(job.video_id)
         if video is None:
             error = JobError("NotFound", "The video was removed from the library before analysis")
             return self._finish(job, None, JobStatus.FAILED, error.message, error)
-
-        started = utc_now()
         job.status = JobStatus.RUNNING
         job.worker_id = self._config.worker_id
         job.attempts += 1
@@ -93,7 +97,10 @@ class JobRunner:
         self._videos.set_status(video.id, VideoStatus.ANALYZING)
         reporter.flush()
         log.info("job_started", attempt=job.attempts, path=video.path)
+        return video, reporter
 
+    def _run(self, job: Job, video: Video, reporter: ProgressReporter) -> JobStatus:
+        started = utc_now()
         failures: list[JobError] = []
         outcome: type[Exception] | None = None
         def beat() -> None:

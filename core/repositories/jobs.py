@@ -27,6 +27,7 @@ also asks the old way.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -36,6 +37,7 @@ from pymongo.database import Database as SyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from core.models import Job, JobStatus
+from core.repositories.leases import LeaseRepository
 from core.timeutil import as_utc, utc_now
 
 log = structlog.get_logger(__name__)
@@ -48,6 +50,7 @@ MIGRATIONS = "migrations"  # one document per one-off data migration that has fi
 JOB_DAYS_MARK = "jobs.created_day"
 _BACKFILL_CHUNK = 500  # `_id`s per `$in` (the embedded server pushes down at most 1,000)
 _WALK_FIELDS = {"_id": 1, "created_at": 1}
+CLAIM_TTL = timedelta(minutes=2)  # a worker killed while starting a job delays it this long at most
 
 
 def minute_of(at: datetime) -> str:
@@ -283,10 +286,26 @@ class JobRepository:
     def __init__(self, db: SyncDatabase[dict[str, Any]]) -> None:
         self._coll = db["jobs"]
         self._cancels = db["job_cancels"]
+        self._claims = LeaseRepository(db, "job-claim")
 
     def get(self, job_id: str) -> Job | None:
         doc = self._coll.find_one({"_id": job_id})
         return Job.from_doc(doc) if doc else None
+
+    @contextmanager
+    def claiming(self, job_id: str) -> Iterator[Job | None]:
+        """`with jobs.claiming(id) as job:` — the job as it is now, read while no other process
+        may start it; None while another one is starting it (or when there is no such job).
+
+        FerretDB 1.x answers a conditional update by a read and then a write, so two workers
+        that dequeue the same job id (a re-enqueued job, a queue that delivered twice) could
+        both see it queued and both run it. A lease (`claim:<job id>`, an insert on a unique
+        `_id`) makes starting a job exclusive: whoever holds it reads the job, and, when it is
+        still queued, writes it running before letting go. The lease expires, so a worker
+        killed while starting delays the job by `CLAIM_TTL` at most.
+        """
+        with self._claims.hold(f"claim:{job_id}", CLAIM_TTL) as mine:
+            yield self.get(job_id) if mine else None
 
     def save(self, job: Job) -> None:
         """Write the owner's view of the job (status, stages, progress, error, heartbeat)."""
@@ -308,6 +327,13 @@ class JobRepository:
         """Return running jobs whose owner has not sent a heartbeat since `before`."""
         docs = self._coll.find(
             {"status": str(JobStatus.RUNNING), "heartbeat_at": {"$lt": before}}
+        ).to_list(None)
+        return [Job.from_doc(d) for d in docs]
+
+    def find_queued(self, before: datetime) -> list[Job]:
+        """Return jobs queued (or last changed while queued) before `before`."""
+        docs = self._coll.find(
+            {"status": str(JobStatus.QUEUED), "updated_at": {"$lt": before}}
         ).to_list(None)
         return [Job.from_doc(d) for d in docs]
 

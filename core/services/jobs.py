@@ -17,6 +17,10 @@ class JobLauncher(Protocol):
 
     def enqueue(self, job_id: str) -> None: ...
 
+    def queued_job_ids(self) -> set[str]:
+        """The job ids the queue holds tasks for (blocking; reads the whole queue)."""
+        ...
+
 
 class JobService:
     def __init__(
@@ -32,11 +36,18 @@ class JobService:
         self._stage_names = stage_names
 
     async def analyze(self, videos: list[Video], force: bool = False) -> list[Job]:
-        """Queue an analysis job per video; a video that already has an open job keeps it."""
+        """Queue an analysis job per video; a video that already has an open job keeps it, and
+        a queued one whose queue task is gone (see core.services.recovery) is enqueued again."""
         jobs = []
+        in_queue: set[str] | None = None  # read once, and only when a queued job is found
         for video in videos:
             open_job = await self._jobs.find_open_for_video(video.id)
             if open_job:
+                if open_job.status == JobStatus.QUEUED:
+                    if in_queue is None:
+                        in_queue = await asyncio.to_thread(self._launcher.queued_job_ids)
+                    if open_job.id not in in_queue:
+                        await asyncio.to_thread(self._launcher.enqueue, open_job.id)
                 jobs.append(open_job)
                 continue
             job = Job(

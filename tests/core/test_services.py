@@ -29,6 +29,9 @@ class RecordingLauncher:
     def enqueue(self, job_id: str) -> None:
         self.enqueued.append(job_id)
 
+    def queued_job_ids(self) -> set[str]:
+        return set(self.enqueued)
+
 
 def with_services(database: Database, body: Callable[..., Awaitable[T]]) -> tuple[T, RecordingLauncher]:
     launcher = RecordingLauncher()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -10,27 +11,34 @@ from core.models import JobStatus
 from core.pipeline import JobRunner, ProbeStage
 from core.pipeline.runner import RunnerConfig
 from core.repositories import (
+    Database,
     JobRepository,
     LeaseRepository,
     SegmentRepository,
     ShotRepository,
     VideoRepository,
+    connect_async,
 )
-from core.services import StaleJobReaper
+from core.services import StaleJobReaper, client_services
 from core.timeutil import utc_now
 from tasks import AnalysisTasks, HueyLauncher, WorkerRuntime, make_huey
 from tests.core.test_runner import add_video_job
 from tests.media import MediaSet
 
 
-def _tasks(db: Any, tmp_path: Path, immediate: bool) -> AnalysisTasks:
+def _tasks(db: Any, tmp_path: Path, immediate: bool, worker: str = "w:1") -> AnalysisTasks:
     tasks = AnalysisTasks(make_huey(tmp_path / "queue", immediate=immediate))
     jobs, videos = JobRepository(db), VideoRepository(db)
     runner = JobRunner(jobs, videos, ShotRepository(db), SegmentRepository(db), [ProbeStage()],
-                       RunnerConfig("w:1", tmp_path / "media"))
-    tasks.bind(WorkerRuntime(runner, StaleJobReaper(jobs, videos, tasks.analyze_video, timedelta(seconds=5)),
-                             LeaseRepository(db, "w:1"), lease_ttl=timedelta(seconds=10)))
+                       RunnerConfig(worker, tmp_path / "media"))
+    reaper = StaleJobReaper(jobs, videos, tasks.analyze_video, timedelta(seconds=5),
+                            queued_tasks=tasks.queued_job_ids)
+    tasks.bind(WorkerRuntime(runner, reaper, LeaseRepository(db, worker), lease_ttl=timedelta(seconds=10)))
     return tasks
+
+
+def _queued_long_ago(db: Any, job_id: str) -> None:
+    db["jobs"].update_one({"_id": job_id}, {"$set": {"updated_at": utc_now() - timedelta(minutes=5)}})
 
 
 def test_enqueued_job_runs_through_the_queue(sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
@@ -101,3 +109,73 @@ def test_hourly_periodic_task_purges_expired_provider_answers(sync_db: Any, tmp_
     tasks.purge_api_cache()  # through the queue (immediate mode), under its lock
     assert cache.count() == 1 and cache.get("fresh", now) is not None
     assert tasks.purge_api_cache.call_local() == 0  # nothing left to purge
+
+
+def test_a_queued_job_whose_task_is_gone_is_enqueued_again_by_the_reaper(
+        sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    # The job was written queued, but its task never reached the queue (or was lost with it).
+    _, lost = add_video_job(sync_db, media.good)
+    _, waiting = add_video_job(sync_db, media.mkv)
+    add_video_job(sync_db, tmp_path / "just-queued.mp4")  # younger than the age threshold
+    _queued_long_ago(sync_db, lost.id)
+    _queued_long_ago(sync_db, waiting.id)
+    tasks = _tasks(sync_db, tmp_path, immediate=False)
+    HueyLauncher(tasks).enqueue(waiting.id)  # long queued, but its task is still in the queue
+    assert tasks.reap_stale_jobs() == [lost.id]
+    assert tasks.queued_job_ids() == {waiting.id, lost.id}
+    assert tasks.reap_stale_jobs() == []  # it has a task now (and the queue is read at most every 5 s)
+    while (task := tasks.huey.dequeue()) is not None:
+        tasks.huey.execute(task)
+    for job_id in (lost.id, waiting.id):
+        done = JobRepository(sync_db).get(job_id)
+        assert done and done.status == JobStatus.SUCCEEDED and done.attempts == 1
+
+
+def test_a_job_is_started_by_one_worker_only(sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    # A job enqueued twice (the reaper and a late task) reaches two workers: one runs it.
+    _, job = add_video_job(sync_db, media.good)
+    first, second = _tasks(sync_db, tmp_path, False, "w:1"), _tasks(sync_db, tmp_path, False, "w:2")
+    starting = LeaseRepository(sync_db, "job-claim")  # a third worker, in the middle of starting it
+    owner = starting.try_acquire(f"claim:{job.id}", timedelta(minutes=1))
+    assert owner
+    assert first.analyze_video.call_local(job.id) is None  # not taken while another is starting it
+    stored = JobRepository(sync_db).get(job.id)
+    assert stored and stored.status == JobStatus.QUEUED and stored.attempts == 0
+    starting.release(f"claim:{job.id}", owner)
+    assert first.analyze_video.call_local(job.id) == "succeeded"
+    assert second.analyze_video.call_local(job.id) == "succeeded"  # found done, not run again
+    done = JobRepository(sync_db).get(job.id)
+    assert done and done.attempts == 1 and done.worker_id == "w:1"
+
+
+def test_a_worker_killed_while_starting_a_job_delays_it_only_until_its_claim_expires(
+        sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    _, job = add_video_job(sync_db, media.good)
+    killed = LeaseRepository(sync_db, "job-claim")
+    assert killed.try_acquire(f"claim:{job.id}", timedelta(seconds=-1))  # taken, and run out
+    assert _tasks(sync_db, tmp_path, False).analyze_video.call_local(job.id) == "succeeded"
+
+
+def test_analyze_enqueues_an_open_queued_job_again_when_the_queue_lost_its_task(
+        database: Database, media: MediaSet, tmp_path: Path) -> None:
+    tasks = AnalysisTasks(make_huey(tmp_path / "queue", immediate=False))
+    launcher = HueyLauncher(tasks)
+
+    async def analyze() -> list[str]:
+        client, db = connect_async(database)
+        try:
+            services = client_services(db, launcher, ["probe"], tmp_path / "services")
+            project = await services.projects.ensure()
+            imported = await services.imports.import_paths(project.id, [media.good])
+            videos = imported.added or await services.library.videos(project.id)
+            return [j.id for j in await services.jobs.analyze(videos)]
+        finally:
+            await client.close()
+
+    [job_id] = asyncio.run(analyze())
+    assert tasks.huey.pending_count() == 1
+    assert asyncio.run(analyze()) == [job_id]
+    assert tasks.huey.pending_count() == 1  # its task is waiting: not enqueued twice
+    tasks.huey.flush()  # the queue lost it (a wiped queue, a Redis restarted without persistence)
+    assert asyncio.run(analyze()) == [job_id]
+    assert tasks.queued_job_ids() == {job_id}
