@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --self-test: keep the temporary data dir (and its logs) and print where")
     parser.add_argument("--json", action="store_true", dest="self_test_json",
                         help="with --self-test: end with one JSON object (steps, status, timings)")
+    parser.add_argument("--stress", action="store_true", dest="self_test_stress",
+                        help="with --self-test: also open, play, seek and close the player 200 times "
+                             "under a watchdog (about a minute)")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("gui", help="open the desktop app (the default)")
     worker = sub.add_parser("worker", help="run analysis workers headless (stop with Ctrl+C)")
@@ -104,9 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--self-test takes no command")
         from app.self_test import run_self_test
 
-        return run_self_test(keep=args.self_test_keep, as_json=args.self_test_json)
-    if args.self_test_keep or args.self_test_json:
-        parser.error("--keep and --json before a command go with --self-test (`vip --self-test --json`)")
+        return run_self_test(keep=args.self_test_keep, as_json=args.self_test_json, stress=args.self_test_stress)
+    if args.self_test_keep or args.self_test_json or args.self_test_stress:
+        parser.error("--keep, --json and --stress before a command go with --self-test (`vip --self-test --json`)")
     command = args.command or "gui"
     settings = Settings.load()
     if command == "gui":

@@ -11,6 +11,7 @@ import asyncio
 import gc
 import signal
 import sys
+import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -76,6 +77,15 @@ def database_text(settings: Settings, uri: str) -> str:
     return f"MongoDB at {host}"
 
 
+async def _media_released(view: MainView, timeout_s: float = 3.0) -> None:
+    """Let the player finish its queued stop and unload (see ui.player_widget), so nothing
+    destroys it later with decoder threads still running."""
+    view.close_media()
+    deadline = time.monotonic() + timeout_s
+    while not view.media_released() and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+
+
 async def gui_main(settings: Settings, lease: DatabaseLease, pool: WorkerPool,
                    offer_samples: bool = True, view: MainView | None = None) -> int:
     """Run until the main window closes (or Ctrl+C), then shut everything down in order."""
@@ -134,6 +144,7 @@ async def gui_main(settings: Settings, lease: DatabaseLease, pool: WorkerPool,
         await stop.wait()
     finally:
         view.hide()
+        await _media_released(view)
         await controller.stop()
         await asyncio.to_thread(pool.stop)
         await services.close()

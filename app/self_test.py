@@ -12,6 +12,7 @@ only when every step passed.
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import json
 import logging
 import os
@@ -46,6 +47,7 @@ SEARCH_QUERY = "sample scene"
 WORKER_TIMEOUT_S = 90.0
 ANALYSIS_TIMEOUT_S = 420.0
 WINDOW_TIMEOUT_S = 60.0
+STRESS_WATCHDOG_S = 240  # the player stress: a hang past this ends the process (faulthandler)
 
 
 class StepFailed(Exception):
@@ -153,7 +155,7 @@ class _State:
     child_pids: list[int] = field(default_factory=list)
 
 
-def run_self_test(keep: bool = False, as_json: bool = False, out: TextIO = sys.stdout) -> int:
+def run_self_test(keep: bool = False, as_json: bool = False, out: TextIO = sys.stdout, stress: bool = False) -> int:
     """Run every step, clean up, print the report; 0 when all passed, 1 otherwise."""
     started = time.monotonic()
     root = Path(tempfile.mkdtemp(prefix="vip-self-test-"))
@@ -169,7 +171,7 @@ def run_self_test(keep: bool = False, as_json: bool = False, out: TextIO = sys.s
     out.write(f"VIP Desktop self-test ({kind}, {sys.executable})\n")
     out.flush()
     try:
-        _run_steps(report, state)
+        _run_steps(report, state, stress)
     finally:
         run_step(report, "clean-up", lambda: _clean_up(state, keep))
     took = time.monotonic() - started
@@ -188,7 +190,7 @@ def run_self_test(keep: bool = False, as_json: bool = False, out: TextIO = sys.s
     return 1 if failed else 0
 
 
-def _run_steps(report: Report, state: _State) -> None:
+def _run_steps(report: Report, state: _State, stress: bool = False) -> None:
     if not run_step(report, "data dir", lambda: f"temporary, {state.root}"):
         return
     run_step(report, "models", lambda: _check_models(state))
@@ -198,7 +200,8 @@ def _run_steps(report: Report, state: _State) -> None:
         return
     if not asyncio.run(_analyse(report, state)):
         return
-    run_step(report, "main window", lambda: _open_window(state))
+    if run_step(report, "main window", lambda: _open_window(state)) and stress:
+        run_step(report, "player stress", lambda: _stress_player(state))
 
 
 def _check_models(state: _State) -> Outcome:
@@ -436,6 +439,27 @@ def _open_window(state: _State) -> str:
                          "(QtMultimedia's FFmpeg plugin: see the log)")
     return (f"library shows {seen.get('Name')} · {seen.get('Duration')} · {seen.get('Resolution')} · "
             f"{seen.get('Status')}; the player {seen['player']} ({os.environ['QT_QPA_PLATFORM']})")
+
+
+def _stress_player(state: _State) -> str:
+    """Open, play, seek and close the review page and the window 200 times (ui.player_stress)
+    under a native watchdog: a hang ends the process with every thread's stack on stderr."""
+    from PySide6.QtWidgets import QApplication
+    import qasync
+
+    from core.media.probe import probe
+    from ui.player_stress import StressReport, stress_player
+
+    assert state.clip is not None
+    QApplication.instance() or QApplication([sys.argv[0]])
+    faulthandler.dump_traceback_later(STRESS_WATCHDOG_S, exit=True)
+    try:
+        report: StressReport = qasync.run(stress_player(state.clip, probe(state.clip), rounds=200, budget_s=120))
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    if report.problems:
+        raise StepFailed(f"{report.summary()}: {'; '.join(report.problems)}")
+    return report.summary()
 
 
 def _clean_up(state: _State, keep: bool) -> str:

@@ -14,9 +14,10 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-# 1. Debian packages: ffmpeg and espeak-ng (test media), Xvfb, the Qt runtime libraries, Go (for FerretDB).
+# 1. Debian packages: ffmpeg and espeak-ng (test media), Xvfb, PulseAudio (a null audio output
+#    for the player tests), the Qt runtime libraries, Go (for FerretDB).
 DEB_PACKAGES=(
-  ffmpeg espeak-ng xvfb xauth golang-go ca-certificates
+  ffmpeg espeak-ng xvfb xauth golang-go ca-certificates pulseaudio
   libgl1 libegl1 libopengl0 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0
   libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xfixes0 libxcb-xkb1

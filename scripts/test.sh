@@ -30,5 +30,6 @@ if [ $# -gt 0 ] || [ -n "${VIP_SKIP_BUNDLE:-}" ]; then
   exit 0
 fi
 echo "[test] 4/4 bundle: build dist/vip/ with its models (scripts/build.sh), then its self-test"
+echo "       with the player stress (200 open/play/seek/close) on a null audio output"
 VIP_BUNDLE_MODELS=1 bash scripts/build.sh
-dist/vip/vip --self-test
+.venv/bin/python -m tests.null_audio dist/vip/vip --self-test --stress

@@ -32,6 +32,19 @@ if os.environ.get("VIP_BLOCK_QT"):
 SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def null_audio() -> Iterator[str | None]:
+    """An audio output for QtMultimedia, headless (tests/null_audio.py); not for Qt-free runs."""
+    if os.environ.get("VIP_BLOCK_QT"):
+        yield None
+        return
+    from tests.null_audio import NullAudio
+
+    audio = NullAudio()
+    yield audio.start()
+    audio.stop()
+
+
 @pytest.fixture(scope="session")
 def server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("server")

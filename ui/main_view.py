@@ -212,9 +212,17 @@ class MainView(QMainWindow):
             self.pages.addWidget(self._detail)
         return self._detail
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+    def close_media(self) -> None:
+        """Stop the player and release its file (queued; see ui.player_widget)."""
         if self._detail is not None:
             self._detail.close_video()
+
+    def media_released(self) -> bool:
+        """True when the player holds no file and no decoder thread (safe to tear down)."""
+        return self._detail is None or self._detail.player.is_unloaded()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        self.close_media()
         self.was_closed = True
         self.on_close()
         event.accept()

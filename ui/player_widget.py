@@ -3,6 +3,17 @@
 Everything here runs on the GUI thread (the qasync loop). QMediaPlayer decodes on its own
 threads, so nothing in this module blocks the loop.
 
+Commands reach QMediaPlayer only through queued signals (`_Commands`), never as calls from
+Python. Qt's FFmpeg backend tears its renderers down under its own locks, and a renderer's
+thread that disconnects from a Python-made QObject (our QAudioOutput, the player) asks for
+the GIL inside that teardown. A command called from Python holds the GIL while it waits for
+those locks: the two wait for each other forever (seen: the window's close called `stop()`
+while the audio renderer was being deleted; the app ignored SIGTERM). Queued, the command runs
+from Qt's event loop, which has let go of the GIL, so the renderer thread can always finish.
+PySide connects these signals to the C++ slots natively: no Python runs in between. The
+widget keeps what it asked for (`_sent_ms`, `_sent_playing`) until the player has run it, so
+reading the position or state right after a command sees the command.
+
 Times: the widget's public API speaks media time — PTS seconds as stored on shots
 (`Shot.start_s`). QMediaPlayer's position 0 is the first frame, which is PTS `start_s` of
 the stream (usually 0), so media time = `start_s` + position / 1000.
@@ -12,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal, SignalInstance
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
@@ -85,10 +96,33 @@ class _SeekSlider(QSlider):
         super().mousePressEvent(event)
 
 
+class _Commands(QObject):
+    """The player's slots, reached by queued signals (see the module docstring)."""
+
+    play = Signal()
+    pause = Signal()
+    stop = Signal()
+    position = Signal("qint64")  # type: ignore[arg-type]  # QMediaPlayer::setPosition(qint64)
+    rate = Signal(float)
+    source = Signal(QUrl)
+    done = Signal()  # after each command: to a Python slot, in order, once the player ran it
+
+    def __init__(self, player: QMediaPlayer) -> None:
+        super().__init__(player)
+        queued = Qt.ConnectionType.QueuedConnection
+        self.play.connect(player.play, queued)
+        self.pause.connect(player.pause, queued)
+        self.stop.connect(player.stop, queued)
+        self.position.connect(player.setPosition, queued)
+        self.rate.connect(player.setPlaybackRate, queued)
+        self.source.connect(player.setSource, queued)
+
+
 class PlayerWidget(QWidget):
     """QMediaPlayer + QVideoWidget with transport controls; emits `position_changed(media_s)`."""
 
     position_changed = Signal(float)
+    unloaded = Signal()  # the file is released and the decoder threads are gone
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,6 +134,12 @@ class PlayerWidget(QWidget):
         self.video.setMinimumSize(320, 180)
         self.video.setStyleSheet("background: black;")
         self.player.setVideoOutput(self.video)
+        self._commands = _Commands(self.player)
+        self._commands.done.connect(self._on_command_done, Qt.ConnectionType.QueuedConnection)
+        self._in_flight = 0
+        self._sent_ms: int | None = None  # a position asked for and not run yet
+        self._sent_playing: bool | None = None  # play / pause asked for and not run yet
+        self._sent_source = False  # a load or unload asked for and not run yet
 
         self.play_button = QToolButton()
         self.play_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -156,23 +196,71 @@ class PlayerWidget(QWidget):
         self._frame_count = frame_count or None
         self._rate = 1.0
         self._pending_ms = None
-        self.player.setPlaybackRate(1.0)
         self.message.hide()
         self.slider.setRange(0, int(self._duration_s * 1000))
         self.slider.setValue(0)
-        self.player.setSource(QUrl.fromLocalFile(path))
-        self.player.pause()  # show the first frame instead of a black box
+        self._send(self._commands.rate, 1.0)
+        self._send_source(QUrl.fromLocalFile(path))
+        self._send_playing(False)  # show the first frame instead of a black box
         self._update_controls()
 
     def unload(self) -> None:
-        """Stop playback and release the file."""
-        self.player.stop()
-        self.player.setSource(QUrl())
+        """Stop playback and release the file; `unloaded` follows once the player has done it."""
         self._pending_ms = None
+        self._sent_playing = False
+        self._send(self._commands.stop)
+        self._send_source(QUrl())
+
+    def is_unloaded(self) -> bool:
+        """No file open and no command on its way: no decoder thread is left."""
+        return not self._in_flight and self.player.source().isEmpty()
+
+    # -- commands ------------------------------------------------------------------------------
+    def _send(self, command: SignalInstance, *args: object) -> None:
+        """Queue `command` for the player (see the module docstring)."""
+        self._in_flight += 1
+        command.emit(*args)
+        self._commands.done.emit()
+
+    def _send_position(self, ms: int) -> None:
+        self._sent_ms = ms
+        self._send(self._commands.position, ms)
+
+    def _send_playing(self, playing: bool) -> None:
+        self._sent_playing = playing
+        self._send(self._commands.play if playing else self._commands.pause)
+
+    def _send_source(self, url: QUrl) -> None:
+        self._sent_source, self._sent_ms = True, None
+        self._send(self._commands.source, url)
+
+    def _on_command_done(self) -> None:
+        self._in_flight -= 1
+        if self._in_flight:
+            return
+        loaded = self._sent_source
+        self._sent_ms = self._sent_playing = None
+        self._sent_source = False
+        if loaded and self.player.source().isEmpty():
+            self.unloaded.emit()
+        elif loaded:
+            self._apply_pending()
+        self._update_controls()
+
+    def _apply_pending(self) -> None:
+        """Seek to the position asked for while the file was loading, once it is loaded."""
+        if self._pending_ms is None or self._loading():
+            return
+        target, self._pending_ms = self._pending_ms, None
+        if self.is_ready():
+            self._send_position(target)
+
+    def _loading(self) -> bool:
+        return self._sent_source or self.player.mediaStatus() == QMediaPlayer.MediaStatus.LoadingMedia
 
     def is_ready(self) -> bool:
         """True once the media is loaded and a seek will show a frame."""
-        return self.player.mediaStatus() in (QMediaPlayer.MediaStatus.LoadedMedia,
+        return not self._sent_source and self.player.mediaStatus() in (QMediaPlayer.MediaStatus.LoadedMedia,
                                              QMediaPlayer.MediaStatus.BufferingMedia,
                                              QMediaPlayer.MediaStatus.BufferedMedia,
                                              QMediaPlayer.MediaStatus.EndOfMedia)
@@ -183,13 +271,18 @@ class PlayerWidget(QWidget):
         return self._fps
 
     def position_ms(self) -> int:
-        return self._pending_ms if self._pending_ms is not None else self.player.position()
+        for asked in (self._pending_ms, self._sent_ms):
+            if asked is not None:
+                return asked
+        return self.player.position()
 
     def position_s(self) -> float:
         """The current media time (PTS seconds)."""
         return self._offset_s + self.position_ms() / 1000
 
     def is_playing(self) -> bool:
+        if self._sent_playing is not None:
+            return self._sent_playing
         return self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
 
     def rate(self) -> float:
@@ -216,15 +309,15 @@ class PlayerWidget(QWidget):
         if self.current_frame() >= self._last_frame():
             self.show_frame(0)
         self._rate = rate
-        self.player.setPlaybackRate(rate)
-        self.player.play()
+        self._send(self._commands.rate, rate)
+        self._send_playing(True)
         self._update_controls()
 
     def pause(self) -> None:
-        self.player.pause()
+        self._send_playing(False)
         if self._rate != 1.0:
             self._rate = 1.0
-            self.player.setPlaybackRate(1.0)
+            self._send(self._commands.rate, 1.0)
         self._update_controls()
 
     def toggle_play(self) -> None:
@@ -278,10 +371,10 @@ class PlayerWidget(QWidget):
         """
         index = max(0, min(self._last_frame(), index))
         target = int(round((index + 0.5) * 1000 / self._fps))
-        if self.player.mediaStatus() == QMediaPlayer.MediaStatus.LoadingMedia:
+        if self._loading():
             self._pending_ms = target  # applied once loaded
         else:
-            self.player.setPosition(target)
+            self._send_position(target)
         self._show_position(target)
         self.position_changed.emit(self._offset_s + target / 1000)
 
@@ -304,8 +397,8 @@ class PlayerWidget(QWidget):
         self.seek(self._offset_s + value / 1000)
 
     def _on_position(self, ms: int) -> None:
-        if self._pending_ms is not None:
-            return
+        if self._pending_ms is not None or self._sent_ms is not None or self._sent_source:
+            return  # an older position (or the closing file's): the one asked for is on its way
         self._show_position(ms)
         self.position_changed.emit(self._offset_s + ms / 1000)
 
@@ -316,10 +409,7 @@ class PlayerWidget(QWidget):
             self._show_position(self.position_ms())
 
     def _on_media_status(self, status: QMediaPlayer.MediaStatus) -> None:
-        if self._pending_ms is not None and status != QMediaPlayer.MediaStatus.LoadingMedia:
-            target, self._pending_ms = self._pending_ms, None
-            if self.is_ready():
-                self.player.setPosition(target)
+        self._apply_pending()
         if status == QMediaPlayer.MediaStatus.EndOfMedia:
             # Stay on the last frame, paused (a stopped player shows nothing).
             QTimer.singleShot(0, self.go_to_end)

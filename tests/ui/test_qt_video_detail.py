@@ -212,7 +212,9 @@ def test_review_a_video(qloop: asyncio.AbstractEventLoop, qtbot: Any, clip: Clip
         dialog.reject()
         with qtbot.waitSignal(view.back_requested, timeout=1000):
             qtbot.keyClick(view, Qt.Key.Key_Escape)
-        assert not player.is_playing() and player.player.source().isEmpty()
+        assert not player.is_playing()
+        await wait_until(player.is_unloaded, "the player to release the file")
+        assert player.player.source().isEmpty()
 
     qloop.run_until_complete(scenario())
 
