@@ -143,6 +143,7 @@ class EmbeddedDatabase:
                 fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 users.close()
+                log.info("embedded_db_left_running", users=_lock_holders(self._dir / "users.lock"))
                 return  # others still use it
             try:
                 self._stop_server()

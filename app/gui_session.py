@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
 import sys
 import time
@@ -19,6 +20,7 @@ import structlog
 
 from app.embedded_db import DatabaseLease
 from app.settings import Settings
+from app.watchdog import BEAT_S, MainThreadWatchdog
 from app.wiring import build_services
 from app.worker_pool import WorkerPool
 from ui.main_controller import ControllerConfig, MainController
@@ -37,8 +39,10 @@ def run_session(settings: Settings, view: MainView | None = None) -> int:
     QApplication.instance() or QApplication(sys.argv)
     lease = DatabaseLease(settings)
     pool = WorkerPool(settings, settings.workers)
+    # Left armed after the session: a shutdown that hangs in Qt's or Python's teardown is ended too.
+    watchdog = MainThreadWatchdog(settings.log_dir, enabled=os.environ.get("VIP_WATCHDOG", "1") != "0")
     try:
-        return int(qasync.run(gui_main(settings, lease, pool, view=view)) or 0)
+        return int(qasync.run(gui_main(settings, lease, pool, view=view, watchdog=watchdog)) or 0)
     except RuntimeError as exc:  # Qt's loop stopped under us, e.g. the display went away
         log.error("gui_loop_stopped", error=str(exc))
         print(f"vip: the window system went away ({exc}); shutting down", file=sys.stderr)
@@ -87,8 +91,10 @@ async def _media_released(view: MainView, timeout_s: float = 3.0) -> None:
 
 
 async def gui_main(settings: Settings, lease: DatabaseLease, pool: WorkerPool,
-                   offer_samples: bool = True, view: MainView | None = None) -> int:
-    """Run until the main window closes (or Ctrl+C), then shut everything down in order."""
+                   offer_samples: bool = True, view: MainView | None = None,
+                   watchdog: MainThreadWatchdog | None = None) -> int:
+    """Run until the main window closes (or SIGTERM, Ctrl+C, SIGHUP), then shut everything down
+    in order. `watchdog` (app.watchdog) ends the process if the main thread stops answering."""
     from PySide6.QtCore import QTimer
 
     if view is None:
@@ -97,15 +103,22 @@ async def gui_main(settings: Settings, lease: DatabaseLease, pool: WorkerPool,
         view = MainView()
         view.show()
     view.statusBar().showMessage("Starting the database…")
+    watchdog = watchdog or MainThreadWatchdog(settings.log_dir, enabled=False)
     stop = asyncio.Event()
-    view.on_close = stop.set
-    if view.was_closed:
+
+    def ask_to_stop(*_: object) -> None:  # the window closed, SIGTERM, SIGINT, SIGHUP
+        watchdog.stopping()
         stop.set()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    wakeup = QTimer()  # lets Python run signal handlers while Qt waits
-    wakeup.start(200)
-    wakeup.timeout.connect(lambda: None)
+
+    view.on_close = ask_to_stop
+    if view.was_closed:
+        ask_to_stop()
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, ask_to_stop)
+    wakeup = QTimer()  # lets Python run signal handlers while Qt waits, and feeds the watchdog
+    wakeup.start(int(BEAT_S * 1000))
+    wakeup.timeout.connect(watchdog.beat)
+    watchdog.beat()
 
     loop = asyncio.get_running_loop()
 
@@ -141,6 +154,7 @@ async def gui_main(settings: Settings, lease: DatabaseLease, pool: WorkerPool,
         await controller.start()
         settle_garbage_collector()
         view.statusBar().showMessage("Ready", 4000)
+        log.info("gui_ready", workers=pool.pids)
         await stop.wait()
     finally:
         view.hide()

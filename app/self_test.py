@@ -392,6 +392,7 @@ def _open_window(state: _State) -> str:
     import qasync
 
     from app.gui_session import gui_main
+    from app.watchdog import MainThreadWatchdog
 
     pool, video_id = state.pool, state.video_id
     assert pool is not None and video_id is not None
@@ -406,7 +407,7 @@ def _open_window(state: _State) -> str:
 
         # The GUI shares the server and the worker; it stops the worker when it closes.
         gui = asyncio.ensure_future(gui_main(state.settings, DatabaseLease(state.settings), pool,
-                                             offer_samples=False))
+                                             offer_samples=False, watchdog=watchdog))
         deadline = time.monotonic() + WINDOW_TIMEOUT_S
         view: MainView | None = None
         try:
@@ -429,7 +430,11 @@ def _open_window(state: _State) -> str:
                 gui.cancel()
         return int(await asyncio.wait_for(gui, 60))
 
-    code = qasync.run(scenario())
+    watchdog = MainThreadWatchdog(state.settings.log_dir)  # as in the app: a hang ends the process
+    try:
+        code = qasync.run(scenario())
+    finally:
+        watchdog.cancel()  # the self-test goes on after the window
     if code:
         raise StepFailed(f"the app exited with code {code}")
     if not seen.get("Status", "").startswith(state.library_status):

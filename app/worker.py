@@ -12,6 +12,7 @@ import socket
 import os
 import threading
 from datetime import timedelta
+from typing import Any
 
 import structlog
 
@@ -33,21 +34,18 @@ def run_worker(settings: Settings, workers: int) -> int:
 
 def run_consumer(settings: Settings) -> int:
     """Consume analysis tasks until SIGTERM (graceful: running jobs are handed back) or SIGINT."""
+    tasks = make_tasks(settings)
+    consumer = tasks.huey.create_consumer(
+        workers=1, worker_type="thread", periodic=True, initial_delay=0.05,  # periodic: the hourly cache purge
+        backoff=1.3, max_delay=0.5, check_worker_health=True, graceful_signal="TERM",
+        shutdown_timeout=15,
+    )
+    _graceful_signals(consumer)
     lease = DatabaseLease(settings)
     database = lease.acquire()
     client, db = connect(database)
     try:
         ensure_indexes(db)
-        tasks = make_tasks(settings)
-        consumer = tasks.huey.create_consumer(
-            workers=1, worker_type="thread", periodic=True, initial_delay=0.05,  # periodic: the hourly cache purge
-            backoff=1.3, max_delay=0.5, check_worker_health=True, graceful_signal="TERM",
-            shutdown_timeout=15,
-        )
-        # Ctrl+C (SIGINT) is graceful too, like SIGTERM: running jobs hand themselves back to
-        # the queue within a progress report. Huey has no option for two graceful signals; a
-        # second Ctrl+C still stops at once.
-        consumer._signal_actions[signal.SIGINT] = (False, True)
         tasks.bind(build_worker_runtime(settings, db, tasks, consumer.stop_flag.is_set))
         me = worker_id()
         registry = WorkerRepository(db)
@@ -69,6 +67,30 @@ def run_consumer(settings: Settings) -> int:
     finally:
         client.close()
         lease.release()
+
+
+def _graceful_signals(consumer: Any) -> None:
+    """SIGTERM and Ctrl+C stop the consumer gracefully: a running job hands itself back to the
+    queue within a progress report. Installed before the database is joined, so a signal during
+    start-up still ends with the lease released (and the embedded database stopped by whoever
+    leaves last); the consumer acts on it as soon as its loop runs.
+
+    Huey turns a second graceful signal into an immediate stop (KeyboardInterrupt, which can
+    land in the middle of the clean-up). SIGTERM arrives more than once when this worker's
+    parent dies: the kernel sends PR_SET_PDEATHSIG (app.worker_pool) once for each of the
+    parent's threads it re-parents the worker to as they exit. So repeated SIGTERMs stay graceful;
+    a second Ctrl+C still stops at once.
+    """
+    def handle(signum: int, _frame: object) -> None:
+        consumer._signum = signum
+        consumer._restart, consumer._graceful = False, True
+        if signum == signal.SIGINT:
+            signal.signal(signum, signal.default_int_handler)
+
+    consumer._handle_signal = handle  # what Huey installs when the consumer starts
+    consumer._signal_actions[signal.SIGINT] = (False, True)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handle)  # until then
 
 
 def _supervise(settings: Settings, workers: int) -> int:

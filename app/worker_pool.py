@@ -15,7 +15,7 @@ from app.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-STOP_TIMEOUT_S = 20.0
+STOP_TIMEOUT_S = 6.0  # then SIGKILL: a job not handed back by then is re-queued by the reaper
 
 
 WORKER_NICENESS = 10  # analysis yields the CPU to the GUI and the operator's other work
