@@ -13,8 +13,11 @@ from app.wiring import Services, with_services
 from app.worker_pool import WorkerPool
 from core.formatting import format_duration, job_progress_text
 from core.models import Job, JobStatus, Shot, TextSegment, Video
+from core.repositories import database_unavailable
 
 POLL_S = 0.25
+OUTAGE_BACKOFF_S = (0.5, 1.0, 2.0, 4.0)  # while the database is away, then every 4 s
+OUTAGE_LIMIT_S = 600.0
 BAR_WIDTH = 24
 
 
@@ -70,8 +73,27 @@ async def _follow(services: Services, jobs: list[Job], pool: WorkerPool | None) 
     """Poll job records until every job has finished, drawing progress bars on stderr."""
     bars = ProgressBars(sys.stderr, [j.id for j in jobs])
     names = {v.id: v.name for v in await services.library.get_many([j.video_id for j in jobs])}
+    outage_since: float | None = None
+    failures = 0
+    loop = asyncio.get_running_loop()
     while True:
-        current = {j.id: j for j in await services.jobs.get_many([j.id for j in jobs])}
+        try:
+            current = {j.id: j for j in await services.jobs.get_many([j.id for j in jobs])}
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            # Restarting (the embedded one is restarted by whoever notices first), or cut off.
+            if outage_since is None:
+                outage_since = loop.time()
+                print("vip: the database is not responding — reconnecting…", file=sys.stderr, flush=True)
+            elif loop.time() - outage_since > OUTAGE_LIMIT_S:
+                raise
+            await asyncio.sleep(OUTAGE_BACKOFF_S[min(failures, len(OUTAGE_BACKOFF_S) - 1)])
+            failures += 1
+            continue
+        if outage_since is not None:
+            print(f"vip: the database is back (away {loop.time() - outage_since:.0f} s)", file=sys.stderr, flush=True)
+            outage_since, failures = None, 0
         bars.draw([current[j.id] for j in jobs], names)
         if all(j.status.finished for j in current.values()):
             bars.done()

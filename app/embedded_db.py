@@ -6,6 +6,11 @@ FerretDB server whose data lives in `<data dir>/db`. Users hold a shared flock o
 exclusively) stops the server. `start.lock` serialises starting and stopping. The kernel
 drops a crashed process's locks, so a crash leaves no stale lock behind, and a server
 whose owner crashed is found (server.json) and reused, or replaced if it is dead.
+
+Every user also keeps the server alive: a thread checks each second that it still runs and,
+if it died (killed, crashed), starts it again on the same port, under `start.lock`, so the
+first user to notice restarts it and the others find it running. Clients keep their URI and
+reconnect on their own (PyMongo); work in flight waits for it (see core.pipeline.runner).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +48,7 @@ INSTALL_HINT = (
     "or set VIP_MONGO_URI to use an existing MongoDB server."
 )
 START_TIMEOUT_S = 30.0
+KEEPER_INTERVAL_S = 1.0
 
 
 class EmbeddedDatabaseError(RuntimeError):
@@ -110,6 +117,10 @@ class EmbeddedDatabase:
         self._auto_backup = auto_backup  # the daily backup at start (app.db_backup.auto_backup)
         self._users: IO[bytes] | None = None
         self.uri: str | None = None
+        self._port: int | None = None
+        self._keeper: threading.Thread | None = None
+        self._keeper_stop = threading.Event()
+        self.restarts = 0
 
     @property
     def _state_file(self) -> Path:
@@ -129,13 +140,38 @@ class EmbeddedDatabase:
                 users.close()
                 raise
             self._users = users
-            self.uri = server.uri
+            self.uri, self._port = server.uri, server.port
+        self._keeper_stop.clear()
+        self._keeper = threading.Thread(target=self._keep_alive, name="embedded-db-keeper", daemon=True)
+        self._keeper.start()
         return self.uri
+
+    def _keep_alive(self) -> None:
+        while not self._keeper_stop.wait(KEEPER_INTERVAL_S):
+            try:
+                server = self._read_state()
+                if server is not None and _is_ferretdb(server.pid):
+                    continue
+                with self._start_lock():
+                    if self._keeper_stop.is_set() or self._users is None:
+                        return
+                    server = self._read_state()
+                    if server is not None and _is_ferretdb(server.pid):
+                        continue  # another user restarted it
+                    log.warning("embedded_db_died", pid=server.pid if server else None, port=self._port)
+                    restarted = self._start_server(port=self._port, backup=False)
+                    self.restarts += 1
+                    log.warning("embedded_db_restarted", pid=restarted.pid, port=restarted.port)
+            except Exception:  # noqa: BLE001 - try again in a second; the clients are waiting
+                log.error("embedded_db_restart_failed", exc_info=True)
 
     def release(self) -> None:
         """Leave; the last process to leave stops the server."""
         if self._users is None:
             return
+        self._keeper_stop.set()
+        if self._keeper is not None and self._keeper is not threading.current_thread():
+            self._keeper.join(timeout=START_TIMEOUT_S)
         with self._start_lock():
             users, self._users, self.uri = self._users, None, None
             fcntl.flock(users, fcntl.LOCK_UN)
@@ -198,7 +234,8 @@ class EmbeddedDatabase:
         self._state_file.unlink(missing_ok=True)
         return None
 
-    def _start_server(self) -> ServerInfo:
+    def _start_server(self, port: int | None = None, backup: bool = True) -> ServerInfo:
+        """Start FerretDB on `port` (a free one when None); `backup`: the daily backup first."""
         binary = find_ferretdb(self._explicit_binary)
         sqlite_dir = self._dir / "sqlite"
         state_dir = self._dir / "state"
@@ -211,9 +248,9 @@ class EmbeddedDatabase:
         if damaged:
             log.error("embedded_db_damaged", files=[f"{p}: {problem}" for p, problem in damaged])
             raise EmbeddedDatabaseError(db_backup.damage_message(self._dir.parent, damaged))
-        if self._auto_backup:  # FerretDB is not running yet: the files are at rest
+        if self._auto_backup and backup:  # FerretDB is not running yet: the files are at rest
             db_backup.auto_backup(self._dir.parent)
-        port = _free_port()
+        port = port or _free_port()
         log_path = self._log_dir / "ferretdb.log"
         command = [
             binary,

@@ -115,11 +115,23 @@ async def gui_main(settings: Settings, lease: DatabaseLease, pool: WorkerPool,
         ask_to_stop()
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, ask_to_stop)
-    wakeup = QTimer()  # lets Python run signal handlers while Qt waits, and feeds the watchdog
-    wakeup.start(int(BEAT_S * 1000))
+    # A child of the window, stopped and deleted here: left to the garbage collector, a QTimer
+    # can be collected on another thread (a PyMongo or keeper thread that happened to allocate),
+    # and Qt then fires it at a deleted object.
+    wakeup = QTimer(view)  # lets Python run signal handlers while Qt waits, and feeds the watchdog
     wakeup.timeout.connect(watchdog.beat)
+    wakeup.start(int(BEAT_S * 1000))
     watchdog.beat()
+    try:
+        return await _serve(settings, lease, pool, offer_samples, view, stop)
+    finally:
+        wakeup.stop()
+        wakeup.deleteLater()
 
+
+async def _serve(settings: Settings, lease: DatabaseLease, pool: WorkerPool, offer_samples: bool,
+                 view: MainView, stop: asyncio.Event) -> int:
+    """gui_main's session: the database, the services, the controller, until `stop`."""
     loop = asyncio.get_running_loop()
 
     def migration_progress(text: str, done: int, total: int) -> None:  # from build_services' thread

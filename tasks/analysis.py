@@ -67,8 +67,12 @@ class AnalysisTasks:
         runtime = self._runtime
         if runtime is None:
             return []
-        with runtime.leases.hold(REAPER_LEASE, runtime.lease_ttl) as mine:
-            return runtime.reaper.reap() if mine else []
+        try:
+            with runtime.leases.hold(REAPER_LEASE, runtime.lease_ttl) as mine:
+                return runtime.reaper.reap() if mine else []
+        except Exception as exc:
+            runtime.reaper.database_failed(exc)  # a database outage: heartbeats were lost too
+            raise
 
 
     def _purge_api_cache(self) -> int:

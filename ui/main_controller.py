@@ -77,6 +77,7 @@ class MainController:
         self._config = config
         self._paging: asyncio.Task[None] | None = None  # reading in the selected project's videos
         self._finished_jobs: set[tuple[str, Any]] = set()  # (job, updated_at) that triggered an index sync
+        self._database_away = False  # the status poll failed: the status bar says "reconnecting…"
         self.project_id: str | None = None
         self._videos: dict[str, Video] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -455,14 +456,22 @@ class MainController:
         warm_until = utc_now() + WORKERS_WARM_UP  # local workers still starting say so, not "0 online"
         while True:
             try:
+                if not await self._library.database_responds():
+                    raise ConnectionError("the database did not answer within 2 s")
                 alive = await self._library.workers_alive()
                 local = self._config.local_workers()
                 busy = sum(1 for w in alive if w.current_job)
                 self.view.workers_label.setText(workers_text(len(alive), local, busy,
                                                              warming_up=utc_now() < warm_until))
                 self.view.db_label.setText(f"Database: {self._config.database_text} ✓")
-            except Exception:  # noqa: BLE001
-                self.view.db_label.setText(f"Database: {self._config.database_text} — not responding")
+                if self._database_away:
+                    self._database_away = False
+                    self.view.statusBar().showMessage("Database reconnected", 5000)
+            except Exception:  # noqa: BLE001 - restarting (the embedded one restarts itself) or cut off
+                self.view.db_label.setText(f"Database: {self._config.database_text} — reconnecting…")
+                if not self._database_away:
+                    self._database_away = True
+                    self.view.statusBar().showMessage("The database is not responding — reconnecting…")
                 log.warning("status_poll_failed", exc_info=True)
             await asyncio.sleep(STATUS_INTERVAL_S)
 

@@ -3,16 +3,23 @@
 Runs in a worker process (sync PyMongo). Only this runner writes the job's progress while
 it owns the job. Stages already done (an earlier attempt) or up to date (same analyzer
 version stored on the video) are skipped.
+
+The database may go away mid-job (a server restarted, a network cut). The runner then waits
+for it, with backoff, for up to `RunnerConfig.outage_s`: a write that failed is done again (every
+write here sets absolute values, so doing it twice is doing it once), and a stage that failed
+because of the outage runs again from its start (a stage replaces what it stored). The job
+goes on in the same worker and ends once, as if nothing happened.
 """
 
 from __future__ import annotations
 
 import errno
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import structlog
 
@@ -21,10 +28,19 @@ from core.models import Job, JobError, JobStatus, StageStatus, Video, VideoStatu
 from core.periodic import Periodic
 from core.pipeline.progress import ProgressReporter
 from core.pipeline.stage import Stage, StageContext
-from core.repositories import JobRepository, SegmentRepository, ShotRepository, VideoRepository
+from core.repositories import (
+    JobRepository,
+    SegmentRepository,
+    ShotRepository,
+    VideoRepository,
+    database_unavailable,
+)
 from core.timeutil import utc_now
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+OUTAGE_BACKOFF_S = (0.5, 1.0, 2.0, 4.0)  # then every 4 s
 
 
 class CostLedger(Protocol):
@@ -37,6 +53,7 @@ class RunnerConfig:
     media_dir: Path
     heartbeat_s: float = 2.0
     ledger: CostLedger | None = None  # the provider cost ledger: jobs and videos carry their cost
+    outage_s: float = 600.0  # how long a job waits for a database that went away
 
 
 class JobRunner:
@@ -94,8 +111,8 @@ class JobRunner:
         weights = [self._weight(s.name) for s in job.stages]
         reporter = ProgressReporter(job, self._jobs, weights, self._should_stop)
         # The video first, then the job: whoever sees the job change reads a current video.
-        self._videos.set_status(video.id, VideoStatus.ANALYZING)
-        reporter.flush()
+        self._persist(lambda: self._videos.set_status(video.id, VideoStatus.ANALYZING))
+        self._persist(reporter.flush)
         log.info("job_started", attempt=job.attempts, path=video.path)
         return video, reporter
 
@@ -114,7 +131,7 @@ class JobRunner:
             try:
                 for index in range(len(job.stages)):
                     reporter.stage_index = index
-                    video = self._videos.get(video.id) or video  # sees earlier stages' output
+                    video = self._persist(lambda: self._videos.get(video.id)) or video  # earlier stages' output
                     failure = self._run_stage(job, video, index, reporter)
                     if failure is not None:
                         failures.append(failure)
@@ -156,34 +173,65 @@ class JobRunner:
         if not job.force and video.stage_version(stage.name) == stage.version and not reran:
             record.status, record.progress = StageStatus.SKIPPED, 1.0
             record.message = f"Up to date (v{stage.version})"
-            reporter.flush()
+            self._persist(reporter.flush)
             return None
-        record.status, record.started_at, record.error = StageStatus.RUNNING, utc_now(), None
-        record.message = stage.title
-        job.message = stage.title
-        reporter.flush()
-        log.info("stage_started", stage=stage.name)
-        ctx = StageContext(video=video, videos=self._videos, shots=self._shots,
-                           segments=self._segments, media_dir=self._config.media_dir,
-                           report=reporter.report, job_id=job.id)
-        try:
-            stage.run(ctx)
-        except (JobCanceled, JobInterrupted):
-            raise
-        except Exception as exc:  # noqa: BLE001 - every failure is recorded on its stage
-            record.status, record.finished_at = StageStatus.FAILED, utc_now()
-            record.error = _job_error(exc, self._config.media_dir)
-            record.message = record.error.message
-            self._videos.record_stage(video.id, stage.name, "failed", stage.version)
-            log.warning("stage_failed", stage=stage.name, error=record.error.message)
-            return record.error
+        while True:
+            record.status, record.started_at, record.error = StageStatus.RUNNING, utc_now(), None
+            record.message = stage.title
+            job.message = stage.title
+            self._persist(reporter.flush)
+            log.info("stage_started", stage=stage.name)
+            ctx = StageContext(video=video, videos=self._videos, shots=self._shots,
+                               segments=self._segments, media_dir=self._config.media_dir,
+                               report=reporter.report, job_id=job.id)
+            try:
+                stage.run(ctx)
+                break
+            except (JobCanceled, JobInterrupted):
+                raise
+            except Exception as exc:  # noqa: BLE001 - every failure is recorded on its stage
+                if database_unavailable(exc) and self._await_database():
+                    log.warning("stage_restarted_after_database_outage", stage=stage.name)
+                    continue  # from its start: what it stored before the outage is replaced
+                record.status, record.finished_at = StageStatus.FAILED, utc_now()
+                record.error = _job_error(exc, self._config.media_dir)
+                record.message = record.error.message
+                self._persist(lambda: self._videos.record_stage(video.id, stage.name, "failed", stage.version))
+                log.warning("stage_failed", stage=stage.name, error=record.error.message)
+                return record.error
         record.status, record.progress, record.finished_at = StageStatus.SUCCEEDED, 1.0, utc_now()
         record.message = ctx.summary or "Done"
-        self._videos.record_stage(video.id, stage.name, "succeeded", stage.version)
+        self._persist(lambda: self._videos.record_stage(video.id, stage.name, "succeeded", stage.version))
         job.progress = reporter.overall()
-        reporter.flush()
+        self._persist(reporter.flush)
         log.info("stage_finished", stage=stage.name)
         return None
+
+    def _persist(self, call: Callable[[], T]) -> T:
+        """Do a database read or write; across an outage, wait for the database and do it again."""
+        while True:
+            try:
+                return call()
+            except Exception as exc:
+                if not database_unavailable(exc) or not self._await_database():
+                    raise
+
+    def _await_database(self) -> bool:
+        """Wait, with backoff, until the database answers again; False after `outage_s`.
+        A stop asked for meanwhile (worker shutdown) interrupts the job: it is handed back."""
+        deadline = time.monotonic() + self._config.outage_s
+        log.warning("database_unavailable_waiting", outage_s=self._config.outage_s)
+        for attempt in range(1_000_000):
+            if self._should_stop():
+                raise JobInterrupted("the worker is stopping while the database is away")
+            if self._jobs.reachable():
+                log.info("database_back", attempts=attempt + 1)
+                return True
+            if time.monotonic() >= deadline:
+                log.error("database_still_unavailable", outage_s=self._config.outage_s)
+                return False
+            time.sleep(OUTAGE_BACKOFF_S[min(attempt, len(OUTAGE_BACKOFF_S) - 1)])
+        return False
 
     @staticmethod
     def _stage_done(job: Job, video: Video, name: str) -> bool:
@@ -207,21 +255,20 @@ class JobRunner:
         job.status, job.message, job.error, job.eta_s = status, message, error, None
         if status == JobStatus.SUCCEEDED:
             job.progress = 1.0
-        if self._config.ledger is not None:
-            job.cost_usd = self._config.ledger.cost_of(job_id=job.id)
+        ledger = self._config.ledger
+        if ledger is not None:
+            job.cost_usd = self._persist(lambda: ledger.cost_of(job_id=job.id))
             if job.cost_usd:
-                self._videos.set_cost(job.video_id, self._config.ledger.cost_of(video_id=job.video_id))
+                video_cost = self._persist(lambda: ledger.cost_of(video_id=job.video_id))
+                self._persist(lambda: self._videos.set_cost(job.video_id, video_cost))
         video_status = {
             JobStatus.SUCCEEDED: VideoStatus.READY,
             JobStatus.FAILED: VideoStatus.FAILED,
             JobStatus.CANCELED: VideoStatus.CANCELED,
         }[status]
         # The video first: a GUI that sees the job finish must find the video final too.
-        self._videos.set_status(job.video_id, video_status, error.message if error else None)
-        if reporter:
-            reporter.flush()
-        else:
-            self._jobs.save(job)
+        self._persist(lambda: self._videos.set_status(job.video_id, video_status, error.message if error else None))
+        self._persist(reporter.flush if reporter else lambda: self._jobs.save(job))
         log.info("job_finished", status=str(status), message=message)
         return status
 

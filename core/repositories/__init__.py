@@ -7,7 +7,7 @@ models; documents never leave this package.
 
 from core.repositories.api_cache import ApiCacheRepository, CachedResponse
 from core.repositories.budget_holds import BudgetHoldRepository
-from core.repositories.database import Database, connect, connect_async, ensure_indexes
+from core.repositories.database import Database, connect, connect_async, database_unavailable, ensure_indexes, ping
 from core.repositories.face_rejections import AsyncFaceRejectionRepository
 from core.repositories.jobs import AsyncJobRepository, JobRepository
 from core.repositories.leases import LeaseRepository
@@ -28,6 +28,8 @@ from core.repositories.videos import AsyncVideoRepository, VideoRepository
 from core.repositories.workers import AsyncWorkerRepository, WorkerRecord, WorkerRepository
 
 __all__ = [
+    "database_unavailable",
+    "ping",
     "ApiCacheRepository",
     "AsyncFaceRejectionRepository",
     "AsyncProviderCallRepository",

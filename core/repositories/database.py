@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pymongo
 from pymongo import AsyncMongoClient, MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database as SyncDatabase
+from pymongo.errors import ConnectionFailure
 
 # (collection, keys, options). Only index kinds FerretDB 1.24 supports: no TTL/partial/text.
 # The embedded FerretDB (patched, see packaging/ferretdb-sqlite-pushdown.patch) uses them for
@@ -50,6 +52,40 @@ class Database:
 
     uri: str
     name: str = "vip"
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when `exc` (or what caused it) says the server could not be reached: down,
+    restarting, or the network between. The operation did not happen or its outcome is unknown;
+    writes that set absolute values can simply be done again once the server is back."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ConnectionFailure):  # AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def ping(db: SyncDatabase[dict[str, Any]]) -> bool:
+    """True when the server answers within 2 s (not the client's 10 s selection timeout)."""
+    try:
+        with pymongo.timeout(2.0):
+            db.client.admin.command("ping")
+        return True
+    except ConnectionFailure:
+        return False
+
+
+async def ping_async(db: AsyncDatabase[dict[str, Any]]) -> bool:
+    """`ping` for the async client (the GUI's status poll)."""
+    try:
+        with pymongo.timeout(2.0):
+            await db.client.admin.command("ping")
+        return True
+    except ConnectionFailure:
+        return False
 
 
 def connect(database: Database) -> tuple[MongoClient[dict[str, Any]], SyncDatabase[dict[str, Any]]]:

@@ -37,6 +37,7 @@ from pymongo.database import Database as SyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from core.models import Job, JobStatus
+from core.repositories.database import ping
 from core.repositories.leases import LeaseRepository
 from core.timeutil import as_utc, utc_now
 
@@ -291,6 +292,10 @@ class JobRepository:
     def get(self, job_id: str) -> Job | None:
         doc = self._coll.find_one({"_id": job_id})
         return Job.from_doc(doc) if doc else None
+
+    def reachable(self) -> bool:
+        """True when the database answers now (see core.repositories.database.ping)."""
+        return ping(self._coll.database)
 
     @contextmanager
     def claiming(self, job_id: str) -> Iterator[Job | None]:

@@ -9,6 +9,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database as SyncDatabase
 
+from core.repositories.database import ping_async
 from core.timeutil import as_utc, utc_now
 
 
@@ -64,6 +65,10 @@ class WorkerRepository:
 class AsyncWorkerRepository:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self._coll = db["workers"]
+
+    async def database_responds(self) -> bool:
+        """True when the database answers within 2 s."""
+        return await ping_async(self._coll.database)
 
     async def list_alive(self, within: timedelta) -> list[WorkerRecord]:
         docs = await self._coll.find({"heartbeat_at": {"$gte": utc_now() - within}}).to_list(None)

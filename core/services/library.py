@@ -147,6 +147,10 @@ class LibraryService:
     async def is_empty(self) -> bool:
         return await self._videos.count() == 0
 
+    async def database_responds(self) -> bool:
+        """True when the database answers within 2 s (False: down, restarting, cut off)."""
+        return await self._workers.database_responds()
+
     async def workers_alive(self, within_s: float = 10.0) -> list[WorkerRecord]:
         """Workers on any host that sent a heartbeat in the last `within_s` seconds."""
         return await self._workers.list_alive(timedelta(seconds=within_s))

@@ -8,6 +8,9 @@ Two ways a job is stranded:
   after taking the task and before writing the job running). Such a job is re-enqueued once
   it has been queued for `stale_after` and the queue holds no task for it.
 
+After the database was unreachable, no job is judged dead for `stale_after`: their workers'
+heartbeats could not be written either (`database_failed`).
+
 A job enqueued twice is harmless: a worker starts a job only under its claim (see
 `JobRepository.claiming`), so the second task finds it running or done and does nothing.
 """
@@ -21,7 +24,7 @@ from datetime import timedelta
 import structlog
 
 from core.models import VideoStatus
-from core.repositories import JobRepository, VideoRepository
+from core.repositories import JobRepository, VideoRepository, database_unavailable
 from core.timeutil import utc_now
 
 log = structlog.get_logger(__name__)
@@ -53,9 +56,22 @@ class StaleJobReaper:
         self._queued_tasks = queued_tasks
         self._clock = clock
         self._next_queued_check = clock()
+        self._trust_from = clock()  # heartbeats are evidence only from here on
 
     def reap(self) -> list[str]:
-        return self._reap_dead_workers() + self._reap_lost_tasks()
+        if self._clock() < self._trust_from:
+            return []
+        try:
+            return self._reap_dead_workers() + self._reap_lost_tasks()
+        except Exception as exc:
+            self.database_failed(exc)
+            raise
+
+    def database_failed(self, exc: BaseException) -> None:
+        """Tell the reaper a database call failed; if the database was unreachable, wait
+        `stale_after` before judging heartbeats again (they could not be written meanwhile)."""
+        if database_unavailable(exc):
+            self._trust_from = self._clock() + self._stale_after.total_seconds()
 
     def _reap_dead_workers(self) -> list[str]:
         requeued = []

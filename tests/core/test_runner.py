@@ -262,3 +262,47 @@ def test_a_failed_stage_does_not_stop_independent_stages(sync_db: Any, media: Me
     assert done.stages[3].error and "not run because speech did not succeed" in done.stages[3].error.message
     assert done.error and "speech model missing" in done.error.message
     assert done.message.startswith("2 of 4 stages done; ")
+
+
+def test_after_a_database_outage_the_reaper_waits_before_judging_heartbeats(sync_db: Any, media: MediaSet) -> None:
+    # During an outage no worker could write its heartbeat: right after it, every running job
+    # looks dead. The reaper must give the workers `stale_after` to beat again.
+    from pymongo.errors import AutoReconnect
+
+    _, job = add_video_job(sync_db, media.good)
+    job.status, job.worker_id = JobStatus.RUNNING, "alive:7"
+    job.heartbeat_at = utc_now() - timedelta(seconds=60)
+    JobRepository(sync_db).save(job)
+    now = [1000.0]
+    reaper = StaleJobReaper(JobRepository(sync_db), VideoRepository(sync_db), lambda _id: None,
+                            timedelta(seconds=30), clock=lambda: now[0])
+    reaper.database_failed(AutoReconnect("connection refused"))
+    assert reaper.reap() == []
+    now[0] += 29
+    assert reaper.reap() == []
+    reaper.database_failed(ValueError("not an outage"))  # other errors do not restart the wait
+    now[0] += 2
+    assert reaper.reap() == [job.id]  # still silent 30 s after the outage: dead after all
+
+
+def test_a_stage_cut_off_by_a_database_outage_runs_again_once_it_is_back(
+        sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    from pymongo.errors import AutoReconnect
+
+    _, job = add_video_job(sync_db, media.good, stages=("flaky",))
+    runs: list[int] = []
+
+    class Flaky:
+        name, title, version, weight = "flaky", "Flaky", 1, 1.0
+
+        def run(self, ctx: StageContext) -> None:
+            runs.append(1)
+            if len(runs) == 1:
+                raise AutoReconnect("localhost:27017: connection refused")
+            ctx.summary = "ran"
+
+    runner = make_runner(sync_db, tmp_path, [Flaky()])
+    assert runner.run(job.id) == JobStatus.SUCCEEDED
+    done = JobRepository(sync_db).get(job.id)
+    assert done and done.stages[0].status == StageStatus.SUCCEEDED and done.stages[0].message == "ran"
+    assert len(runs) == 2 and done.attempts == 1  # the same attempt, the stage again

@@ -56,7 +56,8 @@ def run_gui_session(qloop: asyncio.AbstractEventLoop, qapp: Any, settings: Setti
     from app.gui_session import gui_main
 
     qapp.setQuitOnLastWindowClosed(False)  # closing the window ends gui_main, not the test's loop
-    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)  # gui_main sets its own
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    handlers = [signal.getsignal(s) for s in signals]  # gui_main sets its own
 
     async def scenario() -> T:
         session = asyncio.ensure_future(gui_main(settings, DatabaseLease(settings), WorkerPool(settings, 0),
@@ -70,6 +71,6 @@ def run_gui_session(qloop: asyncio.AbstractEventLoop, qapp: Any, settings: Setti
     try:
         return qloop.run_until_complete(scenario())
     finally:
-        signal.signal(signal.SIGINT, handlers[0])
-        signal.signal(signal.SIGTERM, handlers[1])
+        for signum, handler in zip(signals, handlers):
+            signal.signal(signum, handler)
         qapp.setQuitOnLastWindowClosed(True)
