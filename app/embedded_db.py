@@ -7,8 +7,13 @@ exclusively) stops the server. `start.lock` serialises starting and stopping. Th
 drops a crashed process's locks, so a crash leaves no stale lock behind, and a server
 whose owner crashed is found (server.json) and reused, or replaced if it is dead.
 
+The server is private to the user: it listens on a Unix socket only (no TCP port), in
+`<data dir>/db` (or, when that path is too long for a socket, in a folder of the user's own
+under the temp dir), and the data dir and `db` are made mode 0700, so no other local user can
+connect to it or read its files.
+
 Every user also keeps the server alive: a thread checks each second that it still runs and,
-if it died (killed, crashed), starts it again on the same port, under `start.lock`, so the
+if it died (killed, crashed), starts it again on the same socket, under `start.lock`, so the
 first user to notice restarts it and the others find it running. Clients keep their URI and
 reconnect on their own (PyMongo); work in flight waits for it (see core.pipeline.runner).
 """
@@ -16,6 +21,7 @@ reconnect on their own (PyMongo); work in flight waits for it (see core.pipeline
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -29,6 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
+from urllib.parse import quote
 
 import structlog
 
@@ -96,14 +103,45 @@ def find_ferretdb(explicit: str | None = None) -> str:
     raise EmbeddedDatabaseError(f"The embedded database server (ferretdb) was not found. {hint}")
 
 
+SOCKET_PATH_MAX = 100  # sun_path holds 108 bytes on Linux (104 on macOS)
+
+
 @dataclass
 class ServerInfo:
     pid: int
-    port: int
+    socket: str  # the Unix socket it listens on
 
     @property
     def uri(self) -> str:
-        return f"mongodb://127.0.0.1:{self.port}/"
+        return socket_uri(self.socket)
+
+
+def socket_uri(path: str) -> str:
+    """The MongoDB URI of a server listening on Unix socket `path` (PyMongo: percent-encoded)."""
+    return f"mongodb://{quote(path, safe='')}/"
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` if needed and make it readable by its owner only (0700)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def socket_path(db_dir: Path) -> Path:
+    """Where the server of `db_dir` listens: in it, or, when that path is too long for a Unix
+    socket, in `<temp dir>/vip-<uid>/` (0700, checked to be ours) under a name from `db_dir`."""
+    preferred = db_dir.absolute() / "ferretdb.sock"
+    if len(os.fsencode(preferred)) <= SOCKET_PATH_MAX:
+        return preferred
+    import tempfile
+
+    folder = private_dir(Path(tempfile.gettempdir()) / f"vip-{os.getuid()}")
+    if folder.stat().st_uid != os.getuid():
+        raise EmbeddedDatabaseError(f"{folder} belongs to another user; set TMPDIR to a folder of yours")
+    digest = hashlib.sha256(os.fsencode(db_dir.absolute())).hexdigest()[:16]
+    return folder / f"{digest}.sock"
 
 
 class EmbeddedDatabase:
@@ -117,7 +155,7 @@ class EmbeddedDatabase:
         self._auto_backup = auto_backup  # the daily backup at start (app.db_backup.auto_backup)
         self._users: IO[bytes] | None = None
         self.uri: str | None = None
-        self._port: int | None = None
+        self._socket = socket_path(self._dir)
         self._keeper: threading.Thread | None = None
         self._keeper_stop = threading.Event()
         self.restarts = 0
@@ -130,7 +168,8 @@ class EmbeddedDatabase:
         """Join (or start) the shared server; return its URI. Idempotent."""
         if self.uri:
             return self.uri
-        self._dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self._dir.parent)  # the data dir: the library's media cache and logs too
+        private_dir(self._dir)
         with self._start_lock():
             users = (self._dir / "users.lock").open("a+b")
             fcntl.flock(users, fcntl.LOCK_SH)
@@ -140,7 +179,7 @@ class EmbeddedDatabase:
                 users.close()
                 raise
             self._users = users
-            self.uri, self._port = server.uri, server.port
+            self.uri = server.uri
         self._keeper_stop.clear()
         self._keeper = threading.Thread(target=self._keep_alive, name="embedded-db-keeper", daemon=True)
         self._keeper.start()
@@ -158,10 +197,10 @@ class EmbeddedDatabase:
                     server = self._read_state()
                     if server is not None and _is_ferretdb(server.pid):
                         continue  # another user restarted it
-                    log.warning("embedded_db_died", pid=server.pid if server else None, port=self._port)
-                    restarted = self._start_server(port=self._port, backup=False)
+                    log.warning("embedded_db_died", pid=server.pid if server else None)
+                    restarted = self._start_server(backup=False)  # on the same socket: clients' URI holds
                     self.restarts += 1
-                    log.warning("embedded_db_restarted", pid=restarted.pid, port=restarted.port)
+                    log.warning("embedded_db_restarted", pid=restarted.pid, socket=restarted.socket)
             except Exception:  # noqa: BLE001 - try again in a second; the clients are waiting
                 log.error("embedded_db_restart_failed", exc_info=True)
 
@@ -215,9 +254,11 @@ class EmbeddedDatabase:
         return _FileLock(self._dir / "start.lock")
 
     def _read_state(self) -> ServerInfo | None:
+        """The server this data dir's users share, from server.json; its `socket` is empty for a
+        server an older release started on a TCP port (it is then replaced)."""
         try:
             data = json.loads(self._state_file.read_text())
-            return ServerInfo(pid=int(data["pid"]), port=int(data["port"]))
+            return ServerInfo(pid=int(data["pid"]), socket=str(data.get("socket", "")))
         except (FileNotFoundError, ValueError, KeyError):
             return None
 
@@ -225,17 +266,17 @@ class EmbeddedDatabase:
         server = self._read_state()
         if server is None:
             return None
-        if _is_ferretdb(server.pid) and _port_open(server.port):
-            log.info("embedded_db_reused", pid=server.pid, port=server.port)
+        if server.socket and _is_ferretdb(server.pid) and _socket_open(server.socket):
+            log.info("embedded_db_reused", pid=server.pid, socket=server.socket)
             return server
-        log.warning("embedded_db_stale_state", pid=server.pid, port=server.port)
+        log.warning("embedded_db_stale_state", pid=server.pid, socket=server.socket or "a TCP port")
         if _is_ferretdb(server.pid):
             _terminate(server.pid)
         self._state_file.unlink(missing_ok=True)
         return None
 
-    def _start_server(self, port: int | None = None, backup: bool = True) -> ServerInfo:
-        """Start FerretDB on `port` (a free one when None); `backup`: the daily backup first."""
+    def _start_server(self, backup: bool = True) -> ServerInfo:
+        """Start FerretDB on this data dir's socket; `backup`: the daily backup first."""
         binary = find_ferretdb(self._explicit_binary)
         sqlite_dir = self._dir / "sqlite"
         state_dir = self._dir / "state"
@@ -250,13 +291,15 @@ class EmbeddedDatabase:
             raise EmbeddedDatabaseError(db_backup.damage_message(self._dir.parent, damaged))
         if self._auto_backup and backup:  # FerretDB is not running yet: the files are at rest
             db_backup.auto_backup(self._dir.parent)
-        port = port or _free_port()
+        sock = self._socket
+        sock.unlink(missing_ok=True)  # left by a server that was killed: nobody listens on it
         log_path = self._log_dir / "ferretdb.log"
         command = [
             binary,
             "--handler=sqlite",
             f"--sqlite-url=file:{sqlite_dir.absolute()}/",
-            f"--listen-addr=127.0.0.1:{port}",
+            "--listen-addr=",  # no TCP port: only the socket, which only this user can reach
+            f"--listen-unix={sock}",
             f"--state-dir={state_dir.absolute()}",
             "--telemetry=disable",
             "--debug-addr=-",
@@ -269,7 +312,7 @@ class EmbeddedDatabase:
                 start_new_session=True,
             )
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not _port_open(port):
+        while not _socket_open(str(sock)):
             if process.poll() is not None:
                 raise EmbeddedDatabaseError(
                     f"The embedded database (ferretdb) exited at start with code {process.returncode}. "
@@ -279,11 +322,11 @@ class EmbeddedDatabase:
                 process.kill()
                 raise EmbeddedDatabaseError(f"The embedded database did not start in {START_TIMEOUT_S:.0f} s. Log: {log_path}")
             time.sleep(0.05)
-        server = ServerInfo(pid=process.pid, port=port)
+        server = ServerInfo(pid=process.pid, socket=str(sock))
         tmp = self._state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"pid": server.pid, "port": server.port, "started_at": time.time()}))
+        tmp.write_text(json.dumps({"pid": server.pid, "socket": server.socket, "started_at": time.time()}))
         tmp.replace(self._state_file)
-        log.info("embedded_db_started", pid=server.pid, port=port, data=str(sqlite_dir))
+        log.info("embedded_db_started", pid=server.pid, socket=server.socket, data=str(sqlite_dir))
         return server
 
     def _stop_server(self) -> None:
@@ -331,18 +374,15 @@ def _lock_holders(lock: Path) -> list[str]:
     return sorted(set(holders))
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+def _socket_open(path: str) -> bool:
+    """True when a server accepts connections on Unix socket `path`."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        try:
+            probe.connect(path)
             return True
-    except OSError:
-        return False
+        except OSError:
+            return False
 
 
 def _is_ferretdb(pid: int) -> bool:

@@ -76,7 +76,7 @@ def database_problem(settings: Settings, exc: BaseException) -> str:
 
 def database_text(settings: Settings, uri: str) -> str:
     if settings.mongo_uri is None:
-        return f"embedded FerretDB ({urlsplit(uri).netloc})"
+        return "embedded FerretDB (private socket)"
     host = urlsplit(uri).hostname or uri
     return f"MongoDB at {host}"
 
@@ -170,10 +170,14 @@ async def _serve(settings: Settings, lease: DatabaseLease, pool: WorkerPool, off
         await stop.wait()
     finally:
         view.hide()
-        await _media_released(view)
-        await controller.stop()
-        await asyncio.to_thread(pool.stop)
-        await services.close()
-        await asyncio.to_thread(lease.release)
+        try:  # each step runs even if one before it failed: the lease last, always
+            await _media_released(view)
+            await controller.stop()
+        finally:
+            try:
+                await asyncio.to_thread(pool.stop)
+                await services.close()
+            finally:
+                await asyncio.to_thread(lease.release)
         log.info("gui_stopped")
     return 0

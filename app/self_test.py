@@ -220,8 +220,8 @@ def _start_database(state: _State) -> str:
     server = json.loads((state.settings.data_dir / "db" / "server.json").read_text())
     state.child_pids.append(int(server["pid"]))
     version = _check_index_use(database)
-    return (f"embedded FerretDB at {database.uri.removeprefix('mongodb://').rstrip('/')} "
-            f"(pid {server['pid']}) — {version}, answers from its indexes")
+    return (f"embedded FerretDB on {server['socket']} (pid {server['pid']}) — Unix socket only, "
+            f"no TCP port; {version}, answers from its indexes")
 
 
 def _check_index_use(database: Database) -> str:

@@ -91,3 +91,38 @@ def test_missing_binary_explains_how_to_install(tmp_path: Path) -> None:
     with pytest.raises(EmbeddedDatabaseError) as caught:
         db.acquire()
     assert "scripts/setup.sh" in str(caught.value) and "VIP_MONGO_URI" in str(caught.value)
+
+
+def test_the_library_is_private_to_its_user(tmp_path: Path) -> None:
+    """No TCP port; the socket and the files sit in folders only their owner can enter."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    with EmbeddedDatabase(data, data / "logs") as uri:
+        pid = _pid(data)
+        state = json.loads((data / "db" / "server.json").read_text())
+        assert uri.startswith("mongodb://%2F") and state["socket"].endswith(".sock")
+        assert (data.stat().st_mode & 0o777, (data / "db").stat().st_mode & 0o777) == (0o700, 0o700)
+        inodes = {line.split()[9] for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+                  + Path("/proc/net/tcp6").read_text().splitlines()[1:] if line.split()[3] == "0A"}
+        sockets = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+        assert not {f"socket:[{inode}]" for inode in inodes} & sockets, "the server listens on TCP"
+        if os.getuid() == 0:  # another local user (nobody) can neither connect nor read the files
+            probe = ("import socket, sys, os; os.setgid(65534); os.setuid(65534)\n"
+                     "s = socket.socket(socket.AF_UNIX)\n"
+                     "try:\n    s.connect(sys.argv[1]); print('connected')\n"
+                     "except PermissionError: print('refused')\n"
+                     "try:\n    open(sys.argv[2], 'rb'); print('read')\n"
+                     "except PermissionError: print('refused')\n")
+            sqlite = next((data / "db" / "sqlite").glob("*.sqlite"), data / "db" / "sqlite")
+            out = subprocess.run([sys.executable, "-c", probe, state["socket"], str(sqlite)],
+                                 capture_output=True, text=True, timeout=30).stdout.split()
+            assert out == ["refused", "refused"]
+        assert _ping(uri)
+
+
+def test_a_data_dir_too_deep_for_a_socket_path_still_works(tmp_path: Path) -> None:
+    deep = tmp_path / ("x" * 60) / ("y" * 60)
+    with EmbeddedDatabase(deep, deep / "logs") as uri:
+        assert _ping(uri)
+        socket_file = Path(json.loads((deep / "db" / "server.json").read_text())["socket"])
+        assert socket_file.parent.name == f"vip-{os.getuid()}" and socket_file.parent.stat().st_mode & 0o777 == 0o700

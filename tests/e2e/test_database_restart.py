@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pymongo import MongoClient
 
-from app.embedded_db import EmbeddedDatabase, find_ferretdb
+from app.embedded_db import EmbeddedDatabase, find_ferretdb, socket_uri
 from tests.media import make_cut_video
 
 pytestmark = pytest.mark.slow
@@ -92,13 +92,13 @@ def test_the_embedded_database_killed_mid_run_is_restarted_and_nothing_is_lost(t
     state = tmp_path / "data" / "db" / "server.json"
     try:
         before = _wait(lambda: json.loads(state.read_text()), 60, "the embedded database to start")
-        client: MongoClient[dict[str, Any]] = MongoClient(port=before["port"])
+        client: MongoClient[dict[str, Any]] = MongoClient(socket_uri(before["socket"]))
         db = client["vip"]
         _mid_run(db)
         os.kill(before["pid"], signal.SIGKILL)
         after = _wait(lambda: (s := json.loads(state.read_text()))["pid"] != before["pid"] and s, 30,
                       "the database to be restarted")
-        assert after["port"] == before["port"]  # the clients' URI still holds
+        assert after["socket"] == before["socket"]  # the clients' URI still holds
         client.close()
         err = _finished(analyze, videos)  # its last user gone, the server stopped: join it to look
         with EmbeddedDatabase(tmp_path / "data", tmp_path / "data" / "logs") as uri:

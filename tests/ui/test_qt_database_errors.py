@@ -71,4 +71,4 @@ def test_a_database_that_dies_shows_reconnecting_and_comes_back_by_itself(
     away, status, label, before, after = run_gui_session(qloop, qapp, settings, view, kill_the_server, exit_code=0)
     assert away.startswith("Database: embedded FerretDB") and away.endswith("— reconnecting…")
     assert status == "Database reconnected"
-    assert after["pid"] != before["pid"] and after["port"] == before["port"]  # restarted where clients look
+    assert after["pid"] != before["pid"] and after["socket"] == before["socket"]  # restarted where clients look
