@@ -18,6 +18,7 @@ import pytest
 from pymongo import MongoClient
 
 from app.embedded_db import EmbeddedDatabase, find_ferretdb, socket_uri
+from tests.e2e.waiting import wait_for
 from tests.media import make_cut_video
 
 pytestmark = pytest.mark.slow
@@ -25,17 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CUTS = ((2.0, 1.5, 2.5), (1.5, 2.5, 2.0), (2.5, 2.0, 1.5), (3.0, 2.0, 1.0), (1.0, 3.0, 2.0))
 
 
-def _wait(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except Exception:  # noqa: BLE001 - the database may be down or starting
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+def _poll(predicate: Any, timeout: float, what: str) -> Any:
+    return wait_for(predicate, timeout, what, tolerate=(Exception,))  # the database may be down or starting
 
 
 def _videos(tmp_path: Path) -> list[Path]:
@@ -58,7 +50,7 @@ def _analyze(videos: list[Path], env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def _mid_run(db: Any) -> None:
-    _wait(lambda: db.jobs.find_one({"status": "running", "progress": {"$gt": 0.05}}), 180,
+    _poll(lambda: db.jobs.find_one({"status": "running", "progress": {"$gt": 0.05}}), 180,
           "a job to be running")
 
 
@@ -91,12 +83,12 @@ def test_the_embedded_database_killed_mid_run_is_restarted_and_nothing_is_lost(t
     analyze = _analyze(videos, env)
     state = tmp_path / "data" / "db" / "server.json"
     try:
-        before = _wait(lambda: json.loads(state.read_text()), 60, "the embedded database to start")
+        before = _poll(lambda: json.loads(state.read_text()), 60, "the embedded database to start")
         client: MongoClient[dict[str, Any]] = MongoClient(socket_uri(before["socket"]))
         db = client["vip"]
         _mid_run(db)
         os.kill(before["pid"], signal.SIGKILL)
-        after = _wait(lambda: (s := json.loads(state.read_text()))["pid"] != before["pid"] and s, 30,
+        after = _poll(lambda: (s := json.loads(state.read_text()))["pid"] != before["pid"] and s, 30,
                       "the database to be restarted")
         assert after["socket"] == before["socket"]  # the clients' URI still holds
         client.close()
@@ -162,7 +154,7 @@ class _ExternalServer:
              f"--listen-addr=127.0.0.1:{self.port}", f"--state-dir={self.folder / 'state'}",
              "--telemetry=disable", "--debug-addr=-", "--log-level=warn"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait(lambda: MongoClient(port=self.port, serverSelectionTimeoutMS=500).admin.command("ping"), 30,
+        _poll(lambda: MongoClient(port=self.port, serverSelectionTimeoutMS=500).admin.command("ping"), 30,
               "the external server to start")
 
     def kill(self) -> None:

@@ -11,23 +11,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from tests.e2e.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 ENDS_WITHIN_S = 10.0
-
-
-def _wait(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def _alive(pid: int) -> bool:
@@ -65,8 +56,8 @@ class Gui:
                         return list(json.loads(line)["workers"])
             return None
 
-        self.workers = _wait(ready, 90, "the app to be ready")
-        _wait(lambda: all('"worker_started"' in self._log(f"worker-{pid}.log") for pid in self.workers), 60,
+        self.workers = wait_for(ready, 90, "the app to be ready")
+        wait_for(lambda: all('"worker_started"' in self._log(f"worker-{pid}.log") for pid in self.workers), 60,
               "its worker to start")
         self.database = json.loads((self.data / "db" / "server.json").read_text())["pid"]
         assert self.workers and all(_alive(p) for p in self.workers) and _alive(self.database)
@@ -86,7 +77,7 @@ class Gui:
 
     def children_gone(self, seconds: float) -> None:
         assert self.database is not None
-        _wait(lambda: not any(_alive(p) for p in [*self.workers, self.database]), seconds,
+        wait_for(lambda: not any(_alive(p) for p in [*self.workers, self.database]), seconds,
               f"workers {self.workers} and the database (pid {self.database}) to stop")
 
     def kill(self) -> None:
@@ -117,7 +108,7 @@ def test_a_stuck_main_thread_is_ended_by_the_native_watchdog(tmp_path: Path) -> 
     gui = Gui(tmp_path, [sys.executable, str(ROOT / "tests" / "e2e" / "gui_driver.py"), "hang"])
     try:
         gui.wait_ready()
-        _wait((gui.data / "hanging").exists, 10, "the main thread to get stuck")
+        wait_for((gui.data / "hanging").exists, 10, "the main thread to get stuck")
         gui.process.send_signal(signal.SIGTERM)
         gui.ended_within(ENDS_WITHIN_S)
         assert gui.process.returncode == 1
@@ -146,7 +137,7 @@ def test_a_dead_display_ends_the_app_its_workers_and_its_database(tmp_path: Path
     display = f":{os.getpid() % 1000 + 1000}"
     xvfb = subprocess.Popen(["Xvfb", display, "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    _wait(lambda: Path(f"/tmp/.X11-unix/X{display[1:]}").exists(), 10, "Xvfb to start")
+    wait_for(lambda: Path(f"/tmp/.X11-unix/X{display[1:]}").exists(), 10, "Xvfb to start")
     gui = Gui(tmp_path, display=display)
     try:
         gui.wait_ready()

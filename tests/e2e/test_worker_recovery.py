@@ -7,25 +7,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pymongo import MongoClient
 
+from tests.e2e.waiting import wait_for
+
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _wait(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def start_vip(args: list[str], env: dict[str, str], capture: bool = False) -> subprocess.Popen[str]:
@@ -35,7 +26,7 @@ def start_vip(args: list[str], env: dict[str, str], capture: bool = False) -> su
 
 
 def wait_running(db: Any) -> dict[str, Any]:
-    found: dict[str, Any] = _wait(lambda: db.jobs.find_one({"status": "running", "progress": {"$gt": 0.2}}),
+    found: dict[str, Any] = wait_for(lambda: db.jobs.find_one({"status": "running", "progress": {"$gt": 0.2}}),
                                   120, "the job to be running")
     return found
 
@@ -46,7 +37,7 @@ def test_sigkill_mid_job_is_recovered_by_another_worker(slow_video: Path, vip_en
     workers = start_vip(["worker", "--workers", "2"], vip_env)
     analyze = None
     try:
-        _wait(lambda: db.workers.count_documents({}) >= 2, 60, "two workers to register")
+        wait_for(lambda: db.workers.count_documents({}) >= 2, 60, "two workers to register")
         analyze = start_vip(["analyze", "--json", str(slow_video)], vip_env, capture=True)
         job = wait_running(db)
         victim = job["worker_id"]
@@ -80,7 +71,7 @@ def test_ctrl_c_on_a_worker_hands_its_job_back_and_it_resumes(slow_video: Path, 
     first = start_vip(["worker", "--workers", "1"], vip_env)
     second = analyze = None
     try:
-        _wait(lambda: db.workers.count_documents({}) >= 1, 60, "the worker to register")
+        wait_for(lambda: db.workers.count_documents({}) >= 1, 60, "the worker to register")
         analyze = start_vip(["analyze", "--json", str(slow_video)], vip_env, capture=True)
         job = wait_running(db)
         first.send_signal(signal.SIGINT)
