@@ -15,9 +15,10 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # 1. Debian packages: ffmpeg and espeak-ng (test media), Xvfb, PulseAudio (a null audio output
-#    for the player tests), the Qt runtime libraries, Go (for FerretDB).
+#    for the player tests), the Qt runtime libraries, Go (for FerretDB), Redis and iproute2 (the
+#    two-host test: a shared queue, network namespaces).
 DEB_PACKAGES=(
-  ffmpeg espeak-ng xvfb xauth golang-go ca-certificates pulseaudio
+  ffmpeg espeak-ng xvfb xauth golang-go ca-certificates pulseaudio redis-server iproute2
   libgl1 libegl1 libopengl0 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0
   libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xfixes0 libxcb-xkb1
