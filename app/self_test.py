@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app.logs import configure_logging
-from app.processes import is_frozen
+from app.processes import is_frozen, process_running
 from app.settings import Settings
 from app.embedded_db import DatabaseLease
 from app.wiring import Services, build_services
@@ -475,7 +475,7 @@ def _clean_up(state: _State, keep: bool) -> str:
     if state.lease is not None:
         state.lease.release()
         done.append("database stopped")
-    left = [pid for pid in state.child_pids if _alive(pid)] + _processes_using(state.root)
+    left = [pid for pid in state.child_pids if process_running(pid)] + _processes_using(state.root)
     if left:
         raise StepFailed(f"processes left running: {sorted(set(left))}")
     if keep:
@@ -486,19 +486,6 @@ def _clean_up(state: _State, keep: bool) -> str:
     return ", ".join(done)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # an exited child that nobody reaped yet is not running
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
 def _processes_using(folder: Path) -> list[int]:
     """Pids whose command line names `folder` (Linux: /proc; elsewhere nothing is found)."""
     needle = str(folder).encode()
@@ -506,7 +493,7 @@ def _processes_using(folder: Path) -> list[int]:
     for entry in Path("/proc").glob("[0-9]*") if Path("/proc").is_dir() else []:
         try:
             if needle in (entry / "cmdline").read_bytes() and int(entry.name) != os.getpid() \
-                    and _alive(int(entry.name)):
+                    and process_running(int(entry.name)):
                 found.append(int(entry.name))
         except (OSError, ValueError):
             continue

@@ -89,10 +89,11 @@ class StaleJobReaper:
         if self._queued_tasks is None or self._clock() < self._next_queued_check:
             return []
         self._next_queued_check = self._clock() + self._stale_after.total_seconds()
-        waiting = self._jobs.find_queued(utc_now() - self._stale_after)
-        if not waiting:
-            return []
+        # The queue first, then the jobs: a task a worker takes after this read belongs to a job
+        # it writes running within milliseconds, so the job is not read as queued below. (The
+        # other order took every job dequeued during the jobs' read for lost.)
         in_queue = self._queued_tasks()
+        waiting = self._jobs.find_queued(utc_now() - self._stale_after)
         requeued = []
         for job in waiting:
             if job.id not in in_queue:

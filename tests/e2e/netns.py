@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.processes import process_running
+
 NETNS_DIR = Path("/run/netns")
 PREFIX = "vip2h"  # the namespaces this module makes: vip2h<pid>a and vip2h<pid>b (links alike)
 
@@ -203,20 +205,10 @@ def remove_leftovers() -> None:
     names = [p.name for p in NETNS_DIR.glob(f"{PREFIX}*")] if NETNS_DIR.is_dir() else []
     for name in names:
         pid = name[len(PREFIX):-1]
-        if pid.isdigit() and _alive(int(pid)):
+        if pid.isdigit() and process_running(int(pid)):
             continue  # another test run, still going
         inode = _netns_inode(name)
         if inode is not None:
             _signal_all(_pids_in_netns(inode), signal.SIGKILL)
         _ip("link", "del", name, check=False)
         _ip("netns", "del", name, check=False)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

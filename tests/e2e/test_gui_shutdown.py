@@ -14,19 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from app.processes import process_running
 from tests.e2e.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 ENDS_WITHIN_S = 10.0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 class Gui:
@@ -60,7 +53,7 @@ class Gui:
         wait_for(lambda: all('"worker_started"' in self._log(f"worker-{pid}.log") for pid in self.workers), 60,
               "its worker to start")
         self.database = json.loads((self.data / "db" / "server.json").read_text())["pid"]
-        assert self.workers and all(_alive(p) for p in self.workers) and _alive(self.database)
+        assert self.workers and all(process_running(p) for p in self.workers) and process_running(self.database)
 
     def _log(self, name: str) -> str:
         path = self.data / "logs" / name
@@ -77,7 +70,7 @@ class Gui:
 
     def children_gone(self, seconds: float) -> None:
         assert self.database is not None
-        wait_for(lambda: not any(_alive(p) for p in [*self.workers, self.database]), seconds,
+        wait_for(lambda: not any(process_running(p) for p in [*self.workers, self.database]), seconds,
               f"workers {self.workers} and the database (pid {self.database}) to stop")
 
     def kill(self) -> None:
@@ -85,7 +78,7 @@ class Gui:
             self.process.kill()
             self.process.wait()
         for pid in [*self.workers, *([self.database] if self.database else [])]:
-            if _alive(pid):
+            if process_running(pid):
                 os.kill(pid, signal.SIGKILL)
 
 
@@ -96,8 +89,9 @@ def test_sigterm_ends_the_app_its_workers_and_its_database(tmp_path: Path) -> No
         gui.process.send_signal(signal.SIGTERM)
         took = gui.ended_within(ENDS_WITHIN_S)
         assert gui.process.returncode == 0, gui.process.stderr.read()
-        assert not any(_alive(p) for p in [*gui.workers, gui.database]), f"left running after {took:.1f} s"
-        assert not (gui.data / "db" / "server.json").exists() or not _alive(gui.database)
+        assert gui.database is not None
+        assert not any(process_running(p) for p in [*gui.workers, gui.database]), f"left running after {took:.1f} s"
+        assert not (gui.data / "db" / "server.json").exists()
     finally:
         gui.kill()
 
