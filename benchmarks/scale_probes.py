@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from benchmarks.scaleset import Shape, make_passages, make_segments, make_shots, make_summary, make_video
 from core.pipeline import JobRunner, StageContext, default_stages
@@ -71,6 +71,19 @@ def _listener(port: int) -> int | None:
     return None
 
 
+def _processes_with(needle: bytes) -> set[int]:
+    """Pids (not this one) whose command line contains `needle`."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if needle in (entry / "cmdline").read_bytes():
+                    found.add(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def server_pids(data_dir: Path, uri: str | None, extra: tuple[int, ...] = ()) -> list[int]:
     """The database server's processes (with their descendants, and `extra`'s: a PostgreSQL under
     FerretDB); empty when none is found here."""
@@ -84,14 +97,10 @@ def server_pids(data_dir: Path, uri: str | None, extra: tuple[int, ...] = ()) ->
         pid = _listener(parts.port)
         if pid:
             roots.add(pid)
-    needle = str(data_dir.absolute()).encode()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if needle in (entry / "cmdline").read_bytes():
-                    roots.add(int(entry.name))
-            except OSError:
-                continue
+    socket_path = unquote(parts.netloc) if parts else ""
+    if socket_path.endswith(".sock"):  # the embedded server listens on a Unix socket only
+        roots.update(_processes_with(f"--listen-unix={socket_path}".encode()))
+    roots.update(_processes_with(str(data_dir.absolute()).encode()))
     tree, found, todo = _children(), set(), list(roots)
     while todo:
         pid = todo.pop()
