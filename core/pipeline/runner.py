@@ -14,6 +14,7 @@ goes on in the same worker and ends once, as if nothing happened.
 from __future__ import annotations
 
 import errno
+import itertools
 import time
 import traceback
 from collections.abc import Callable
@@ -221,7 +222,7 @@ class JobRunner:
         A stop asked for meanwhile (worker shutdown) interrupts the job: it is handed back."""
         deadline = time.monotonic() + self._config.outage_s
         log.warning("database_unavailable_waiting", outage_s=self._config.outage_s)
-        for attempt in range(1_000_000):
+        for attempt in itertools.count():
             if self._should_stop():
                 raise JobInterrupted("the worker is stopping while the database is away")
             if self._jobs.reachable():
@@ -231,7 +232,7 @@ class JobRunner:
                 log.error("database_still_unavailable", outage_s=self._config.outage_s)
                 return False
             time.sleep(OUTAGE_BACKOFF_S[min(attempt, len(OUTAGE_BACKOFF_S) - 1)])
-        return False
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _stage_done(job: Job, video: Video, name: str) -> bool:
