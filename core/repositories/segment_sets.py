@@ -90,20 +90,23 @@ def _split(items: Sequence[T], pack: Callable[[Sequence[T]], bytes],
 
 
 def _segment_row(s: TextSegment) -> list[Any]:
-    return [s.id, s.start_s, s.end_s, s.text, s.stage, s.version, s.language, s.confidence,
-            [[w.text, w.start_s, w.end_s, w.probability] for w in s.words],
-            [[b.x, b.y, b.w, b.h, b.score] for b in s.boxes], s.image_path]
+    row = [s.id, s.start_s, s.end_s, s.text, s.stage, s.version, s.language, s.confidence,
+           [[w.text, w.start_s, w.end_s, w.probability] for w in s.words],
+           [[b.x, b.y, b.w, b.h, b.score] for b in s.boxes], s.image_path]
+    extra = {k: v for k, v in (("speaker", s.speaker), ("person_id", s.person_id)) if v is not None}
+    return [*row, extra] if extra else row  # rows without the optional 12th item read as before
 
 
 def _segment(video_id: str, kind: str, row: list[Any]) -> TextSegment:
     # The same conversions as TextSegment.from_doc, so both layouts give equal models.
-    seg_id, start_s, end_s, text, stage, version, language, confidence, words, boxes, image_path = row
+    seg_id, start_s, end_s, text, stage, version, language, confidence, words, boxes, image_path = row[:11]
+    extra: dict[str, Any] = row[11] if len(row) > 11 else {}
     return TextSegment(id=seg_id, video_id=video_id, kind=kind, start_s=float(start_s), end_s=float(end_s),
                        text=text, stage=stage, version=int(version or 0), language=language,
                        confidence=float(confidence),
                        words=[Word(w[0], float(w[1]), float(w[2]), float(w[3])) for w in words],
                        boxes=[Box(int(b[0]), int(b[1]), int(b[2]), int(b[3]), float(b[4])) for b in boxes],
-                       image_path=image_path)
+                       image_path=image_path, speaker=extra.get("speaker"), person_id=extra.get("person_id"))
 
 
 def _set_docs(video_id: str, stage: str, kind: str, fmt: str, parts: list[tuple[int, Binary, Doc]]) -> list[Doc]:
