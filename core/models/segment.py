@@ -63,7 +63,6 @@ class TextSegment:
     boxes: list[Box] = field(default_factory=list)
     image_path: str | None = None
     speaker: str | None = None  # speech: the speakers stage's label ("S1", "S2"...; names live on the video)
-    person_id: str | None = None  # face: the person this appearance's cluster belongs to (people stage)
     id: str = field(default_factory=new_id)
 
     def to_doc(self) -> dict[str, Any]:
@@ -82,7 +81,6 @@ class TextSegment:
             "boxes": [b.to_doc() for b in self.boxes],
             "image_path": self.image_path,
             "speaker": self.speaker,
-            "person_id": self.person_id,
         }
 
     @classmethod
@@ -102,5 +100,4 @@ class TextSegment:
             boxes=[Box.from_doc(b) for b in doc.get("boxes") or []],
             image_path=doc.get("image_path"),
             speaker=doc.get("speaker"),
-            person_id=doc.get("person_id"),
         )

@@ -67,6 +67,12 @@ class MediaInfo:
         return f"{self.display_width}×{self.display_height}"
 
 
+def default_speaker_name(label: str) -> str:
+    """ "S2" -> "Speaker 2" (the name a speaker has until the operator gives one)."""
+    number = label[1:] if label[:1] == "S" and label[1:].isdigit() else label
+    return f"Speaker {number}"
+
+
 @dataclass
 class Video:
     project_id: str
@@ -84,10 +90,18 @@ class Video:
     black_segments: list[Segment] = field(default_factory=list)  # black/blank stretches
     imported_at: datetime = field(default_factory=utc_now)
     cost_usd: float = 0.0  # what its provider calls cost, all jobs together (the cost ledger)
+    # Speakers of its transcript (speakers stage): label ("S1") -> {"name": str | None,
+    # "person_id": str | None}; the operator names them per video.
+    speakers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return Path(self.path).name
+
+    def speaker_names(self) -> dict[str, str]:
+        """Label -> display name of every speaker: the operator's name, else "Speaker N"."""
+        return {label: (info or {}).get("name") or default_speaker_name(label)
+                for label, info in self.speakers.items()}
 
     def stage_version(self, stage: str) -> int | None:
         """Return the analyzer version that produced this stage's stored output, if any."""
@@ -114,6 +128,7 @@ class Video:
             "black_segments": [s.to_doc() for s in self.black_segments],
             "imported_at": self.imported_at,
             "cost_usd": self.cost_usd,
+            "speakers": self.speakers,
         }
 
     @classmethod
@@ -134,4 +149,5 @@ class Video:
             black_segments=[Segment.from_doc(s) for s in doc.get("black_segments") or []],
             imported_at=as_utc(doc.get("imported_at")) or utc_now(),
             cost_usd=float(doc.get("cost_usd") or 0.0),
+            speakers=dict(doc.get("speakers") or {}),
         )

@@ -1,29 +1,36 @@
 """The analysis pipeline: stages, the job runner that executes them, progress reporting."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 from core.pipeline.captions_stage import CaptionsStage
 from core.pipeline.embed_stage import EmbedStage
 from core.pipeline.faces_stage import FacesStage
 from core.pipeline.ocr_stage import OcrStage
+from core.pipeline.people_stage import PeopleStage
 from core.pipeline.probe_stage import ProbeStage
 from core.pipeline.runner import JobRunner
+from core.pipeline.speakers_stage import SpeakersStage
 from core.pipeline.speech_stage import SpeechStage
 from core.pipeline.stage import Stage, StageContext
 from core.pipeline.summary_stage import SummaryStage
 from core.pipeline.visual_stage import VisualStage
 from core.providers.access import ProviderAccess
+from core.repositories.people import PeopleRepository
 
-__all__ = ["CaptionsStage", "EmbedStage", "FacesStage", "JobRunner", "OcrStage", "ProbeStage", "SpeechStage", "Stage", "StageContext",
-           "SummaryStage", "VisualStage", "default_stages"]
+__all__ = ["CaptionsStage", "EmbedStage", "FacesStage", "JobRunner", "OcrStage", "PeopleStage", "ProbeStage",
+           "SpeakersStage", "SpeechStage", "Stage", "StageContext", "SummaryStage", "VisualStage", "default_stages"]
 
 
-def default_stages(data_dir: Path | None = None, providers: ProviderAccess | None = None) -> list[Stage]:
+def default_stages(data_dir: Path | None = None, providers: ProviderAccess | None = None,
+                   people: Callable[[], PeopleRepository] | None = None) -> list[Stage]:
     """Return the pipeline's stages in the order they run (ARCHITECTURE.md §5).
 
     `data_dir` holds the user models dir (`models/`); by default the folder above the
     media cache the runner is given. `providers` gives the stages that may call cloud
     providers (speech, captions, summary) the project's routing and the gateway; None: local only.
+    `people` opens the worker's people repository (the people stage keeps people there).
     """
-    return [ProbeStage(), VisualStage(), SpeechStage(data_dir, providers=providers), OcrStage(data_dir), CaptionsStage(providers),
-            EmbedStage(data_dir), SummaryStage(providers), FacesStage(data_dir)]
+    return [ProbeStage(), VisualStage(), SpeechStage(data_dir, providers=providers), SpeakersStage(data_dir),
+            OcrStage(data_dir), CaptionsStage(providers), EmbedStage(data_dir), SummaryStage(providers),
+            FacesStage(data_dir), PeopleStage(data_dir, people)]

@@ -24,14 +24,34 @@ from core.pipeline.stage import StageContext
 NO_FACES = "No faces"
 EVERY_S = 2.0
 MAX_WIDTH = 640
-MARGIN = 0.2  # crops reach this share of the face box beyond each side
-CROP_MAX = 128
+MARGIN = 0.2  # crops reach this share of the face box beyond each side (black beyond the frame)
+CROP_MAX = 160  # the people stage embeds faces from these crops (dlib's aligned chip is 150 px)
+
+
+def face_crop(rgb: npt.NDArray[np.uint8], face: FaceBox) -> npt.NDArray[np.uint8]:
+    """The face with MARGIN around it; black where that reaches beyond the frame, so the face
+    always sits at `face_in_crop` of the crop (the people stage relies on it)."""
+    height, width = rgb.shape[:2]
+    mx, my = round(face.w * MARGIN), round(face.h * MARGIN)
+    x0, y0, x1, y1 = face.x - mx, face.y - my, face.x + face.w + mx, face.y + face.h + my
+    crop = np.zeros((y1 - y0, x1 - x0, 3), np.uint8)
+    sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    if sx1 > sx0 and sy1 > sy0:
+        crop[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = rgb[sy0:sy1, sx0:sx1]
+    return crop
+
+
+def face_in_crop(width: int, height: int) -> FaceBox:
+    """Where the face is in a saved crop of `width` × `height` pixels (any thumbnail size)."""
+    fx, fy = MARGIN / (1 + 2 * MARGIN), MARGIN / (1 + 2 * MARGIN)
+    return FaceBox(round(width * fx), round(height * fy), max(1, round(width * (1 - 2 * fx))),
+                   max(1, round(height * (1 - 2 * fy))))
 
 
 class FacesStage:
     name = "faces"
     title = "Faces"
-    version = 1
+    version = 2  # 2: crops keep their margin (black beyond the frame) and reach 160 px
     # Haar detection on a ≤ 640 px frame takes ~100-250 ms on 2 busy cores (bench_faces); one sample
     # every 2 s (plus keyframes) and unchanged pictures skipped.
     weight = 6.0
@@ -79,11 +99,7 @@ class FacesStage:
         """The face's box in display pixels of the full-size video, and its saved JPEG crop."""
         box = Box(round(face.x * scale_x), round(face.y * scale_y),
                   max(1, round(face.w * scale_x)), max(1, round(face.h * scale_y)), 1.0)
-        height, width = rgb.shape[:2]
-        mx, my = face.w * MARGIN, face.h * MARGIN
-        x0, y0 = max(0, int(face.x - mx)), max(0, int(face.y - my))
-        x1, y1 = min(width, int(face.x + face.w + mx)), min(height, int(face.y + face.h + my))
-        crop = Image.fromarray(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
+        crop = Image.fromarray(face_crop(rgb, face))
         crop.thumbnail((CROP_MAX, CROP_MAX), Image.Resampling.LANCZOS)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{round(time_s * 1000):09d}_{index:02d}.jpg"

@@ -93,7 +93,7 @@ def _segment_row(s: TextSegment) -> list[Any]:
     row = [s.id, s.start_s, s.end_s, s.text, s.stage, s.version, s.language, s.confidence,
            [[w.text, w.start_s, w.end_s, w.probability] for w in s.words],
            [[b.x, b.y, b.w, b.h, b.score] for b in s.boxes], s.image_path]
-    extra = {k: v for k, v in (("speaker", s.speaker), ("person_id", s.person_id)) if v is not None}
+    extra = {"speaker": s.speaker} if s.speaker is not None else {}
     return [*row, extra] if extra else row  # rows without the optional 12th item read as before
 
 
@@ -106,7 +106,7 @@ def _segment(video_id: str, kind: str, row: list[Any]) -> TextSegment:
                        confidence=float(confidence),
                        words=[Word(w[0], float(w[1]), float(w[2]), float(w[3])) for w in words],
                        boxes=[Box(int(b[0]), int(b[1]), int(b[2]), int(b[3]), float(b[4])) for b in boxes],
-                       image_path=image_path, speaker=extra.get("speaker"), person_id=extra.get("person_id"))
+                       image_path=image_path, speaker=extra.get("speaker"))
 
 
 def _set_docs(video_id: str, stage: str, kind: str, fmt: str, parts: list[tuple[int, Binary, Doc]]) -> list[Doc]:

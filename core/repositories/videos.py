@@ -110,6 +110,11 @@ class AsyncVideoRepository:
                 rev=rev))
         return states
 
+    async def name_speaker(self, video_id: str, label: str, name: str | None, person_id: str | None) -> None:
+        """Give speaker `label` of one video a display name (None: back to "Speaker N") and/or a person."""
+        await self._coll.update_one({"_id": video_id},
+                                    {"$set": {f"speakers.{label}": {"name": name, "person_id": person_id}}})
+
     async def set_status(self, video_id: str, status: VideoStatus) -> None:
         await self._coll.update_one({"_id": video_id}, {"$set": {"status": str(status)}})
 
@@ -142,6 +147,13 @@ class VideoRepository:
             {"_id": video_id},
             {"$set": {"media": media.to_doc(), "poster_path": poster_path}},
         )
+
+    def save_speakers(self, video_id: str, labels: list[str]) -> None:
+        """The speakers stage found `labels`; names the operator gave to labels still present stay."""
+        doc = self._coll.find_one({"_id": video_id}, {"speakers": 1}) or {}
+        old = doc.get("speakers") or {}
+        speakers = {label: old.get(label) or {"name": None, "person_id": None} for label in labels}
+        self._coll.update_one({"_id": video_id}, {"$set": {"speakers": speakers}})
 
     def save_visual(self, video_id: str, timeline: Timeline | None, black: list[Segment]) -> None:
         self._coll.update_one(
