@@ -13,6 +13,7 @@ from app.wiring import Services, with_services
 from core.formatting import format_duration
 from core.search.filters import SearchFilters
 from core.search.results import VideoResult
+from core.search.who import parse_who
 
 KINDS = {"speech": ("speech",), "text": ("text",), "visual": ("visual",)}
 
@@ -21,7 +22,7 @@ async def run_search(settings: Settings, query: str, project_name: str | None, k
                      limit: int, as_json: bool,
                      duration: tuple[float | None, float | None] = (None, None),
                      imported: tuple[datetime | None, datetime | None] = (None, None),
-                     out: TextIO = sys.stdout) -> int:
+                     out: TextIO = sys.stdout, who: tuple[str | None, str | None] = (None, None)) -> int:
     """Bring the index up to date, search, print; 0 with results, 1 with none, 2 on bad input."""
     async def body(services: Services) -> int:
         project_id = None
@@ -35,14 +36,23 @@ async def run_search(settings: Settings, query: str, project_name: str | None, k
         await services.search.sync()
         filters = SearchFilters(project_id=project_id, modalities=KINDS[kind] if kind else (),
                                 min_duration_s=duration[0], max_duration_s=duration[1],
-                                imported_after=imported[0], imported_before=imported[1])
+                                imported_after=imported[0], imported_before=imported[1],
+                                person=who[0], speaker=who[1])
+        words, person, _ = parse_who(query)
+        if not words and not (person or who[0]):
+            print("vip search: give words to search for, or a person (`--person NAME`)", file=sys.stderr)
+            return 2
         results = await services.search.search(query, filters, limit)
+        people = await services.people.find(words) if services.people and words and not as_json else []
         if as_json:
             for result in results:
                 out.write(json.dumps(result.to_doc()) + "\n")
         else:
+            for p in people:
+                out.write(f"Person: {p.display_name}  ({p.count} appearances in {p.videos} videos; "
+                          f"`vip search --person \"{p.display_name}\"`)\n")
             _print_results(query, results, out)
-        return 0 if results else 1
+        return 0 if results or people else 1
 
     return await with_services(settings, body)
 
@@ -51,7 +61,7 @@ def _print_results(query: str, results: list[VideoResult], out: TextIO) -> None:
     if not results:
         out.write(f"No results for “{query}”\n")
         return
-    badge = {"speech": "spoken", "text": "on screen", "visual": "visual"}
+    badge = {"speech": "spoken", "text": "on screen", "visual": "visual", "person": "person"}
     for result in results:
         out.write(f"{result.name}  ({format_duration(result.duration_s)})  {result.path}\n")
         for hit in result.hits:

@@ -1,4 +1,4 @@
-"""What a search is limited to (project, modality, video length, import date).
+"""What a search is limited to (project, modality, video length, import date, person, speaker).
 
 Its own module, free of NumPy, so the GUI's search box can be built before the search index
 is imported (start-up time).
@@ -18,3 +18,8 @@ class SearchFilters:
     max_duration_s: float | None = None
     imported_after: datetime | None = None
     imported_before: datetime | None = None
+    # Only these videos (None: all). Set by the `person:` filter: the videos a person appears in.
+    video_ids: frozenset[str] | None = None
+    # `person:NAME` / `speaker:NAME`: moments where that person is on screen / that speaker talks.
+    person: str | None = None
+    speaker: str | None = None

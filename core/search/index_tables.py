@@ -78,6 +78,7 @@ class VideoTable:
         self._imported = np.zeros(0)
         self._first = np.zeros(0, np.int64)
         self._last = np.zeros(0, np.int64)
+        self._position: dict[str, int] = {}
 
     def load(self, conn: sqlite3.Connection) -> None:
         rows = conn.execute("SELECT video_id, project_id, duration_s, imported_at, first_key, last_key FROM videos "
@@ -90,7 +91,7 @@ class VideoTable:
         self._first = np.array([r[4] for r in rows], np.int64)
         self._last = np.array([r[5] for r in rows], np.int64)
         self.counts = np.zeros((len(rows), len(MODALITIES)), np.int64)
-        position = {r[0]: i for i, r in enumerate(rows)}
+        position = self._position = {r[0]: i for i, r in enumerate(rows)}
         for video_id, modality, count in conn.execute("SELECT video_id, modality, n FROM counts"):
             if video_id in position and modality in MODALITIES:
                 self.counts[position[video_id], MODALITIES.index(modality)] = count
@@ -108,6 +109,10 @@ class VideoTable:
             mask &= self._imported >= epoch(filters.imported_after)
         if filters.imported_before is not None:
             mask &= self._imported < epoch(filters.imported_before)
+        if filters.video_ids is not None:
+            wanted = np.zeros(len(mask), bool)
+            wanted[[self._position[v] for v in filters.video_ids if v in self._position]] = True
+            mask &= wanted
         return mask
 
     def runs(self, videos: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:

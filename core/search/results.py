@@ -32,6 +32,8 @@ class SearchHit:
     def reason(self) -> str:
         """Why this moment matched, as the operator reads it: "words: invoice, 4471",
         "similar meaning (0.62)", or "words: lighthouse + meaning" when both searches found it."""
+        if "person" in self.matched_by:
+            return "on screen"
         by_words = "keyword" in self.matched_by
         if by_words:
             said = "words: " + ", ".join(self.words) if self.words else "matching words"

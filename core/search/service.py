@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -23,6 +23,7 @@ from core.search.filters import SearchFilters
 from core.search.passage import IndexHit
 from core.search.results import SearchHit, VideoResult
 from core.search.sync import IndexSync, SyncReport
+from core.search.who import PERSON_SLACK_S, Spans, WhoLookup, overlaps, parse_who
 
 CANDIDATES = 100  # passages taken from each index before fusion
 MIN_COSINE = 0.3  # vector hits below this similarity take no part in the fusion at all
@@ -87,8 +88,11 @@ def found_words(text: str, words: list[str]) -> tuple[str, ...]:
 
 class SearchService:
     def __init__(self, index: IndexReader, embed: Callable[[str], npt.NDArray[np.float32]],
-                 videos: AsyncVideoRepository, shots: AsyncShotRepository, sync: IndexSync) -> None:
-        """`embed` turns a query into its vector (called on a worker thread; loads the model on first use)."""
+                 videos: AsyncVideoRepository, shots: AsyncShotRepository, sync: IndexSync,
+                 who: WhoLookup | None = None) -> None:
+        """`embed` turns a query into its vector (called on a worker thread; loads the model on first use);
+        `who` resolves `person:` and `speaker:` (None: they match nothing)."""
+        self._who = who
         self._index = index
         self._embed = embed
         self._videos = videos
@@ -113,8 +117,32 @@ class SearchService:
         and of `meaning_only_of_best` times the best one (the benchmark varies them; the app
         keeps the defaults)."""
         filters = filters or SearchFilters()
+        query, person, speaker = parse_who(query)
+        filters = replace(filters, person=filters.person or person, speaker=filters.speaker or speaker)
+        on_screen: dict[str, Spans] = {}
+        if filters.person:
+            name, on_screen = await self._who.person_spans(filters.person) if self._who else ("", {})
+            if not on_screen:
+                return []
+            filters = replace(filters, video_ids=frozenset(on_screen) & (filters.video_ids or frozenset(on_screen)))
+            if not query.strip():
+                return await self._appearances(name, on_screen, filters, limit)
         if not query.strip():
             return []
+        results = await self._matching(query, filters, limit if not (filters.person or filters.speaker) else CANDIDATES,
+                                       meaning_only_min, meaning_only_of_best)
+        if filters.person:
+            results = _keep_hits(results, lambda r, h: overlaps(h.start_s, h.end_s, on_screen.get(r.video_id, []),
+                                                                PERSON_SLACK_S))
+        if filters.speaker:
+            said = {r.video_id: await self._who.speaker_spans(r.video_id, filters.speaker) if self._who else []
+                    for r in results}
+            results = _keep_hits(results, lambda r, h: h.modality == "speech"
+                                 and overlaps(h.start_s, h.end_s, said[r.video_id]))
+        return results[:limit]
+
+    async def _matching(self, query: str, filters: SearchFilters, limit: int, meaning_only_min: float,
+                        meaning_only_of_best: float) -> list[VideoResult]:
         keyword_task = asyncio.to_thread(self._index.keyword, query, CANDIDATES, filters)
         vector = await asyncio.to_thread(self._embed, query)
         keyword, semantic = await asyncio.gather(
@@ -122,6 +150,27 @@ class SearchService:
         fused = fuse(keyword, [h for h in semantic if h.score >= MIN_COSINE])
         return await self._group(strong_enough(fused, meaning_only_min, meaning_only_of_best), query_words(query),
                                  limit)
+
+    async def _appearances(self, name: str, on_screen: dict[str, Spans], filters: SearchFilters,
+                           limit: int) -> list[VideoResult]:
+        """`person:NAME` alone: each video they appear in, their appearances as its moments."""
+        wanted = [v for v in on_screen if filters.video_ids is None or v in filters.video_ids]
+        videos = [v for v in await self._videos.get_many(wanted)
+                  if filters.project_id is None or v.project_id == filters.project_id]
+        results = []
+        for video in sorted(videos, key=lambda v: (-len(on_screen[v.id]), v.name)):
+            spans = sorted(on_screen[video.id])
+            hits = [SearchHit(passage_id=f"person:{video.id}:{i}", modality="person", unit="appearance",
+                              start_s=start, end_s=end, text=f"{name} on screen", highlights=(),
+                              matched_by=("person",), score=1.0) for i, (start, end) in enumerate(spans)]
+            results.append(VideoResult(video_id=video.id, name=video.name, path=video.path,
+                                       project_id=video.project_id,
+                                       duration_s=video.media.duration_s if video.media else 0.0,
+                                       score=float(len(spans)), hits=hits[:HITS_PER_VIDEO * 4],
+                                       media_start_s=video.media.start_s if video.media else 0.0))
+        for result in results[:limit]:
+            result.keyframe_path = await self._keyframe(result.video_id, result.best.start_s)
+        return results[:limit]
 
     async def _group(self, fused: list[_Fused], words: list[str], limit: int) -> list[VideoResult]:
         per_video: dict[str, list[_Fused]] = {}
@@ -152,6 +201,16 @@ class SearchService:
         shots = await self._shots.for_video(video_id)
         inside = [s for s in shots if s.start_s <= time_s + 1e-3 and s.keyframe_path]
         return inside[-1].keyframe_path if inside else (shots[0].keyframe_path if shots else None)
+
+
+def _keep_hits(results: list[VideoResult], keep: Callable[[VideoResult, SearchHit], bool]) -> list[VideoResult]:
+    """`results` with only the hits `keep` accepts; videos left without hits drop out."""
+    kept = []
+    for result in results:
+        result.hits = [h for h in result.hits if keep(result, h)]
+        if result.hits:
+            kept.append(result)
+    return kept
 
 
 def fuse(keyword: list[IndexHit], semantic: list[IndexHit], k: int = RRF_K) -> list[_Fused]:

@@ -12,6 +12,7 @@ import structlog
 
 from core.errors import NotFound, VipError
 from core.faces.rejections import FaceRejection, without_rejected
+from core.repositories.people import AsyncPeopleRepository
 from core.media.fingerprint import fingerprint
 from core.models import Shot, TextSegment, Video
 from core.services.listing_cache import ListingCache
@@ -39,7 +40,9 @@ class LibraryService:
         jobs: AsyncJobRepository,
         face_rejections: AsyncFaceRejectionRepository,
         listing: ListingCache | None = None,
+        people: AsyncPeopleRepository | None = None,
     ) -> None:
+        self._people = people
         self._videos = videos
         self._listing = listing
         self._jobs = jobs
@@ -138,10 +141,26 @@ class LibraryService:
         shots = await self._shots.for_video(video_id)
         await self._segments.delete_for_video(video_id)
         await self._face_rejections.delete_for_video(video_id)
+        if self._people is not None:
+            await self._people.forget_video(video_id)  # its appearances leave their people
         await self._shots.delete_for_video(video_id)
         await self._jobs.delete_for_video(video_id)
         await self._videos.delete(video_id)
         await asyncio.to_thread(_remove_cached_images, video, shots)
+        return video
+
+    async def name_speaker(self, video_id: str, label: str, name: str, person_id: str | None = None) -> Video:
+        """Give one video's speaker `label` ("S2") a name ("" gives back "Speaker 2"), and
+        optionally link it to a person of the People page."""
+        video = await self._videos.get(video_id)
+        if video is None:
+            raise NotFound(f"No video with id {video_id} in the library")
+        if label not in video.speakers:
+            known = ", ".join(sorted(video.speakers)) or "none: its speakers stage has not run"
+            raise VipError(f"{video.name} has no speaker {label!r} (its speakers: {known})")
+        clean = " ".join(name.split()) or None
+        await self._videos.name_speaker(video_id, label, clean, person_id)
+        video.speakers[label] = {"name": clean, "person_id": person_id}
         return video
 
     async def is_empty(self) -> bool:

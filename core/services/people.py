@@ -17,6 +17,9 @@ import numpy as np
 from core.errors import VipError
 from core.models.person import Person, PersonAppearance
 from core.repositories.people import AsyncPeopleRepository, Vectors
+from core.repositories.segments import AsyncSegmentRepository
+from core.repositories.videos import AsyncVideoRepository
+from core.search.who import Spans
 
 
 @dataclass(frozen=True)
@@ -163,3 +166,29 @@ class PeopleService:
             source.centroid = mean_vector(np.concatenate(kept))
         await self._people.replace(source)
         return new
+
+
+class WhoLookup:
+    """Search's `person:` and `speaker:` lookups (core.search.who.WhoLookup) over the library."""
+
+    def __init__(self, people: PeopleService, videos: AsyncVideoRepository, segments: AsyncSegmentRepository) -> None:
+        self._people = people
+        self._videos = videos
+        self._segments = segments
+
+    async def person_spans(self, name: str) -> tuple[str, dict[str, Spans]]:
+        found = await self._people.find(name)
+        spans: dict[str, Spans] = {}
+        for person in found:
+            for a in await self._people.appearances(person.id):
+                spans.setdefault(a.video_id, []).append((a.start_s, a.end_s))
+        return " / ".join(p.display_name for p in found), spans
+
+    async def speaker_spans(self, video_id: str, name: str) -> Spans:
+        video = await self._videos.get(video_id)
+        if video is None:
+            return []
+        wanted = name.strip().lower()
+        labels = {label for label, shown in video.speaker_names().items() if wanted in shown.lower()}
+        lines = await self._segments.for_video(video_id, "speech")
+        return [(s.start_s, s.end_s) for s in lines if s.speaker in labels]

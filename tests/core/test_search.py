@@ -231,3 +231,53 @@ def test_a_sync_with_nothing_changed_reads_one_counter_not_every_video(
     with_search(database, data_dir, lambda services: services.library.remove(library["kitchen"].id))
     removed, again = with_search(database, data_dir, twice)
     assert (removed.removed, again.removed) == (1, 0) and reads == [2, 2, 1]
+
+
+def test_person_and_speaker_filters_keep_only_their_moments(database: Database, sync_db: Any, tmp_path: Path,
+                                                            library: dict[str, Video]) -> None:
+    import numpy as np
+
+    from core.models.person import Person, PersonAppearance
+    from core.models.segment import Box
+    from core.repositories import VideoRepository
+    from core.repositories.people import PeopleRepository
+
+    harbour = library["harbour"]
+    people = PeopleRepository(sync_db)
+    guide = Person(number=1, centroid=[0.0] * 128, name="Ann Guide", count=1, videos=1)
+    people.add(guide)  # on screen 14-20 s: with the lighthouse's second line (10-14 s), not its first (5-9 s)
+    people.save_prints(harbour.id, [PersonAppearance(harbour.id, 0, 14.0, 20.0, Box(0, 0, 90, 90), None, guide.id)],
+                       np.zeros((1, 128), np.float32))
+    segments = SegmentRepository(sync_db)
+    lines = segments.for_video(harbour.id, "speech")
+    for line in lines:
+        line.speaker = "S1" if line.start_s < 10.0 else "S2"
+    segments.replace_for_stage(harbour.id, "speech", lines)
+    VideoRepository(sync_db).save_speakers(harbour.id, ["S1", "S2"])
+
+    async def body(services: ClientServices) -> dict[str, Any]:
+        await services.search.sync()
+        await services.library.name_speaker(harbour.id, "S2", "Captain Reed")
+
+        async def moments(query: str, **filters: Any) -> list[tuple[str, float, str]]:
+            found = await services.search.search(query, SearchFilters(**filters))
+            return [(r.video_id, h.start_s, h.reason()) for r in found for h in r.hits]
+
+        return {"plain": await moments("lighthouse"),
+                "with_guide": await moments("person:guide lighthouse"),
+                "guide_alone": await moments('person:"ann guide"'),
+                "guide_filter": await moments("lighthouse", person="Ann"),
+                "nobody": await moments("person:nobody lighthouse"),
+                "other_video": await moments("person:guide bread"),
+                "captain": await moments("speaker:captain lighthouse"),
+                "speaker_1": await moments('speaker:"speaker 1" lighthouse')}
+
+    seen = with_search(database, tmp_path / "data", body)
+    spoken = [t for v, t, _ in seen["plain"] if v == harbour.id]
+    assert 5.0 in spoken and 10.0 in spoken
+    assert [t for _, t, _ in seen["with_guide"] if t in (5.0, 10.0)] == [10.0]
+    assert seen["guide_alone"] == [(harbour.id, 14.0, "on screen")]
+    assert [t for _, t, _ in seen["guide_filter"] if t in (5.0, 10.0)] == [10.0]
+    assert seen["nobody"] == [] and seen["other_video"] == []
+    assert [t for _, t, _ in seen["captain"]] == [10.0]
+    assert [t for _, t, _ in seen["speaker_1"]] == [5.0]
