@@ -14,6 +14,7 @@ from app.worker_pool import WorkerPool
 from core.formatting import format_duration, job_progress_text
 from core.models import Job, JobStatus, Shot, TextSegment, Video
 from core.repositories import database_unavailable
+from core.services.people import VideoPerson
 
 POLL_S = 0.25
 OUTAGE_BACKOFF_S = (0.5, 1.0, 2.0, 4.0)  # while the database is away, then every 4 s
@@ -58,7 +59,9 @@ async def run_analyze(
                     transcript = await services.library.segments(video.id, "speech")
                     on_screen = await services.library.segments(video.id, "ocr")
                     faces = await services.library.faces(video.id)  # less those marked "Not a face"
-                    print(json.dumps(video_result(path, video, job, shots, transcript, on_screen, faces)), flush=True)
+                    people = await services.people.in_video(video.id) if services.people else []
+                    print(json.dumps(video_result(path, video, job, shots, transcript, on_screen, faces, people)),
+                          flush=True)
             else:
                 _print_summary(rows, sys.stdout)
             return 0 if all(job.status == JobStatus.SUCCEEDED for _, _, job in rows) else 1
@@ -139,8 +142,10 @@ class ProgressBars:
 def video_result(path: str, video: Video, job: Job, shots: list[Shot],
                  transcript: list[TextSegment] | None = None,
                  on_screen_text: list[TextSegment] | None = None,
-                 faces: list[TextSegment] | None = None) -> dict[str, Any]:
+                 faces: list[TextSegment] | None = None,
+                 people: list[VideoPerson] | None = None) -> dict[str, Any]:
     """The stable `vip analyze --json` record for one input path."""
+    names = video.speaker_names()
     return {
         "path": path,
         "video_id": video.id,
@@ -151,8 +156,14 @@ def video_result(path: str, video: Video, job: Job, shots: list[Shot],
         "shots": [{k: v for k, v in s.to_doc().items() if k not in ("_id", "video_id")} for s in shots],
         "timeline": video.timeline.to_doc() if video.timeline else None,
         "black_segments": [s.to_doc() for s in video.black_segments],
-        "transcript": [{"start_s": t.start_s, "end_s": t.end_s, "text": t.text, "language": t.language}
+        "transcript": [{"start_s": t.start_s, "end_s": t.end_s, "text": t.text, "language": t.language,
+                        "speaker": t.speaker, "speaker_name": names.get(t.speaker) if t.speaker else None}
                        for t in transcript or []],
+        "speakers": [{"label": label, "name": names[label], "person_id": (info or {}).get("person_id")}
+                     for label, info in sorted(video.speakers.items())],
+        "people": [{"person_id": vp.person.id, "name": vp.person.display_name, "named": vp.person.name is not None,
+                    "start_s": vp.appearance.start_s, "end_s": vp.appearance.end_s,
+                    "box": vp.appearance.box.to_doc()} for vp in people or []],
         "on_screen_text": [{"start_s": t.start_s, "end_s": t.end_s, "text": t.text} for t in on_screen_text or []],
         "faces": [{"start_s": f.start_s, "end_s": f.end_s, "box": f.boxes[0].to_doc() if f.boxes else None}
                   for f in faces or []],
