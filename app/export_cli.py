@@ -1,4 +1,8 @@
-"""`vip export VIDEO --format csv|json|edl|contact-sheet|srt|vtt|summary-md|summary-json`, headless."""
+"""`vip export VIDEO --format csv|json|edl|contact-sheet|srt|vtt|summary-md|summary-json`, headless.
+
+Subtitles: `--track original|translation|both` (the transcript, its translation, or the
+translation below each line) and `--no-speakers` (leave out the speaker names, which are shown
+by default wherever the transcript has speakers)."""
 
 from __future__ import annotations
 
@@ -8,14 +12,18 @@ from pathlib import Path
 
 from app.settings import Settings
 from app.wiring import Services, with_services
-from core.export import contact_sheet, export_text
-from core.subtitles import to_srt, to_vtt
+from core.export import SUBTITLE_FORMATS, TRACKS, contact_sheet, export_text, subtitles
 from core.summary.model import to_json, to_markdown
 
-SUBTITLE_FORMATS = {"srt": to_srt, "vtt": to_vtt}
+__all__ = ["SUBTITLE_FORMATS", "TRACKS", "run_export"]
 
 
-async def run_export(settings: Settings, ref: str, fmt: str, output: Path | None) -> int:
+async def run_export(settings: Settings, ref: str, fmt: str, output: Path | None, track: str = "original",
+                     speakers: bool = True) -> int:
+    if track not in TRACKS:
+        print(f"vip export: unknown track {track!r}; choose {', '.join(TRACKS)}", file=sys.stderr)
+        return 2
+
     async def body(services: Services) -> int:
         videos = await services.library.resolve(ref)
         if not videos:
@@ -45,7 +53,15 @@ async def run_export(settings: Settings, ref: str, fmt: str, output: Path | None
                        else f"it has no transcript yet — analyse it first (vip analyze {video.path})")
                 print(f"vip export: {video.name} has no subtitles: {why}", file=sys.stderr)
                 return 1
-            return await _write_text(SUBTITLE_FORMATS[fmt](speech), output)
+            translation = await services.library.segments(video.id, "translation") if track != "original" else []
+            if track != "original" and not translation:
+                stage = video.stages.get("translate", {}).get("status")
+                why = ("the speech is already in the target language, or no translation language is set"
+                       if stage == "succeeded" else f"translate it first (vip analyze {video.path})")
+                print(f"vip export: {video.name} has no translation: {why}", file=sys.stderr)
+                return 1
+            text = subtitles(fmt, video, speech, translation, track, speakers=speakers)
+            return await _write_text(text, output)
         shots = await services.library.shots(video.id)
         if not shots:
             print(f"vip export: {video.name} has no shots yet — analyse it first (vip analyze {video.path})",

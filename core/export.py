@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -22,6 +23,7 @@ from core.summary.model import Summary, to_json, to_markdown
 FORMATS = ("csv", "json", "edl", "contact-sheet")
 SUBTITLE_FORMATS = ("srt", "vtt")
 SUMMARY_FORMATS = ("summary-md", "summary-json")
+TRACKS = ("original", "translation", "both")  # subtitles: the transcript, its translation, or one below the other
 
 
 def timecode(seconds: float, fps: float) -> str:
@@ -135,14 +137,40 @@ def export_text(fmt: str, video: Video, shots: list[Shot]) -> str:
     raise ValueError(f"unknown text export format {fmt!r}; choose csv, json or edl")
 
 
+def speaker_names(video: Video) -> dict[str, str]:
+    """The video's speaker display names by label (none where the video model has no speakers yet)."""
+    names = getattr(video, "speaker_names", None)
+    return dict(names()) if callable(names) else {}
+
+
+def subtitles(fmt: str, video: Video, transcript: list[TextSegment] | None,
+              translation: list[TextSegment] | None = None, track: str = "original",
+              names: Mapping[str, str] | None = None, speakers: bool = True) -> str:
+    """SRT or VTT of the transcript (`track="original"`), its translation, or both (the translation's
+    lines below each original line). `speakers`: name each line's speaker where it has one
+    (`names`, by default the video's)."""
+    if fmt not in SUBTITLE_FORMATS:
+        raise ValueError(f"unknown subtitle format {fmt!r}; choose srt or vtt")
+    if track not in TRACKS:
+        raise ValueError(f"unknown subtitle track {track!r}; choose {', '.join(TRACKS)}")
+    if track in ("translation", "both") and not translation:
+        raise ValueError(f"{video.name} has no translation (the translate stage has not stored one)")
+    primary = translation if track == "translation" else transcript
+    if not primary:
+        raise ValueError(f"{video.name} has no transcript")
+    second = translation if track == "both" else None
+    names = speaker_names(video) if names is None else names
+    write = to_srt if fmt == "srt" else to_vtt
+    return write(primary, second, names, speakers)
+
+
 def render_text(fmt: str, video: Video, shots: list[Shot], transcript: list[TextSegment] | None = None,
-                summary: Summary | None = None) -> str:
-    """Return a text export: the shot list (csv, json, edl), subtitles (srt, vtt) or the summary
-    (summary-md, summary-json; times on the player's clock)."""
+                summary: Summary | None = None, *, translation: list[TextSegment] | None = None,
+                track: str = "original", speakers: bool = True) -> str:
+    """Return a text export: the shot list (csv, json, edl), subtitles (srt, vtt; see `subtitles`)
+    or the summary (summary-md, summary-json; times on the player's clock)."""
     if fmt in SUBTITLE_FORMATS:
-        if not transcript:
-            raise ValueError(f"{video.name} has no transcript")
-        return to_srt(transcript) if fmt == "srt" else to_vtt(transcript)
+        return subtitles(fmt, video, transcript, translation, track, speakers=speakers)
     if fmt in SUMMARY_FORMATS:
         if summary is None:
             raise ValueError(f"{video.name} has no summary yet")
@@ -151,11 +179,14 @@ def render_text(fmt: str, video: Video, shots: list[Shot], transcript: list[Text
 
 
 def write_export(fmt: str, video: Video, path: Path, shots: list[Shot],
-                 transcript: list[TextSegment] | None = None, summary: Summary | None = None) -> Path:
+                 transcript: list[TextSegment] | None = None, summary: Summary | None = None, *,
+                 translation: list[TextSegment] | None = None, track: str = "original",
+                 speakers: bool = True) -> Path:
     """Write one export file to `path` (any format of `render_text`, or the contact sheet); blocking."""
     if fmt == "contact-sheet":
         return contact_sheet(video, shots, path)
-    text = render_text(fmt, video, shots, transcript, summary)
+    text = render_text(fmt, video, shots, transcript, summary, translation=translation, track=track,
+                       speakers=speakers)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path

@@ -10,6 +10,7 @@ hours of speech.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,14 +20,27 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     Qt,
     Signal,
 )
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMenu,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.formatting import format_timestamp
+from core.subtitles import align_tracks, language_name, speaker_name
 
 if TYPE_CHECKING:
     from core.models import TextSegment
@@ -144,6 +158,7 @@ class TimedTextWidget(QWidget):
         self._reach: list[float] = []  # latest end among lines 0..i: where a backward scan may stop
         self._folded: list[str] = []
         self._needle = ""
+        self._offset = 0.0
 
         self.search = QLineEdit()
         self.search.setPlaceholderText(texts.search_placeholder)
@@ -171,7 +186,7 @@ class TimedTextWidget(QWidget):
         self.lines.setResizeMode(QListView.ResizeMode.Adjust)
         self.lines.setCursor(Qt.CursorShape.PointingHandCursor)
 
-        layout = QVBoxLayout(self)
+        self.box = layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addWidget(self.search)
         layout.addWidget(self.count_label)
@@ -197,15 +212,8 @@ class TimedTextWidget(QWidget):
         self._reach = []
         for segment in self._segments:
             self._reach.append(max(segment.end_s, self._reach[-1] if self._reach else segment.end_s))
-        texts = [" ".join(s.text.split()) for s in self._segments]
-        self._folded = [t.casefold() for t in texts]
-        offset = start_s or 0.0
-        lines, tips = [], []
-        for segment, text in zip(self._segments, texts):
-            clock = format_timestamp(segment.start_s - offset)
-            lines.append(f"{clock}  {text}")
-            tips.append(self.tip(segment, clock, format_timestamp(segment.end_s - offset)))
-        self.model.set_lines(lines, tips)
+        self._offset = start_s or 0.0
+        self._render_lines()
         has_lines = bool(self._segments)
         self.empty_label.setText(self.texts.empty(stage_status))
         self.empty_label.setVisible(not has_lines)
@@ -216,6 +224,17 @@ class TimedTextWidget(QWidget):
         self.search.clear()
         self.search.blockSignals(False)
         self._apply_search("")
+
+    def refresh_lines(self) -> None:
+        """Write the lines' text again (after `line_body` changes); keeps the search and the highlight."""
+        spoken = self.model.spoken
+        self._render_lines()
+        self.model.set_spoken(spoken)
+        self._apply_search(self.search.text())
+
+    def line_body(self, index: int, segment: TextSegment) -> str:
+        """What line `index` (0-based, in time order) shows after its time; the search looks in it."""
+        return " ".join(segment.text.split())
 
     def tip(self, segment: TextSegment, start: str, end: str) -> str:
         """The tooltip of one line; `start` and `end` are its times as shown."""
@@ -270,6 +289,16 @@ class TimedTextWidget(QWidget):
         self._scroll_to_spoken()
 
     # -- internals --------------------------------------------------------------------------
+    def _render_lines(self) -> None:
+        texts = [self.line_body(i, s) for i, s in enumerate(self._segments)]
+        self._folded = [t.casefold() for t in texts]
+        lines, tips = [], []
+        for segment, text in zip(self._segments, texts):
+            clock = format_timestamp(segment.start_s - self._offset)
+            lines.append(f"{clock}  {text}")
+            tips.append(self.tip(segment, clock, format_timestamp(segment.end_s - self._offset)))
+        self.model.set_lines(lines, tips)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
         if (watched is self.search and event.type() == QEvent.Type.KeyPress
                 and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape
@@ -304,12 +333,129 @@ class TimedTextWidget(QWidget):
 
 
 class TranscriptWidget(TimedTextWidget):
-    """The transcript of one video: its speech segments, line by line."""
+    """The transcript of one video: its speech segments, line by line, with their speakers.
+
+    When the video has a translation track, a toggle shows it below each line or instead of it
+    (each translated line under the original line it overlaps most). Right-clicking a line with
+    a speaker offers "Rename Speaker 2…"; the new name shows at once and
+    `speaker_rename_requested(label, name)` asks the owner to store it.
+    """
+
+    speaker_rename_requested = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(TRANSCRIPT_TEXTS, parent)
+        self._names: dict[str, str] = {}
+        self._translation: list[TextSegment] = []
+        self._matched: list[str] = []  # the translation shown with each line ("" where none matches)
+        self.context_menu: QMenu | None = None
+        self.rename_dialog: QInputDialog | None = None
+
+        self.translation_toggle = QCheckBox("Show the translation")
+        self.translation_toggle.setToolTip("Show the translated line below each line of the transcript")
+        self.translation_only = QCheckBox("instead of the original")
+        self.translation_only.setToolTip("Show only the translation")
+        self.translation_only.setEnabled(False)
+        toggles = QHBoxLayout()
+        toggles.setContentsMargins(0, 0, 0, 0)
+        toggles.addWidget(self.translation_toggle)
+        toggles.addWidget(self.translation_only)
+        toggles.addStretch(1)
+        self.translation_bar = QWidget()
+        self.translation_bar.setLayout(toggles)
+        self.translation_bar.setVisible(False)
+        self.box.insertWidget(1, self.translation_bar)
+
+        self.translation_toggle.toggled.connect(self._on_translation_toggled)
+        self.translation_only.toggled.connect(lambda _checked: self.refresh_lines())
+        self.lines.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.lines.customContextMenuRequested.connect(self._on_context_menu)
 
     def set_transcript(self, segments: list[TextSegment], start_s: float = 0.0,
-                       speech_status: str | None = None) -> None:
-        """Show the speech `segments`; with none, say why from the speech stage's status."""
-        self.set_segments(segments, start_s, speech_status)
+                       speech_status: str | None = None, speakers: Mapping[str, str] | None = None,
+                       translation: list[TextSegment] | None = None) -> None:
+        """Show the speech `segments`; with none, say why from the speech stage's status.
+
+        `speakers`: display names by speaker label (`Video.speaker_names()`; a label without one
+        shows as "Speaker N"). `translation`: the video's translation segments, if any."""
+        self._names = dict(speakers or {})
+        ordered = sorted(segments, key=lambda s: s.start_s)  # the order set_segments keeps
+        self._translation = sorted(translation or [], key=lambda s: s.start_s)
+        self._matched = [" ".join(" ".join(m.text.split()) for m in matched)
+                         for matched in align_tracks(ordered, self._translation)]
+        has_translation = bool(ordered) and any(self._matched)
+        languages = {t.language for t in self._translation if t.language}
+        which = language_name(languages.pop()) if len(languages) == 1 else ""
+        self.translation_toggle.setText(f"Show the {which} translation" if which else "Show the translation")
+        self.translation_bar.setVisible(has_translation)
+        self.set_segments(ordered, start_s, speech_status)
+
+    def speaker_names(self) -> dict[str, str]:
+        """The names the panel shows, by label (including names given here since the last set)."""
+        return dict(self._names)
+
+    def translation_shown(self) -> bool:
+        return self.translation_bar.isVisibleTo(self) and self.translation_toggle.isChecked()
+
+    def line_body(self, index: int, segment: TextSegment) -> str:
+        text = " ".join(segment.text.split())
+        translated = self._matched[index] if index < len(self._matched) else ""
+        if translated and self.translation_toggle.isChecked() and any(self._matched):
+            text = translated if self.translation_only.isChecked() else f"{text}\n{translated}"
+        if segment.speaker:
+            return f"{speaker_name(segment.speaker, self._names)}: {text}"
+        return text
+
+    def tip(self, segment: TextSegment, start: str, end: str) -> str:
+        tip = super().tip(segment, start, end)
+        if segment.speaker:
+            tip += f"\nRight-click to rename {speaker_name(segment.speaker, self._names)}"
+        return tip
+
+    def speaker_menu(self, segment: int) -> QMenu | None:
+        """The context menu of line `segment` (0-based): rename its speaker; None without a speaker."""
+        label = self._segments[segment].speaker if 0 <= segment < len(self._segments) else None
+        if not label:
+            return None
+        if self.context_menu is not None:
+            self.context_menu.deleteLater()
+        menu = QMenu(self)
+        action = menu.addAction(f"Rename {speaker_name(label, self._names)}…")
+        action.triggered.connect(lambda: self.rename_speaker(label))
+        self.context_menu = menu
+        return menu
+
+    def rename_speaker(self, label: str) -> QInputDialog:
+        """Ask for a new name for speaker `label` (window-modal, not blocking); see the class doc."""
+        current = speaker_name(label, self._names)
+        if self.rename_dialog is not None:
+            self.rename_dialog.deleteLater()
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Rename speaker")
+        dialog.setLabelText(f"Name for {current}, on every line of theirs in this video:")
+        dialog.setTextValue(self._names.get(label, ""))
+        dialog.textValueSelected.connect(lambda text: self._rename(label, text))
+        dialog.open()
+        self.rename_dialog = dialog
+        return dialog
+
+    # -- internals --------------------------------------------------------------------------
+    def _rename(self, label: str, text: str) -> None:
+        name = " ".join(text.split())
+        if not name or name == speaker_name(label, self._names):
+            return
+        self._names[label] = name
+        self.refresh_lines()
+        self.speaker_rename_requested.emit(label, name)
+
+    def _on_translation_toggled(self, checked: bool) -> None:
+        self.translation_only.setEnabled(checked)
+        self.refresh_lines()
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        index = self.lines.indexAt(pos)
+        if not index.isValid() or index.row() >= len(self.model.rows):
+            return
+        menu = self.speaker_menu(self.model.rows[index.row()])
+        if menu is not None:
+            menu.popup(self.lines.viewport().mapToGlobal(pos))

@@ -53,8 +53,16 @@ class WhisperTranscriber:
         _share_first_window(self._model)
 
     def transcribe(self, samples: npt.NDArray[np.float32],
-                   on_vad: Callable[[float], None] | None = None) -> Transcript | None:
-        """Transcribe 16 kHz mono audio; None when voice activity detection finds no speech."""
+                   on_vad: Callable[[float], None] | None = None, task: str = "transcribe",
+                   language: str | None = None) -> Transcript | None:
+        """Transcribe 16 kHz mono audio; None when voice activity detection finds no speech.
+
+        `task="translate"`: Whisper's own speech-to-English translation (segment times as for a
+        transcript; `Transcript.language` stays the spoken language). `language`: the spoken
+        language when already known (skips detection); None detects it.
+        """
+        if task not in ("transcribe", "translate"):
+            raise ValueError(f"unknown Whisper task {task!r}: transcribe or translate")
         if len(samples) < SAMPLE_RATE // 10:
             return None
         # benchmarks/bench_speech.py, 2 cores: real-time factor ~0.07 on long recordings, ~0.16
@@ -63,7 +71,7 @@ class WhisperTranscriber:
         # on clean speech; no conditioning on the previous window (no runaway repetitions).
         segments, info = self._model.transcribe(
             samples, beam_size=5, vad_filter=True, word_timestamps=True,
-            condition_on_previous_text=False)
+            condition_on_previous_text=False, task=task, language=language)
         if info.duration_after_vad is not None and info.duration_after_vad <= 0.0:
             return None
         return Transcript(language=str(info.language), language_probability=float(info.language_probability),

@@ -1,4 +1,5 @@
-"""Shot list exports: CSV, JSON and CMX 3600 EDL parse back; the contact sheet is an image."""
+"""Shot list exports: CSV, JSON and CMX 3600 EDL parse back; the contact sheet is an image; subtitles
+name their speakers and carry a second language."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.export import contact_sheet, export_text, parse_edl, timecode
-from core.models import MediaInfo, Shot, Video
+from core.export import contact_sheet, export_text, parse_edl, render_text, subtitles, timecode, write_export
+from core.models import MediaInfo, Shot, TextSegment, Video
+from core.subtitles import parse_srt, parse_vtt, speaker_name
 
 
 def _video_and_shots(tmp_path: Path) -> tuple[Video, list[Shot]]:
@@ -74,3 +76,62 @@ def test_contact_sheet_without_keyframes_says_what_to_do(tmp_path: Path) -> None
         shot.keyframe_path = None
     with pytest.raises(ValueError, match="run the analysis first"):
         contact_sheet(video, shots, tmp_path / "x.png")
+
+
+# -- subtitles: speakers and a second language ----------------------------------------------------
+
+def _said(lines: list[tuple[float, float, str, str | None]], kind: str = "speech",
+          language: str = "de") -> list[TextSegment]:
+    return [TextSegment(video_id="v", kind=kind, start_s=start, end_s=end, text=text, speaker=speaker,
+                        language=language) for start, end, text, speaker in lines]
+
+
+ORIGINAL = _said([(1.0, 3.0, "Guten Tag & willkommen.", "S1"), (3.5, 5.0, "Wie geht es dir?", "S2"),
+                  (5.5, 6.0, "Danke.", None)])
+# Whisper's translation track: cut by its own windows, not at the original lines' times
+ENGLISH = _said([(1.1, 2.0, "Good day", None), (2.0, 3.2, "and welcome.", None), (3.4, 5.1, "How are you?", None),
+                 (5.4, 6.0, "Thanks.", None)], "translation", "en")
+
+
+def test_speaker_names_default_to_their_number() -> None:
+    assert speaker_name("S2", {}) == "Speaker 2" and speaker_name("S12", {"S2": "Anna"}) == "Speaker 12"
+    assert speaker_name("S2", {"S2": "Anna"}) == "Anna" and speaker_name(None, {}) == ""
+
+
+def test_subtitles_name_the_speakers_in_srt_text_and_vtt_voice_tags() -> None:
+    video = Video(project_id="p", path="/footage/gespräch.mp4", fingerprint="f", size_bytes=1)
+    srt = parse_srt(subtitles("srt", video, ORIGINAL, names={"S2": "Anna"}))
+    assert [c.text for c in srt] == ["Speaker 1: Guten Tag & willkommen.", "Anna: Wie geht es dir?", "Danke."]
+    vtt_text = subtitles("vtt", video, ORIGINAL, names={"S2": "Anna <B.>"})
+    assert "<v Speaker 1>Guten Tag &amp; willkommen." in vtt_text
+    vtt = parse_vtt(vtt_text)
+    assert [(c.start_s, c.end_s, c.speaker, c.text) for c in vtt] == [
+        (1.0, 3.0, "Speaker 1", "Guten Tag & willkommen."), (3.5, 5.0, "Anna <B.>", "Wie geht es dir?"),
+        (5.5, 6.0, None, "Danke.")]
+    assert [c.text for c in parse_srt(subtitles("srt", video, ORIGINAL, speakers=False))] == [
+        "Guten Tag & willkommen.", "Wie geht es dir?", "Danke."]
+    assert "<v " not in subtitles("vtt", video, ORIGINAL, speakers=False)
+
+
+def test_dual_language_subtitles_put_each_translated_line_under_the_line_it_overlaps() -> None:
+    video = Video(project_id="p", path="/footage/gespräch.mp4", fingerprint="f", size_bytes=1)
+    for fmt, parse in (("srt", parse_srt), ("vtt", parse_vtt)):
+        cues = parse(subtitles(fmt, video, ORIGINAL, ENGLISH, "both", speakers=False))
+        assert [(c.start_s, c.end_s, c.text) for c in cues] == [
+            (1.0, 3.0, "Guten Tag & willkommen.\nGood day and welcome."),
+            (3.5, 5.0, "Wie geht es dir?\nHow are you?"), (5.5, 6.0, "Danke.\nThanks.")], fmt
+    only = parse_srt(subtitles("srt", video, ORIGINAL, ENGLISH, "translation"))
+    assert [(c.start_s, c.text) for c in only] == [(1.1, "Good day"), (2.0, "and welcome."), (3.4, "How are you?"),
+                                                   (5.4, "Thanks.")]
+    with pytest.raises(ValueError, match="no translation"):
+        subtitles("srt", video, ORIGINAL, [], "both")
+
+
+def test_write_export_takes_the_track_and_names_speakers_by_default(tmp_path: Path) -> None:
+    video, shots = _video_and_shots(tmp_path)
+    path = write_export("srt", video, tmp_path / "dual.srt", shots, ORIGINAL, translation=ENGLISH, track="both")
+    cues = parse_srt(path.read_text(encoding="utf-8"))
+    assert cues[0].text == "Speaker 1: Guten Tag & willkommen.\nGood day and welcome."
+    assert render_text("vtt", video, shots, ORIGINAL).count("<v Speaker") == 2
+    with pytest.raises(ValueError, match="unknown subtitle track"):
+        render_text("srt", video, shots, ORIGINAL, translation=ENGLISH, track="german")

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit
 
 from core.models import MediaInfo, Shot, TextSegment, Video, VideoStatus, Word
 from core.search.results import SearchHit, VideoResult
@@ -373,3 +375,75 @@ def test_empty_onscreen_text_says_why(qtbot: Any) -> None:
     assert panel.empty_label.text().startswith("No on-screen text — the on-screen text stage failed")
     panel.set_segments(_ocr("v1", [(3725.0, 3727.0, "CREDITS")]), stage_status="succeeded")
     assert not panel.empty_label.isVisible() and panel.visible_lines() == ["1:02:05  CREDITS"]
+
+
+GERMAN = [(1.0, 3.0, "Guten Tag.", "S1"), (3.5, 5.0, "Wie geht es dir?", "S2"), (5.5, 6.0, "Danke.", None)]
+ENGLISH = [(1.1, 3.1, "Good day."), (3.4, 5.1, "How are you?"), (5.4, 6.0, "Thanks.")]
+
+
+def _spoken(lines: list[tuple[float, float, str, str | None]]) -> list[TextSegment]:
+    return [TextSegment(video_id="v1", kind="speech", start_s=start, end_s=end, text=text, speaker=speaker,
+                        language="de") for start, end, text, speaker in lines]
+
+
+def _translated(lines: list[tuple[float, float, str]]) -> list[TextSegment]:
+    return [TextSegment(video_id="v1", kind="translation", stage="translate", start_s=start, end_s=end,
+                        text=text, language="en") for start, end, text in lines]
+
+
+def _right_click(panel: TranscriptWidget, line: int) -> None:
+    """What a right-click on line `line` sends the list (offscreen Qt makes no context event of a click)."""
+    viewport = panel.lines.viewport()
+    at = panel.line_rect(line).center()
+    QApplication.sendEvent(viewport, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at, viewport.mapToGlobal(at)))
+
+
+def test_speakers_translation_toggle_and_renaming_a_speaker(qtbot: Any) -> None:
+    panel = TranscriptWidget()
+    qtbot.addWidget(panel)
+    panel.resize(480, 600)
+    panel.show()
+    panel.set_transcript(_spoken(GERMAN), speakers={"S2": "Anna"})
+    assert panel.visible_lines() == ["0:01  Speaker 1: Guten Tag.", "0:03  Anna: Wie geht es dir?", "0:05  Danke."]
+    assert not panel.translation_bar.isVisible()  # no translation track: no toggle
+    assert "Right-click to rename Anna" in panel.line_tip(1)
+
+    # With a translation track the toggle shows it under each line, then instead of it.
+    panel.set_transcript(_spoken(GERMAN), speakers={"S2": "Anna"}, translation=_translated(ENGLISH))
+    assert panel.translation_bar.isVisible() and panel.translation_toggle.text() == "Show the English translation"
+    assert not panel.translation_toggle.isChecked() and not panel.translation_only.isEnabled()
+    assert panel.visible_lines()[0] == "0:01  Speaker 1: Guten Tag."
+    qtbot.mouseClick(panel.translation_toggle, Qt.MouseButton.LeftButton)
+    assert panel.visible_lines() == ["0:01  Speaker 1: Guten Tag.\nGood day.",
+                                     "0:03  Anna: Wie geht es dir?\nHow are you?", "0:05  Danke.\nThanks."]
+    qtbot.mouseClick(panel.translation_only, Qt.MouseButton.LeftButton)
+    assert panel.visible_lines() == ["0:01  Speaker 1: Good day.", "0:03  Anna: How are you?", "0:05  Thanks."]
+    qtbot.keyClicks(panel.search, "how are")  # the search finds what is shown
+    assert panel.visible_lines() == ["0:03  Anna: How are you?"]
+    qtbot.keyClick(panel.search, Qt.Key.Key_Escape)
+
+    # Right-click a line → "Rename Speaker 1…" → type a name → OK: the lines show it, the owner is told.
+    _right_click(panel, 0)
+    menu = panel.context_menu
+    assert menu is not None and menu.isVisible()
+    assert [a.text() for a in menu.actions()] == ["Rename Speaker 1…"]
+    menu.actions()[0].trigger()
+    dialog = panel.rename_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.labelText() == "Name for Speaker 1, on every line of theirs in this video:"
+    edit = dialog.findChild(QLineEdit)
+    assert edit is not None
+    qtbot.keyClicks(edit, "Jonas")
+    buttons = dialog.findChild(QDialogButtonBox)
+    assert buttons is not None
+    ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+    with qtbot.waitSignal(panel.speaker_rename_requested, timeout=2000) as renamed:
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert renamed.args == ["S1", "Jonas"]
+    assert panel.visible_lines()[0] == "0:01  Jonas: Good day."
+    assert panel.speaker_names() == {"S1": "Jonas", "S2": "Anna"}
+
+    # A line without a speaker offers nothing to rename.
+    menu.close()
+    _right_click(panel, 2)
+    assert panel.context_menu is menu and not menu.isVisible()
