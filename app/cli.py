@@ -1,4 +1,4 @@
-"""The `vip` command: GUI by default; `worker`, `analyze`, `export`, `jobs`, `models`, `db` for headless use."""
+"""The `vip` command: GUI by default; `worker`, `analyze`, `export`, `jobs`, `models`, `db`, `profile` for headless use."""
 
 from __future__ import annotations
 
@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     costs.add_argument("--by", choices=["project", "provider", "day"], default="project")
     costs.add_argument("--project")
     costs.add_argument("--json", action="store_true")
+    # -- `vip profile` (app/profile_cli.py) --
+    profile = sub.add_parser("profile", help="show or set which analysis stages a project's jobs run")
+    profile.add_argument("--project", default=None, help="project name (default: Default; needed to change it)")
+    profile.add_argument("--on", action="append", metavar="STAGES", help="switch stages on, e.g. translate,speakers")
+    profile.add_argument("--off", action="append", metavar="STAGES", help="switch stages off, e.g. speakers,people")
+    profile.add_argument("--translate-to", metavar="LANG", help="the translation's target language, e.g. en or de")
+    profile.add_argument("--json", action="store_true", help="print one JSON object")
     models = sub.add_parser("models", help="list the analysis models: source, size, status")
     models.add_argument("--json", action="store_true", help="print one JSON object per model")
     db = sub.add_parser("db", help="the embedded database: back it up, list backups, restore one, check it")
@@ -172,6 +179,11 @@ def _run_command(command: str, args: argparse.Namespace, settings: Settings) -> 
             if command == "budget":
                 return asyncio.run(providers_cli.run_budget(settings, args.project, args.amount))
             return asyncio.run(providers_cli.run_costs(settings, args.by, args.project, args.json))
+        if command == "profile":
+            configure_logging("cli", settings.log_dir)
+            from app.profile_cli import run_profile
+
+            return asyncio.run(run_profile(settings, args.project, args.on, args.off, args.translate_to, args.json))
         if command == "db":
             configure_logging("cli", settings.log_dir)
             from app.db_cli import run_db

@@ -161,6 +161,7 @@ async def _serve(settings: Settings, lease: DatabaseLease, pool: WorkerPool, off
         ),
         search=services.search,
         providers=services.providers,
+        profiles=services.profiles,
     )
     try:
         await controller.start()

@@ -58,7 +58,8 @@ class Services(ClientServices):
 
     def __init__(self, services: ClientServices, client: AsyncMongoClient[dict[str, Any]],
                  providers: ProviderService) -> None:
-        super().__init__(services.projects, services.imports, services.library, services.jobs, services.search)
+        super().__init__(services.projects, services.imports, services.library, services.jobs, services.search,
+                         services.profiles)
         self.providers = providers
         self._client = client
 
@@ -79,7 +80,9 @@ async def build_services(settings: Settings, database: Database,
         lambda: PriceTable.load(settings.data_dir), keys,
         {"openai": settings.openai_base_url, "gemini": settings.gemini_base_url},
         lambda name: build_providers(settings, keys)[name])
-    return Services(client_services(db, launcher, [s.name for s in default_stages()], settings.data_dir), client,
+    stages = default_stages()
+    return Services(client_services(db, launcher, [s.name for s in stages], settings.data_dir,
+                                    {s.name: s.requires for s in stages}), client,
                     providers)
 
 

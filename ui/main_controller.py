@@ -22,14 +22,17 @@ from core.errors import VipError
 from core.faces import FaceRejection
 from core.media.samples import generate_samples
 from core.models import Job, TextSegment, Video
+from core.models.profile import AnalysisProfile
 from core.search.results import SearchHit, VideoResult
 from core.search.service import SearchService
 from core.providers.routing import CLOUD_CAPABLE
 from core.services import ImportService, JobService, LibraryService, ProjectService
+from core.services.profiles import ProfileService
 from core.services.providers import Estimate, ProviderService
 from core.timeutil import utc_now
 from ui.costs_view import CostsDialog
 from ui.main_view import MainView
+from ui.profile_view import ProfileDialog
 from ui.providers_view import ProvidersDialog
 from ui.library_model import poster_images
 from ui.library_widget import POSTER_SIZE
@@ -66,6 +69,7 @@ class MainController:
         config: ControllerConfig,
         search: SearchService | None = None,
         providers: ProviderService | None = None,
+        profiles: ProfileService | None = None,
     ) -> None:
         self.view = view
         self._projects = projects
@@ -111,6 +115,9 @@ class MainController:
         view.providers_action.setEnabled(providers is not None)
         view.costs_action.setEnabled(providers is not None)
         view.db_label.setText(f"Database: {config.database_text}")
+        self._profiles = profiles  # the analysis profile page (open_profile)
+        view.profile_action.triggered.connect(self.open_profile)
+        view.profile_action.setEnabled(profiles is not None)
 
     async def start(self) -> None:
         """Load projects and the library, start polling; offer samples on an empty library."""
@@ -389,6 +396,41 @@ class MainController:
         self._keep(dialog)
         self._spawn(dialog.load())
         return dialog
+
+    # -- the analysis profile -----------------------------------------------------------------
+    def open_profile(self) -> ProfileDialog | None:
+        """Show the current project's analysis profile page, non-modal; Save stores it."""
+        if self._profiles is None or self.project_id is None:
+            return None
+        for old in [d for d in self._dialogs if isinstance(d, ProfileDialog) and d.isVisible()]:
+            old.close()  # one at a time: the new one shows the current project
+        dialog = ProfileDialog(self.project_id, self._profiles.choices, self.view)
+        dialog.save_requested.connect(lambda project_id, profile: self._spawn(
+            self.save_profile(dialog, project_id, profile)))
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        self._keep(dialog)
+        self._spawn(self._load_profile(dialog))
+        return dialog
+
+    async def _load_profile(self, dialog: ProfileDialog) -> None:
+        assert self._profiles is not None
+        project = await self._projects.get(dialog.project_id)
+        profile = await self._profiles.get(dialog.project_id)
+        dialog.show_profile(project.name if project else dialog.project_id, profile)
+
+    async def save_profile(self, dialog: ProfileDialog, project_id: str, profile: AnalysisProfile) -> None:
+        """Store the profile the page asked to save; the page says what was saved or what is wrong."""
+        assert self._profiles is not None
+        try:
+            saved = await self._profiles.save(project_id, profile)
+        except VipError as exc:
+            dialog.show_error(str(exc))
+            return
+        dialog.show_saved(saved)
+        log.info("analysis_profile_saved", project_id=project_id, enabled=sorted(saved.enabled),
+                 disabled=sorted(saved.disabled), translate_to=saved.translate_to)
 
     async def import_samples(self) -> list[Job]:
         self.view.statusBar().showMessage("Generating sample videos…")

@@ -154,6 +154,10 @@ class MainView(QMainWindow):
         self.costs_action.setToolTip("What cloud providers cost, per project, provider and day")
         toolbar.addAction(self.providers_action)
         toolbar.addAction(self.costs_action)
+        # -- the analysis profile page (ui/profile_view.py) --
+        self.profile_action = QAction("Analysis profile…", self)
+        self.profile_action.setToolTip("Which analysis stages this project's jobs run; the translation's language")
+        toolbar.addAction(self.profile_action)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         toolbar.addWidget(spacer)
@@ -181,7 +185,7 @@ class MainView(QMainWindow):
         self.statusBar().addPermanentWidget(self.workers_label)
 
     def _build_menus(self) -> None:
-        """File (imports, Quit), Tools (Providers, Costs) and Go (Search) menus: every toolbar
+        """File (imports, Quit), Tools (Providers, Costs, Analysis profile) and Go (Search) menus: every toolbar
         action has a menu entry with its shortcut, so the keyboard reaches all of them."""
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
@@ -192,6 +196,7 @@ class MainView(QMainWindow):
         tools = menus.addMenu("&Tools")
         tools.addAction(self.providers_action)
         tools.addAction(self.costs_action)
+        tools.addAction(self.profile_action)
         go = menus.addMenu("&Go")
         go.addAction(self.find_action)
 

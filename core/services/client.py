@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from core.repositories import (
     AsyncVideoRepository,
     AsyncWorkerRepository,
 )
+from core.repositories.profiles import AsyncProfileRepository
 from core.services.importing import ImportService
 from core.services.jobs import JobLauncher, JobService
 from core.services.library import LibraryService
@@ -27,6 +29,7 @@ from core.search.embedder import TextEmbedder
 from core.search.index import SearchIndex
 from core.search.service import SearchService
 from core.search.sync import IndexSync
+from core.services.profiles import ProfileService
 from core.services.projects import ProjectService
 
 
@@ -37,6 +40,7 @@ class ClientServices:
     library: LibraryService
     jobs: JobService
     search: SearchService
+    profiles: ProfileService | None = None  # analysis profiles (which stages a project's jobs run)
 
 
 def search_service(db: AsyncDatabase[dict[str, Any]], data_dir: Path) -> SearchService:
@@ -50,16 +54,20 @@ def search_service(db: AsyncDatabase[dict[str, Any]], data_dir: Path) -> SearchS
 
 
 def client_services(db: AsyncDatabase[dict[str, Any]], launcher: JobLauncher,
-                    stage_names: list[str], data_dir: Path) -> ClientServices:
+                    stage_names: list[str], data_dir: Path,
+                    stage_requires: Mapping[str, Sequence[str]] | None = None) -> ClientServices:
     """Wire the repositories of `db` into the services (runs on the event loop that owns db);
-    `data_dir` holds this host's search indexes and models."""
+    `data_dir` holds this host's search indexes and models. `stage_names` are the pipeline's
+    stages in order, `stage_requires` what each needs (a project's profile picks among them)."""
     videos = AsyncVideoRepository(db)
+    profiles = ProfileService(AsyncProfileRepository(db), stage_names, stage_requires)
     return ClientServices(
         projects=ProjectService(AsyncProjectRepository(db)),
         imports=ImportService(videos),
         library=LibraryService(videos, AsyncWorkerRepository(db), AsyncShotRepository(db),
                                AsyncSegmentRepository(db), AsyncJobRepository(db),
                                AsyncFaceRejectionRepository(db), ListingCache(data_dir / "cache")),
-        jobs=JobService(AsyncJobRepository(db), videos, launcher, stage_names),
+        jobs=JobService(AsyncJobRepository(db), videos, launcher, stage_names, profiles),
         search=search_service(db, data_dir),
+        profiles=profiles,
     )

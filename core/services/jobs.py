@@ -9,6 +9,7 @@ from typing import Protocol
 from core.errors import NotFound, VipError
 from core.models import Job, JobStatus, Stage, Video, VideoStatus
 from core.repositories import AsyncJobRepository, AsyncVideoRepository
+from core.services.profiles import ProfileService
 from core.timeutil import utc_now
 
 
@@ -29,16 +30,26 @@ class JobService:
         videos: AsyncVideoRepository,
         launcher: JobLauncher,
         stage_names: list[str],
+        profiles: ProfileService | None = None,
     ) -> None:
         self._jobs = jobs
         self._videos = videos
         self._launcher = launcher
         self._stage_names = stage_names
+        self._profiles = profiles  # None: every job runs every stage
+
+    async def stage_names(self, project_id: str) -> list[str]:
+        """The stages a new job of the project runs: its analysis profile's, in pipeline order."""
+        if self._profiles is None:
+            return list(self._stage_names)
+        return await self._profiles.stages_for(project_id)
 
     async def analyze(self, videos: list[Video], force: bool = False) -> list[Job]:
         """Queue an analysis job per video; a video that already has an open job keeps it, and
-        a queued one whose queue task is gone (see core.services.recovery) is enqueued again."""
+        a queued one whose queue task is gone (see core.services.recovery) is enqueued again.
+        A new job runs the stages its project's analysis profile leaves on."""
         jobs = []
+        stages_of: dict[str, list[str]] = {}  # project id -> its profile's stages, read once
         in_queue: set[str] | None = None  # read once, and only when a queued job is found
         for video in videos:
             open_job = await self._jobs.find_open_for_video(video.id)
@@ -50,11 +61,13 @@ class JobService:
                         await asyncio.to_thread(self._launcher.enqueue, open_job.id)
                 jobs.append(open_job)
                 continue
+            if video.project_id not in stages_of:
+                stages_of[video.project_id] = await self.stage_names(video.project_id)
             job = Job(
                 kind="analyze",
                 video_id=video.id,
                 project_id=video.project_id,
-                stages=[Stage(name=n) for n in self._stage_names],
+                stages=[Stage(name=n) for n in stages_of[video.project_id]],
                 force=force,
             )
             await self._jobs.add(job)
