@@ -49,8 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
                                                              "summary-md", "summary-json"])
     export.add_argument("--output", "-o", type=Path, default=None,
                         help="file to write (default: standard output; contact sheet: NAME-contact-sheet.jpg)")
+    export.add_argument("--track", choices=["original", "translation", "both"], default="original",
+                        help="subtitles: the spoken language, the translation (translate stage), or both, "
+                             "the translation under each line (default: original)")
+    export.add_argument("--no-speakers", action="store_true",
+                        help="subtitles: leave out the speaker names (\"Speaker 1: ...\")")
     search = sub.add_parser("search", help="search the library by spoken words, on-screen text and meaning")
-    search.add_argument("query", help="words or a question; put exact phrases in double quotes")
+    search.add_argument("query", nargs="?", default="",
+                        help="words or a question; put exact phrases in double quotes")
     search.add_argument("--project", help="search one project (default: all projects)")
     search.add_argument("--kind", choices=["speech", "text", "visual"], help="only spoken words, on-screen text "
                         "or visual captions")
@@ -58,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--max-duration", type=float, metavar="S", help="only videos at most S seconds long")
     search.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="only videos imported on or after this day")
     search.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="only videos imported before this day")
+    search.add_argument("--person", metavar="NAME", help="only moments when this person is on screen "
+                        "(alone, without other words: every appearance); also `person:NAME` in the query")
+    search.add_argument("--speaker", metavar="NAME", help="only spoken moments of this speaker "
+                        "(a name given in the transcript, or \"Speaker 2\"); also `speaker:NAME` in the query")
     search.add_argument("--limit", type=int, default=10, help="at most this many videos (default 10)")
     search.add_argument("--json", action="store_true", help="one JSON object per video (stable format)")
     index = sub.add_parser("index", help="the local search indexes: rebuild them from the database, or show them")
@@ -98,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     db_actions.add_parser("check", help="check each database file, then that the server answers")
     db_list = db_actions.add_parser("backups", help="list the backups, newest first")
     db_list.add_argument("--json", action="store_true", help="one JSON object per backup")
+    people = sub.add_parser("people", help="people seen across the library: list, show, rename, merge")
+    people.add_argument("people_action", nargs="?", choices=["list", "show", "rename", "merge"], default=None)
+    people.add_argument("refs", nargs="*", help="a person (id, name or \"Person N\"), then a new name or more people")
+    people.add_argument("--json", action="store_true", help="one JSON object per person")
     jobs = sub.add_parser("jobs", help="list recent jobs")
     jobs.add_argument("--json", action="store_true", help="print one JSON object per job")
     jobs.add_argument("--project", default=None, help="only jobs of this project")
@@ -155,13 +169,20 @@ def _run_command(command: str, args: argparse.Namespace, settings: Settings) -> 
             configure_logging("cli", settings.log_dir)
             from app.export_cli import run_export
 
-            return asyncio.run(run_export(settings, args.video, args.format, args.output))
+            return asyncio.run(run_export(settings, args.video, args.format, args.output, args.track,
+                                          not args.no_speakers))
         if command == "search":
             configure_logging("cli", settings.log_dir)
             from app.search_cli import run_search
 
             return asyncio.run(run_search(settings, args.query, args.project, args.kind, args.limit, args.json,
-                                          (args.min_duration, args.max_duration), (args.since, args.until)))
+                                          (args.min_duration, args.max_duration), (args.since, args.until),
+                                          who=(args.person, args.speaker)))
+        if command == "people":
+            configure_logging("cli", settings.log_dir)
+            from app.people_cli import run_people
+
+            return asyncio.run(run_people(settings, args.people_action, args.refs, args.json))
         if command == "index":
             configure_logging("cli", settings.log_dir)
             from app.search_cli import run_index

@@ -42,6 +42,8 @@ from core.repositories import (
     connect_async,
 )
 from core.repositories.routing import AsyncRoutingRepository, RoutingRepository
+from core.repositories.people import PeopleRepository
+from core.repositories.profiles import ProfileRepository
 from core.services.providers import ProviderService
 from core.services import ClientServices, StaleJobReaper, client_services
 from core.timeutil import utc_now
@@ -59,7 +61,7 @@ class Services(ClientServices):
     def __init__(self, services: ClientServices, client: AsyncMongoClient[dict[str, Any]],
                  providers: ProviderService) -> None:
         super().__init__(services.projects, services.imports, services.library, services.jobs, services.search,
-                         services.profiles)
+                         services.profiles, services.people)
         self.providers = providers
         self._client = client
 
@@ -138,7 +140,9 @@ def build_worker_runtime(
     gateway = build_gateway(settings, db)
     providers = GatewayAccess(RoutingRepository(db), gateway)
     runner = JobRunner(
-        jobs, videos, ShotRepository(db), SegmentRepository(db), default_stages(settings.data_dir, providers),
+        jobs, videos, ShotRepository(db), SegmentRepository(db), default_stages(settings.data_dir, providers,
+                                                                             lambda: PeopleRepository(db),
+                                                                             ProfileRepository(db).target_language),
         RunnerConfig(worker_id=worker_id(), media_dir=settings.media_dir,
                      heartbeat_s=settings.heartbeat_s, ledger=ProviderCallRepository(db)),
         should_stop=should_stop,

@@ -142,6 +142,8 @@ class VideoDetailView(QWidget):
     """One video under review; emits `back_requested` when the operator returns to the library."""
 
     back_requested = Signal()
+    # The operator renamed one of this video's speakers in the transcript panel: (video id, label, name).
+    speaker_renamed = Signal(str, str, str)
 
     def __init__(self, parent: QWidget | None = None, open_url: Callable[[QUrl], bool] | None = None) -> None:
         """`open_url` opens a folder in the desktop's file manager (QDesktopServices.openUrl)."""
@@ -151,6 +153,7 @@ class VideoDetailView(QWidget):
         self._video: Video | None = None
         self._shots: list[Shot] = []
         self._transcript: list[TextSegment] = []
+        self._translation: list[TextSegment] = []
         self._onscreen: list[TextSegment] = []
         self._faces: list[TextSegment] = []
         self._summary: Summary | None = None
@@ -272,6 +275,7 @@ class VideoDetailView(QWidget):
         self.timeline.seek_requested.connect(self.seek_to)
         self.strip.shot_clicked.connect(self._on_shot_clicked)
         self.transcript.seek_requested.connect(self._on_line_clicked)
+        self.transcript.speaker_rename_requested.connect(self._on_speaker_renamed)
         self.onscreen.seek_requested.connect(self._on_line_clicked)
         self.show_folder_button.clicked.connect(self.show_in_folder)
         self.faces.seek_requested.connect(self._on_line_clicked)
@@ -299,12 +303,20 @@ class VideoDetailView(QWidget):
     def onscreen_segments(self) -> list[TextSegment]:
         return list(self._onscreen)
 
+    def _on_speaker_renamed(self, label: str, name: str) -> None:
+        if self._video is not None:
+            info = self._video.speakers.setdefault(label, {"name": None, "person_id": None})
+            info["name"] = " ".join(name.split()) or None
+            self.speaker_renamed.emit(self._video.id, label, name)
+
     def show_video(self, video: Video, shots: list[Shot], transcript: list[TextSegment] | None = None,
                    faces: list[TextSegment] | None = None, summary: Summary | None = None,
-                   onscreen_text: list[TextSegment] | None = None) -> None:
+                   onscreen_text: list[TextSegment] | None = None,
+                   translation: list[TextSegment] | None = None) -> None:
         """Show `video` paused on its first frame (or keep playing if it is already open).
 
-        `transcript` is the video's speech segments, `faces` its face segments and
+        `transcript` is the video's speech segments (with their speakers), `translation` its
+        translate stage's segments, `faces` its face segments and
         `onscreen_text` its OCR segments (None or empty: the tab says why there are none,
         from the stage's status). Starts a task on the running loop that decodes the
         keyframes, the sprite sheet and the face crops.
@@ -331,8 +343,10 @@ class VideoDetailView(QWidget):
                                 video.black_segments, video.timeline)
         self.strip.set_shots(self._shots, start_s, aspect)
         self._transcript = sorted(transcript or [], key=lambda s: s.start_s)
+        self._translation = sorted(translation or [], key=lambda s: s.start_s)
         self.transcript.set_transcript(self._transcript, start_s,
-                                       (video.stages.get("speech") or {}).get("status"))
+                                       (video.stages.get("speech") or {}).get("status"),
+                                       speakers=video.speaker_names(), translation=self._translation)
         self._set_tab_count(self.transcript, "Transcript", len(self._transcript))
         self._onscreen = sorted(onscreen_text or [], key=lambda s: s.start_s)
         self.onscreen.set_segments(self._onscreen, start_s, (video.stages.get(OCR_STAGE) or {}).get("status"))
@@ -415,7 +429,9 @@ class VideoDetailView(QWidget):
         self.show_folder_button.hide()
         try:
             written = await asyncio.to_thread(write_export, fmt, self._video, path, list(self._shots),
-                                              list(self._transcript), self._summary)
+                                              list(self._transcript), self._summary,
+                                              translation=list(self._translation),
+                                              track="both" if self._translation else "original")
         except Exception as exc:
             self.notice.setStyleSheet("color: #c0392b;")
             self.notice.setText(f"Could not save {path.name}: {exc}")

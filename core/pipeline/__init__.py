@@ -14,23 +14,32 @@ from core.pipeline.speakers_stage import SpeakersStage
 from core.pipeline.speech_stage import SpeechStage
 from core.pipeline.stage import Stage, StageContext
 from core.pipeline.summary_stage import SummaryStage
+from core.pipeline.translate_stage import TranslateStage, english
 from core.pipeline.visual_stage import VisualStage
+from core.models import Video
 from core.providers.access import ProviderAccess
 from core.repositories.people import PeopleRepository
 
 __all__ = ["CaptionsStage", "EmbedStage", "FacesStage", "JobRunner", "OcrStage", "PeopleStage", "ProbeStage",
-           "SpeakersStage", "SpeechStage", "Stage", "StageContext", "SummaryStage", "VisualStage", "default_stages"]
+           "SpeakersStage", "SpeechStage", "Stage", "StageContext", "SummaryStage", "TranslateStage", "VisualStage",
+           "default_stages"]
 
 
 def default_stages(data_dir: Path | None = None, providers: ProviderAccess | None = None,
-                   people: Callable[[], PeopleRepository] | None = None) -> list[Stage]:
+                   people: Callable[[], PeopleRepository] | None = None,
+                   target_language: Callable[[Video], str | None] | None = None) -> list[Stage]:
     """Return the pipeline's stages in the order they run (ARCHITECTURE.md §5).
 
     `data_dir` holds the user models dir (`models/`); by default the folder above the
     media cache the runner is given. `providers` gives the stages that may call cloud
     providers (speech, captions, summary) the project's routing and the gateway; None: local only.
-    `people` opens the worker's people repository (the people stage keeps people there).
+    `people` opens the worker's people repository (the people stage keeps people there);
+    `target_language` says which language a video's transcript is translated into (its project's
+    analysis profile; None: English). The translate stage shares the speech stage's Whisper.
     """
-    return [ProbeStage(), VisualStage(), SpeechStage(data_dir, providers=providers), SpeakersStage(data_dir),
-            OcrStage(data_dir), CaptionsStage(providers), EmbedStage(data_dir), SummaryStage(providers),
-            FacesStage(data_dir), PeopleStage(data_dir, people)]
+    speech = SpeechStage(data_dir, providers=providers)
+    translate = TranslateStage(data_dir, providers=providers, target_language=target_language or english,
+                               loader=speech.loader)
+    return [ProbeStage(), VisualStage(), speech, SpeakersStage(data_dir), translate, OcrStage(data_dir),
+            CaptionsStage(providers), EmbedStage(data_dir), SummaryStage(providers), FacesStage(data_dir),
+            PeopleStage(data_dir, people)]

@@ -20,6 +20,7 @@ from core.repositories import (
     AsyncVideoRepository,
     AsyncWorkerRepository,
 )
+from core.repositories.people import AsyncPeopleRepository
 from core.repositories.profiles import AsyncProfileRepository
 from core.services.importing import ImportService
 from core.services.jobs import JobLauncher, JobService
@@ -29,6 +30,7 @@ from core.search.embedder import TextEmbedder
 from core.search.index import SearchIndex
 from core.search.service import SearchService
 from core.search.sync import IndexSync
+from core.services.people import PeopleService, WhoLookup
 from core.services.profiles import ProfileService
 from core.services.projects import ProjectService
 
@@ -41,6 +43,7 @@ class ClientServices:
     jobs: JobService
     search: SearchService
     profiles: ProfileService | None = None  # analysis profiles (which stages a project's jobs run)
+    people: PeopleService | None = None  # people across the library (the People page, `person:` searches)
 
 
 def search_service(db: AsyncDatabase[dict[str, Any]], data_dir: Path) -> SearchService:
@@ -49,8 +52,9 @@ def search_service(db: AsyncDatabase[dict[str, Any]], data_dir: Path) -> SearchS
     videos = AsyncVideoRepository(db)
     index = SearchIndex(data_dir / "index")
     embedder = ModelLoader(lambda store: TextEmbedder(store.files(MINILM.name), cpu_threads=1))
+    who = WhoLookup(PeopleService(AsyncPeopleRepository(db)), videos, AsyncSegmentRepository(db))
     return SearchService(index, lambda text: embedder.get(data_dir).embed_one(text), videos,
-                         AsyncShotRepository(db), IndexSync(videos, AsyncPassageRepository(db), index))
+                         AsyncShotRepository(db), IndexSync(videos, AsyncPassageRepository(db), index), who)
 
 
 def client_services(db: AsyncDatabase[dict[str, Any]], launcher: JobLauncher,
@@ -66,8 +70,10 @@ def client_services(db: AsyncDatabase[dict[str, Any]], launcher: JobLauncher,
         imports=ImportService(videos),
         library=LibraryService(videos, AsyncWorkerRepository(db), AsyncShotRepository(db),
                                AsyncSegmentRepository(db), AsyncJobRepository(db),
-                               AsyncFaceRejectionRepository(db), ListingCache(data_dir / "cache")),
+                               AsyncFaceRejectionRepository(db), ListingCache(data_dir / "cache"),
+                               AsyncPeopleRepository(db)),
         jobs=JobService(AsyncJobRepository(db), videos, launcher, stage_names, profiles),
         search=search_service(db, data_dir),
         profiles=profiles,
+        people=PeopleService(AsyncPeopleRepository(db)),
     )

@@ -108,7 +108,8 @@ def test_analyze_json_includes_shots_and_export_formats(tmp_path: Path, vip_env:
     assert [s["start_frame"] for s in record["shots"]] == [0, 50, 88]
     assert record["timeline"]["interval_s"] == 1.0 and record["stages"] == {
         "probe": "succeeded", "visual": "succeeded", "speech": "succeeded", "ocr": "succeeded",
-        "captions": "succeeded", "embed": "succeeded", "summary": "succeeded", "faces": "succeeded"}
+        "captions": "succeeded", "embed": "succeeded", "summary": "succeeded", "faces": "succeeded",
+        "speakers": "succeeded", "people": "succeeded"}
     assert all(set(t) == {"start_s", "end_s", "text"} and t["text"] for t in record["on_screen_text"])
 
     edl = run_vip(["export", str(clip), "--format", "edl"], vip_env)

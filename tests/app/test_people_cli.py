@@ -51,3 +51,12 @@ def test_people_and_speakers_from_the_command_line(tmp_path: Path, vip_env: dict
     assert [h["start_s"] < 4.0 or h["start_s"] >= 8.0 for h in hits] == [True, True], hits
     nobody = run_vip(["search", "--person", "nobody at all"], vip_env)
     assert nobody.returncode == 1 and "No results" in nobody.stdout
+
+    subtitles = run_vip(["export", str(clip), "--format", "srt"], vip_env)
+    assert subtitles.returncode == 0, subtitles.stderr
+    spoken = [line for line in subtitles.stdout.splitlines() if ": " in line and "-->" not in line]
+    assert spoken and all(line.startswith(("Speaker 1: ", "Speaker 2: ")) for line in spoken), subtitles.stdout
+    plain = run_vip(["export", str(clip), "--format", "srt", "--no-speakers"], vip_env)
+    assert plain.returncode == 0 and "Speaker 1:" not in plain.stdout
+    untranslated = run_vip(["export", str(clip), "--format", "vtt", "--track", "both"], vip_env)
+    assert untranslated.returncode == 1 and "has no translation" in untranslated.stderr
