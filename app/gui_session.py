@@ -161,6 +161,7 @@ async def _serve(settings: Settings, lease: DatabaseLease, pool: WorkerPool, off
         ),
         search=services.search,
         providers=services.providers,
+        people=services.people,
         profiles=services.profiles,
     )
     try:

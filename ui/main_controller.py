@@ -29,6 +29,7 @@ from core.providers.routing import CLOUD_CAPABLE
 from core.services import ImportService, JobService, LibraryService, ProjectService
 from core.services.profiles import ProfileService
 from core.services.providers import Estimate, ProviderService
+from core.services.people import PeopleService
 from core.timeutil import utc_now
 from ui.costs_view import CostsDialog
 from ui.main_view import MainView
@@ -36,6 +37,7 @@ from ui.profile_view import ProfileDialog
 from ui.providers_view import ProvidersDialog
 from ui.library_model import poster_images
 from ui.library_widget import POSTER_SIZE
+from ui.people_view import PeopleView
 from ui.search_controller import SearchController
 from ui.thumbnails import read_thumbnail
 
@@ -69,6 +71,7 @@ class MainController:
         config: ControllerConfig,
         search: SearchService | None = None,
         providers: ProviderService | None = None,
+        people: PeopleService | None = None,
         profiles: ProfileService | None = None,
     ) -> None:
         self.view = view
@@ -109,6 +112,15 @@ class MainController:
         view.detail.faces.restored.connect(lambda mark: self._spawn(self.save_face_mark(mark, False)))
         self._face_marks = asyncio.Lock()  # a mark and its undo reach the database in click order
         self.search = SearchController(view, search, lambda: self.project_id, self._task_done)
+        # The People page: library-wide, read anew when shown and when a job finishes.
+        self.people: PeopleView | None = PeopleView(people, library.get_many) if people is not None else None
+        if self.people is not None:
+            view.add_people_page(self.people)
+            self.people.back_requested.connect(view.show_library)
+            self.people.appearance_activated.connect(
+                lambda video_id, at_s: self._spawn(self.open_video_at(video_id, at_s)))
+        view.people_action.triggered.connect(self.open_people)
+        view.people_action.setEnabled(people is not None)
         view.search.moment_activated.connect(lambda result, hit: self._spawn(self.open_hit(result, hit)))
         view.providers_action.triggered.connect(self.open_providers)
         view.costs_action.triggered.connect(self.open_costs)
@@ -133,6 +145,8 @@ class MainController:
         paging = [self._paging] if self._paging is not None else []
         for task in [*self._loops, *self._tasks, *paging]:
             task.cancel()
+        if self.people is not None:
+            self.people.stop()
         await asyncio.gather(*self._loops, *self._tasks, *paging, self.search.stop(), return_exceptions=True)
 
     async def sync_search(self) -> None:
@@ -232,6 +246,21 @@ class MainController:
             return
         await self._show_detail(video)
         self.view.show_detail()
+
+    def open_people(self) -> None:
+        """Show the People page with everyone read anew."""
+        if self.people is not None:
+            self.view.show_people()
+            self.people.reload()
+
+    async def open_video_at(self, video_id: str, at_s: float) -> None:
+        """Open a video on the review screen (a person's appearance) and play it from `at_s` (media time)."""
+        await self.open_video(video_id)
+        detail = self.view.detail
+        if self.view.showing_detail() and detail.video is not None and detail.video.id == video_id:
+            detail.side_tabs.setCurrentWidget(detail.faces)
+            detail.seek_to(at_s)
+            detail.player.play()
 
     async def open_hit(self, result: VideoResult, hit: SearchHit) -> None:
         """Open a search hit on the review screen, playing from a second before it.
@@ -468,6 +497,8 @@ class MainController:
                     self._finished_jobs.clear()
                 self._finished_jobs |= ended
                 self._spawn(self.sync_search())
+                if self.people is not None and self.view.showing_people():
+                    self.people.reload()  # a people stage may have added or joined someone
             await self._show_changed_jobs(changed)
 
     async def _show_changed_jobs(self, changed: list[Job]) -> None:

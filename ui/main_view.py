@@ -36,6 +36,7 @@ from ui.search_widget import SearchWidget
 
 if TYPE_CHECKING:
     from core.models import Project
+    from ui.people_view import PeopleView
     from ui.video_detail_view import VideoDetailView
 
 FOCUS_RING_STYLE = """
@@ -119,6 +120,8 @@ class MainView(QMainWindow):
         # The library + jobs page, the search results and the video review page share the
         # space right of projects. The review page (player, QtMultimedia) is built on first use.
         self._detail: VideoDetailView | None = None
+        self.people_page: PeopleView | None = None
+        self._back_to_people = False  # the review screen was opened from the People page
         self.search = SearchWidget()
         self.library_page = right
         self.pages = QStackedWidget()
@@ -147,6 +150,12 @@ class MainView(QMainWindow):
         self.import_samples_action = QAction("Add sample videos", self)
         for action in (self.import_files_action, self.import_folder_action, self.import_samples_action):
             toolbar.addAction(action)
+        toolbar.addSeparator()
+        # The People page (ui/people_view.py): the controller adds it with add_people_page.
+        self.people_action = QAction("People", self)
+        self.people_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        self.people_action.setToolTip("Everyone the People stage found across the library: name, merge, split")
+        toolbar.addAction(self.people_action)
         toolbar.addSeparator()
         self.providers_action = QAction("Providers…", self)
         self.providers_action.setToolTip("API keys, which provider does each analysis step, the project's budget")
@@ -199,6 +208,7 @@ class MainView(QMainWindow):
         tools.addAction(self.profile_action)
         go = menus.addMenu("&Go")
         go.addAction(self.find_action)
+        go.addAction(self.people_action)
 
     def focus_search(self) -> None:
         """Ctrl+F: the main window comes forward with the keyboard in the search box."""
@@ -238,7 +248,27 @@ class MainView(QMainWindow):
         if video_id:
             self.video_activated(video_id)
 
+    def add_people_page(self, page: PeopleView) -> None:
+        """Add the People page beside the others (the controller builds it over its service)."""
+        self.people_page = page
+        self.pages.addWidget(page)
+
+    def show_people(self) -> None:
+        if self.people_page is not None:
+            self.pages.setCurrentWidget(self.people_page)
+            self.people_page.cards.setFocus()
+
+    def showing_people(self) -> bool:
+        return self.people_page is not None and self.pages.currentWidget() is self.people_page
+
     def show_detail(self) -> None:
+        self._back_to_people = self.showing_people() or (self.showing_detail() and self._back_to_people)
+        if self._back_to_people:
+            self.detail.back_button.setText("← People")
+            self.detail.back_button.setToolTip("Back to the People page (Esc)")
+            self.pages.setCurrentWidget(self.detail)
+            self.detail.setFocus()
+            return
         to_results = bool(self.search.query())  # where leave_detail() goes
         self.detail.back_button.setText("← Results" if to_results else "← Library")
         self.detail.back_button.setToolTip("Back to the search results (Esc)" if to_results
@@ -255,8 +285,12 @@ class MainView(QMainWindow):
         self.pages.setCurrentWidget(self.search)
 
     def leave_detail(self) -> None:
-        """Back from the review screen: to the search results while there is a query, else the library."""
-        if self.search.query():
+        """Back from the review screen: to the People page when it came from there, to the search
+        results while there is a query, else the library."""
+        if self._back_to_people:
+            self._back_to_people = False
+            self.show_people()
+        elif self.search.query():
             self.show_search()
             self.search.list.setFocus()
         else:
