@@ -39,8 +39,8 @@ from core.modelstore import ModelStore
 # Settings that would point the self-test at the operator's own data, database or queue.
 _CLEARED_ENV = ("VIP_MONGO_URI", "VIP_REDIS_URL", "VIP_DB_NAME", "VIP_DATA_DIR", "VIP_LOG_DIR", "VIP_WORKERS")
 # The model each offline stage needs: without it the stage is skipped, not failed.
-STAGE_MODELS = {"speech": "whisper-base", "ocr": "pp-ocr", "embed": "minilm-l6", "faces": "haar-frontal-face",
-                "speakers": "pyannote-segmentation-3", "people": "dlib-faces"}
+STAGE_MODELS = {"speech": "whisper-base", "ocr": "pp-ocr", "embed": "minilm-l6",
+                "speakers": "pyannote-segmentation-3", "people": "dlib-faces"}  # faces: dlib's HOG, no file
 CLIP = SampleSpec("vip-self-test.mp4", 4.5, 640, 360, 25, ((30, 60, 140), (170, 80, 40), (40, 130, 70)),
                   tone_hz=440.0)
 CAPTION_WORD = "sample"  # the burned-in caption reads "VIP sample - scene N of 3"

@@ -111,6 +111,8 @@ class MainController:
         view.detail.faces.rejected.connect(lambda mark: self._spawn(self.save_face_mark(mark, True)))
         view.detail.faces.restored.connect(lambda mark: self._spawn(self.save_face_mark(mark, False)))
         self._face_marks = asyncio.Lock()  # a mark and its undo reach the database in click order
+        view.detail.speaker_renamed.connect(
+            lambda video_id, label, name: self._spawn(self.name_speaker(video_id, label, name)))
         self.search = SearchController(view, search, lambda: self.project_id, self._task_done)
         # The People page: library-wide, read anew when shown and when a job finishes.
         self.people: PeopleView | None = PeopleView(people, library.get_many) if people is not None else None
@@ -284,7 +286,8 @@ class MainController:
         shots = await self._library.shots(video.id)
         loaded: dict[str, list[TextSegment] | None] = {}
         problems = []
-        for kind, what in (("speech", "transcript"), ("ocr", "on-screen text"), ("face", "faces")):
+        for kind, what in (("speech", "transcript"), ("translation", "translation"), ("ocr", "on-screen text"),
+                           ("face", "faces")):
             try:
                 loaded[kind] = await self._library.segments(video.id, kind)
             except Exception as exc:  # the review screen still opens; the notice says what is missing
@@ -305,10 +308,18 @@ class MainController:
                 log.warning("face_rejections_load_failed", video_id=video.id, error=str(exc))
                 problems.append(f"Could not load the “Not a face” marks: {exc}")
         self.view.detail.show_video(video, shots, loaded["speech"], loaded["face"], summary,
-                                    onscreen_text=loaded["ocr"])
+                                    onscreen_text=loaded["ocr"], translation=loaded["translation"])
         self.view.detail.faces.set_rejections(marks)
         if problems:
             self.view.detail.notice.setText("; ".join(problems))
+
+    async def name_speaker(self, video_id: str, label: str, name: str) -> None:
+        """Store the name the operator gave a speaker in the transcript panel (it already shows it)."""
+        try:
+            await self._library.name_speaker(video_id, label, name)
+        except Exception as exc:  # noqa: BLE001 - the operator sees why the name was not kept
+            log.warning("speaker_name_failed", video_id=video_id, label=label, error=str(exc))
+            self.view.show_error("Could not rename the speaker", str(exc))
 
     async def save_face_mark(self, mark: FaceRejection, rejected: bool) -> None:
         """Store an operator's "Not a face" mark (or take it back); when that fails, the faces

@@ -1,4 +1,4 @@
-"""Faces: OpenCV's Haar frontal-face detector on sampled frames, face crops, per-shot counts.
+"""Faces: detectors (dlib HOG for the stage; Haar and MMOD for comparison), appearances, per-shot counts.
 
 The detector's names load on first use (PEP 562): the GUI's face thumbnails need only the
 appearance grouping, not NumPy and OpenCV, before its window is shown. Worker code that

@@ -79,7 +79,7 @@ PP_OCR = ModelSpec(
 
 HAAR_FRONTAL_FACE = ModelSpec(
     name="haar-frontal-face",
-    purpose="faces (OpenCV Haar frontal-face cascade)",
+    purpose="faces: OpenCV's Haar cascade, the detector benchmarks/bench_faces.py compares dlib's HOG with",
     files=(
         ModelFile("haarcascade_frontalface_default.xml",
                   "0f7d4527844eb514d4a4948e822da90fbb16a34a0bbbbc6adc6498747a5aafb0", 930127,

@@ -2,8 +2,9 @@
 
 The detector test looks at the photo itself; the stage test puts it, twice as large, into a
 1280×720 video, so it also covers the downscale to ≤ 640 px and the boxes scaled back to
-display pixels. Haar boxes reach from the forehead to the chin and are wider than the
-hand-labelled face, so a hit is IoU ≥ 0.4 with the label and its centre inside the label.
+display pixels. The detector test runs the Haar cascade (the benchmark's baseline), the stage
+dlib's HOG. Haar boxes reach from the forehead to the chin and are wider than the hand-labelled
+face, so a hit is IoU ≥ 0.4 with the label and its centre inside the label.
 """
 
 from __future__ import annotations

@@ -127,3 +127,23 @@ def test_a_video_without_faces_says_so(sync_db: Any, tmp_path: Path) -> None:
                     "ultrafast", "-pix_fmt", "yuv420p", str(clip)], check=True)
     _, message = analyse(sync_db, tmp_path, clip)
     assert message == "No faces"
+
+
+def test_a_corrupt_face_model_is_one_clear_error_for_the_whole_batch(sync_db: Any, tmp_path: Path) -> None:
+    from core.models import StageStatus
+
+    corrupt = tmp_path / "data" / "models" / "dlib-faces" / "dlib_face_recognition_resnet_model_v1.dat"
+    corrupt.parent.mkdir(parents=True)
+    corrupt.write_bytes(b"not a model")  # a user copy wins over the package's, and is checked
+    stage = PeopleStage(tmp_path / "data", people=lambda: PeopleRepository(sync_db))
+    runner = make_runner(sync_db, tmp_path, [ProbeStage(), VisualStage(), FacesStage(), stage])
+    messages = []
+    for name, photo in (("one.mp4", OBAMA), ("two.mp4", BIDEN)):
+        video, job = add_video_job(sync_db, compose(tmp_path / name, [photo]), ("probe", "visual", "faces", "people"))
+        assert runner.run(job.id) == JobStatus.FAILED
+        done = JobRepository(sync_db).get(job.id)
+        assert done and done.stages[3].status == StageStatus.FAILED and done.error
+        assert [s.status for s in done.stages[:3]] == [StageStatus.SUCCEEDED] * 3  # faces are kept
+        messages.append(done.error.message)
+    assert "'dlib-faces'" in messages[0] and f"checksum mismatch in {corrupt}" in messages[0]
+    assert messages[1] == messages[0]  # the worker remembers the failure: no second load
