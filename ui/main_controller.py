@@ -113,7 +113,7 @@ class MainController:
         self._face_marks = asyncio.Lock()  # a mark and its undo reach the database in click order
         view.detail.speaker_renamed.connect(
             lambda video_id, label, name: self._spawn(self.name_speaker(video_id, label, name)))
-        self.search = SearchController(view, search, lambda: self.project_id, self._task_done)
+        self.search = SearchController(view, search, lambda: self.project_id, self._task_done, people)
         # The People page: library-wide, read anew when shown and when a job finishes.
         self.people: PeopleView | None = PeopleView(people, library.get_many) if people is not None else None
         if self.people is not None:
@@ -122,6 +122,7 @@ class MainController:
             self.people.appearance_activated.connect(
                 lambda video_id, at_s: self._spawn(self.open_video_at(video_id, at_s)))
         view.people_action.triggered.connect(self.open_people)
+        view.search.person_activated.connect(self.open_person)
         view.people_action.setEnabled(people is not None)
         view.search.moment_activated.connect(lambda result, hit: self._spawn(self.open_hit(result, hit)))
         view.providers_action.triggered.connect(self.open_providers)
@@ -254,6 +255,12 @@ class MainController:
         if self.people is not None:
             self.view.show_people()
             self.people.reload()
+
+    def open_person(self, person_id: str) -> None:
+        """Show the People page with `person_id` chosen and their appearances (from a search)."""
+        if self.people is not None:
+            self.view.show_people()
+            self.people.spawn_refresh(choose=person_id)
 
     async def open_video_at(self, video_id: str, at_s: float) -> None:
         """Open a video on the review screen (a person's appearance) and play it from `at_s` (media time)."""

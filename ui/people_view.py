@@ -251,6 +251,10 @@ class PeopleView(QWidget):
         """Read the people anew (the page was shown, a job finished, Refresh)."""
         self._tasks.spawn(self.refresh())
 
+    def spawn_refresh(self, choose: str) -> None:
+        """Read the people anew and choose `choose` (a person found by a search)."""
+        self._tasks.spawn(self.refresh(choose))
+
     async def refresh(self, choose: str | None = None) -> None:
         """Show everyone (not hidden) as cards, keeping the chosen ones (or choosing `choose`)."""
         people = await self._people_service.people()

@@ -14,7 +14,10 @@ from typing import Any
 import structlog
 
 from core.search.service import SearchService
+from core.search.who import parse_who
+from core.services.people import PeopleService
 from ui.main_view import MainView
+from ui.people_view import count_text
 from ui.search_results_view import THUMB
 from ui.search_widget import RESULT_LIMIT, read_thumbnails
 
@@ -23,7 +26,9 @@ log = structlog.get_logger(__name__)
 
 class SearchController:
     def __init__(self, view: MainView, search: SearchService | None, project_id: Callable[[], str | None],
-                 task_done: Callable[[asyncio.Task[Any]], None]) -> None:
+                 task_done: Callable[[asyncio.Task[Any]], None], people: PeopleService | None = None) -> None:
+        """`people`: also offer the people whose names match the query (None: videos only)."""
+        self._people = people
         self.view = view
         self._search = search
         self._project_id = project_id  # the project shown: "This project" filters on it
@@ -75,10 +80,22 @@ class SearchController:
             page.show_error(query, str(exc) or type(exc).__name__)
             return
         page.show_results(query, results)
+        await self._show_people(query)
         todo = [(r.video_id, r.keyframe_path) for r in results if r.keyframe_path]
         for first in range(0, len(todo), 4):
             for video_id, image in await asyncio.to_thread(read_thumbnails, todo[first:first + 4], THUMB):
                 page.set_thumbnail(video_id, image)
+
+    async def _show_people(self, query: str) -> None:
+        """The people named like the query's words (not its `person:`/`speaker:` parts)."""
+        words = parse_who(query)[0]
+        found = []
+        if self._people is not None and len(words) >= 2:
+            try:
+                found = await self._people.find(words)
+            except Exception:  # noqa: BLE001 - the videos found are still shown
+                log.warning("people_search_failed", query=query, exc_info=True)
+        self.view.search.show_people(query, [(p.id, f"{p.display_name} · {count_text(p)}") for p in found[:8]])
 
     async def sync(self) -> None:
         """Bring the local search indexes up to date; re-run the query on screen if they changed."""

@@ -44,6 +44,7 @@ BADGES = {  # modality -> (text, background, foreground)
     "speech": ("spoken", "#dbe8fb", "#163f7a"),
     "text": ("on screen", "#fbecc8", "#6b4200"),
     "visual": ("visual", "#d9f0dc", "#1d5a2a"),
+    "person": ("person", "#f3dbe8", "#6d1a47"),  # `person:NAME` alone: their appearances
 }
 REASON_COLORS = {"words": "#1d5a2a", "meaning": "#6a4c93"}  # the "why it matched" line, by words / by meaning
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -58,6 +59,7 @@ class SearchWidget(QWidget):
 
     search_requested = Signal(str)
     moment_activated = Signal(object, object)  # VideoResult, SearchHit
+    person_activated = Signal(str)  # a person whose name matched the query: show them on the People page
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,6 +96,12 @@ class SearchWidget(QWidget):
         self.message.setStyleSheet("color: #555; padding: 24px 8px; font-size: 11pt;")
         self.message.hide()
 
+        # People whose names match the query, above the videos: one button each.
+        self.people_bar = QWidget()
+        self._people_layout = QHBoxLayout(self.people_bar)
+        self._people_layout.setContentsMargins(0, 2, 0, 2)
+        self.people_bar.hide()
+
         self._thumbs: dict[str, QPixmap] = {}
         self.model = SearchResultsModel(self)
         self.list = SearchResultsView()
@@ -120,6 +128,7 @@ class SearchWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(header)
+        layout.addWidget(self.people_bar)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.message)
         layout.addStretch(0)
@@ -195,6 +204,32 @@ class SearchWidget(QWidget):
         if self._to_list:
             self._to_list = False
             self.go_to_results()
+
+    def show_people(self, query: str, people: list[tuple[str, str]]) -> None:
+        """Show the people (id, label) whose names match `query` as buttons above the videos."""
+        if query != self.query():
+            return
+        while self._people_layout.count():
+            item = self._people_layout.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        if people:
+            self._people_layout.addWidget(QLabel("People:"))
+        for person_id, label in people:
+            button = QPushButton(label)
+            button.setToolTip("Show this person and all their appearances on the People page")
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.clicked.connect(lambda _checked=False, pid=person_id: self.person_activated.emit(pid))
+            self._people_layout.addWidget(button)
+        self._people_layout.addStretch(1)
+        self.people_bar.setVisible(bool(people))
+        if people and not self.model.results:  # no video matched, but someone did: say where to look
+            self.message.setText(f"No videos for “{query}” — the person above has their appearances")
+
+    def people_buttons(self) -> list[QPushButton]:
+        items = (self._people_layout.itemAt(i) for i in range(self._people_layout.count()))
+        return [w for item in items if item is not None and isinstance(w := item.widget(), QPushButton)]
 
     def show_error(self, query: str, message: str) -> None:
         """Say the search for `query` failed; the page and the rest of the app keep working."""

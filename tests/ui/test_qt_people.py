@@ -308,3 +308,41 @@ def test_the_people_page_in_the_window_plays_an_appearance_from_its_moment(
             await client.close()
 
     qloop.run_until_complete(scenario())
+
+
+def test_a_search_for_a_name_offers_the_person_and_opens_them(
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, database: Database, sync_db: Any, tmp_path: Path) -> None:
+    """Typing a person's name in the search box shows them above the videos; clicking them opens the
+    People page with them chosen and their appearances listed."""
+    people = seed(sync_db, tmp_path)
+    sync_db["people"].update_one({"_id": people["red"].id}, {"$set": {"name": "Ann Lee", "name_lc": "ann lee"}})
+    view = MainView()
+    qtbot.addWidget(view)
+    view.resize(1280, 800)
+    view.show()
+
+    async def scenario() -> None:
+        client, db = connect_async(database)
+        services = client_services(db, RecordingLauncher(), ["probe", "faces", "people"], tmp_path / "data")
+        controller = MainController(view, services.projects, services.imports, services.library, services.jobs,
+                                    ControllerConfig(samples_dir=tmp_path, database_text="test", offer_samples=False),
+                                    search=services.search, people=services.people)
+        try:
+            qtbot.keyClicks(view.search.box, "ann lee")
+            await wait_until(lambda: [b.text() for b in view.search.people_buttons()]
+                             == ["Ann Lee · 3 appearances in 2 videos"], "the person above the results", 10)
+            assert view.showing_search() and view.search.people_bar.isVisible()
+            qtbot.mouseClick(view.search.people_buttons()[0], Qt.MouseButton.LeftButton)
+            page = controller.people
+            assert page is not None and view.showing_people()
+            await wait_until(lambda: page.appearance_labels() == [
+                "harbour.mp4\n0:01", "harbour.mp4\n0:07", "market.mp4\n0:03"], "her appearances")
+            view.search.box.clear()
+            qtbot.keyClicks(view.search.box, "lighthouse")
+            await wait_until(lambda: view.showing_search() and not view.search.people_bar.isVisible(),
+                             "no person for a word nobody is named", 10)
+        finally:
+            await controller.stop()
+            await client.close()
+
+    qloop.run_until_complete(scenario())
