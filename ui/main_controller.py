@@ -78,6 +78,7 @@ class MainController:
         self._projects = projects
         self._imports = imports
         self._library = library
+        self._people = people
         self._jobs = jobs
         self._search = search
         self._providers = providers
@@ -321,9 +322,15 @@ class MainController:
             self.view.detail.notice.setText("; ".join(problems))
 
     async def name_speaker(self, video_id: str, label: str, name: str) -> None:
-        """Store the name the operator gave a speaker in the transcript panel (it already shows it)."""
+        """Store the name the operator gave a speaker in the transcript panel (it already shows it);
+        a name that is exactly one person's of the People page links the speaker to that person."""
         try:
-            await self._library.name_speaker(video_id, label, name)
+            person_id = None
+            if self._people is not None and name.strip():
+                wanted = " ".join(name.split()).lower()
+                same = [p for p in await self._people.find(wanted) if p.display_name.lower() == wanted]
+                person_id = same[0].id if len(same) == 1 else None
+            await self._library.name_speaker(video_id, label, name, person_id)
         except Exception as exc:  # noqa: BLE001 - the operator sees why the name was not kept
             log.warning("speaker_name_failed", video_id=video_id, label=label, error=str(exc))
             self.view.show_error("Could not rename the speaker", str(exc))

@@ -1,5 +1,6 @@
 """Speakers on the review screen: the transcript shows who says each line, and a speaker renamed
-there (right-click → "Rename Speaker 1…") is stored for the video and shown when it is reopened."""
+there (right-click → "Rename Speaker 1…") is stored for the video and shown when it is reopened;
+a name that is a person's on the People page links the speaker to that person."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Any
 
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 
+from core.models.person import Person
 from core.models.segment import TextSegment
 from core.repositories import Database, SegmentRepository, VideoRepository, connect
+from core.repositories.people import PeopleRepository
 from tests.media import MediaSet
 from tests.ui.harness import running_app
 from tests.ui.test_qt_transcript import _right_click
@@ -29,6 +32,8 @@ def test_renaming_a_speaker_in_the_transcript_is_kept(qloop: asyncio.AbstractEve
                     TextSegment(video_id=job.video_id, kind="speech", stage="speech", start_s=s, end_s=e, text=t,
                                 speaker=who) for s, e, t, who in LINES])
                 VideoRepository(db).save_speakers(job.video_id, ["S1", "S2"])
+                reed = Person(number=1, centroid=[0.0] * 128, name="Dr. Reed", count=1, videos=1)
+                PeopleRepository(db).add(reed)  # on the People page: the speaker's name links to her
             finally:
                 client.close()
             await controller.open_video(job.video_id)
@@ -60,6 +65,8 @@ def test_renaming_a_speaker_in_the_transcript_is_kept(qloop: asyncio.AbstractEve
                     break
                 await asyncio.sleep(0.1)
             assert await stored() == "Dr. Reed"
+            video = await services.library.video(job.video_id)
+            assert video is not None and video.speakers["S1"]["person_id"] == reed.id
             view.show_library()
             await controller.open_video(job.video_id)  # read back from the database
             await wait_until(lambda: len(panel.visible_lines()) == 3, "the transcript to show again", 10)
