@@ -28,12 +28,15 @@ T = TypeVar("T")
 
 
 def compose(path: Path, photos: list[Path], each_s: float = 3.0) -> Path:
-    """A 1280×720 H.264 clip showing each photo (scaled to 360 px) for `each_s` seconds in turn."""
+    """A 1280×720 H.264 clip showing each photo (a face scaled to 360 px; a .png picture filling the
+    frame) for `each_s` seconds in turn."""
     inputs: list[str] = []
     parts = []
     for i, photo in enumerate(photos):
         inputs += ["-loop", "1", "-t", str(each_s), "-framerate", "10", "-i", str(photo)]
-        parts.append(f"[{i}:v]scale=360:360,pad=1280:720:{300 + 200 * (i % 2)}:150:color=0x404850,"
+        size = "1280:720" if Path(photo).suffix == ".png" else "360:360"  # a whole picture, or one face
+        pad = "" if size == "1280:720" else f"pad=1280:720:{300 + 200 * (i % 2)}:150:color=0x404850,"
+        parts.append(f"[{i}:v]scale={size},{pad}"
                      f"setsar=1,format=yuv420p[v{i}]")
     graph = ";".join(parts) + ";" + "".join(f"[v{i}]" for i in range(len(photos))) + \
         f"concat=n={len(photos)}:v=1:a=0[out]"
@@ -147,3 +150,20 @@ def test_a_corrupt_face_model_is_one_clear_error_for_the_whole_batch(sync_db: An
         messages.append(done.error.message)
     assert "'dlib-faces'" in messages[0] and f"checksum mismatch in {corrupt}" in messages[0]
     assert messages[1] == messages[0]  # the worker remembers the failure: no second load
+
+
+def test_fifty_faces_at_once_are_people_not_a_failure(sync_db: Any, tmp_path: Path) -> None:
+    """A crowd: 50 face photos (4 photos of 3 people, 128 px each) in one 1280×720 picture."""
+    from PIL import Image
+
+    photos = [Image.open(p).convert("RGB").resize((128, 128)) for p in (OBAMA, BIDEN, OBAMA2, DATA / "astronaut_face.jpg")]
+    grid = Image.new("RGB", (1280, 720), (60, 70, 80))
+    for i in range(50):
+        row, column = divmod(i, 10)
+        grid.paste(photos[i % 4], (column * 128, row * 144 + 8))
+    picture = tmp_path / "crowd.png"
+    grid.save(picture)
+    video_id, message = analyse(sync_db, tmp_path, compose(tmp_path / "crowd.mp4", [picture], each_s=2.0))
+    words = message.split()  # "3 people in 38 appearances"
+    assert words[1:3] == ["people", "in"] and words[4] == "appearances", message
+    assert 2 <= int(words[0]) <= 8 and int(words[3]) >= 30, message
