@@ -85,6 +85,19 @@ def is_worker(pid: int) -> bool:
     return b"worker" in cmdline
 
 
+def worker_peaks(proc: subprocess.Popen[str], every_s: float = 0.1) -> dict[int, int]:
+    """Peak resident set (VmHWM, kB) of each worker process under `proc`, read until it exits."""
+    peak: dict[int, int] = {}
+    while proc.poll() is None:
+        for pid in descendants(proc.pid):
+            if is_worker(pid):
+                hwm = status_kb(pid, "VmHWM")
+                if hwm:
+                    peak[pid] = max(peak.get(pid, 0), hwm)
+        time.sleep(every_s)
+    return peak
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=60)
@@ -98,14 +111,7 @@ def main() -> int:
         started = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "app", "analyze", "--json", *map(str, clips)],
                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        peak: dict[int, int] = {}
-        while proc.poll() is None:
-            for pid in descendants(proc.pid):
-                if is_worker(pid):
-                    hwm = status_kb(pid, "VmHWM")
-                    if hwm:
-                        peak[pid] = max(peak.get(pid, 0), hwm)
-            time.sleep(0.1)
+        peak = worker_peaks(proc)
         out, _ = proc.communicate()
         seconds = time.perf_counter() - started
     records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]

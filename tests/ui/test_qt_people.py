@@ -86,6 +86,25 @@ async def people_page(qtbot: Any, database: Database) -> AsyncIterator[tuple[Peo
         await client.close()
 
 
+@asynccontextmanager
+async def window(qtbot: Any, database: Database, tmp_path: Path) -> AsyncIterator[tuple[MainView, MainController]]:
+    """The main window (1280×800, shown) with its controller over the real services, search and people."""
+    view = MainView()
+    qtbot.addWidget(view)
+    view.resize(1280, 800)
+    view.show()
+    client, db = connect_async(database)
+    services = client_services(db, RecordingLauncher(), ["probe", "faces", "people"], tmp_path / "data")
+    controller = MainController(view, services.projects, services.imports, services.library, services.jobs,
+                                ControllerConfig(samples_dir=tmp_path, database_text="test", offer_samples=False),
+                                search=services.search, people=services.people)
+    try:
+        yield view, controller
+    finally:
+        await controller.stop()
+        await client.close()
+
+
 def click_card(qtbot: Any, page: PeopleView, name: str, ctrl: bool = False) -> None:
     qtbot.mouseClick(page.cards.viewport(), Qt.MouseButton.LeftButton,
                      Qt.KeyboardModifier.ControlModifier if ctrl else Qt.KeyboardModifier.NoModifier,
@@ -263,20 +282,11 @@ def test_the_people_page_in_the_window_plays_an_appearance_from_its_moment(
     repo.save_prints("v1", [PersonAppearance("v1", i, start, start + 1.0, Box(5, 5, 30, 30),
                                              _crop(tmp_path, f"a{i}", "red"), person.id)
                             for i, start in enumerate((0.5, 3.5))], np.zeros((2, 128), np.float32))
-    view = MainView()
-    qtbot.addWidget(view)
-    view.resize(1280, 800)
-    view.show()
 
     async def scenario() -> None:
-        client, db = connect_async(database)
-        services = client_services(db, RecordingLauncher(), ["probe", "faces", "people"], tmp_path / "data")
-        controller = MainController(view, services.projects, services.imports, services.library, services.jobs,
-                                    ControllerConfig(samples_dir=tmp_path, database_text="test", offer_samples=False),
-                                    people=services.people)
-        page = controller.people
-        assert page is not None and view.people_action.isEnabled()
-        try:
+        async with window(qtbot, database, tmp_path) as (view, controller):
+            page = controller.people
+            assert page is not None and view.people_action.isEnabled()
             assert any(view.people_action in menu.actions() for menu in view.menuBar().findChildren(QMenu))
             view.people_action.trigger()
             assert view.showing_people()
@@ -303,9 +313,6 @@ def test_the_people_page_in_the_window_plays_an_appearance_from_its_moment(
             assert view.showing_people()
             qtbot.mouseClick(page.back_button, Qt.MouseButton.LeftButton)
             assert view.pages.currentWidget() is view.library_page
-        finally:
-            await controller.stop()
-            await client.close()
 
     qloop.run_until_complete(scenario())
 
@@ -316,18 +323,9 @@ def test_a_search_for_a_name_offers_the_person_and_opens_them(
     People page with them chosen and their appearances listed."""
     people = seed(sync_db, tmp_path)
     sync_db["people"].update_one({"_id": people["red"].id}, {"$set": {"name": "Ann Lee", "name_lc": "ann lee"}})
-    view = MainView()
-    qtbot.addWidget(view)
-    view.resize(1280, 800)
-    view.show()
 
     async def scenario() -> None:
-        client, db = connect_async(database)
-        services = client_services(db, RecordingLauncher(), ["probe", "faces", "people"], tmp_path / "data")
-        controller = MainController(view, services.projects, services.imports, services.library, services.jobs,
-                                    ControllerConfig(samples_dir=tmp_path, database_text="test", offer_samples=False),
-                                    search=services.search, people=services.people)
-        try:
+        async with window(qtbot, database, tmp_path) as (view, controller):
             qtbot.keyClicks(view.search.box, "ann lee")
             await wait_until(lambda: [b.text() for b in view.search.people_buttons()]
                              == ["Ann Lee · 3 appearances in 2 videos"], "the person above the results", 10)
@@ -341,8 +339,5 @@ def test_a_search_for_a_name_offers_the_person_and_opens_them(
             qtbot.keyClicks(view.search.box, "lighthouse")
             await wait_until(lambda: view.showing_search() and not view.search.people_bar.isVisible(),
                              "no person for a word nobody is named", 10)
-        finally:
-            await controller.stop()
-            await client.close()
 
     qloop.run_until_complete(scenario())
