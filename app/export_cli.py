@@ -72,7 +72,8 @@ async def run_export(settings: Settings, ref: str, fmt: str, output: Path | None
             await asyncio.to_thread(contact_sheet, video, shots, target)
             print(target)
             return 0
-        return await _write_text(export_text(fmt, video, shots), output)
+        people = [vp.on_screen() for vp in await services.people.in_video(video.id)] if services.people else []
+        return await _write_text(export_text(fmt, video, shots, people), output)
 
     return await with_services(settings, body)
 

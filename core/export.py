@@ -10,7 +10,8 @@ import csv
 import io
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -24,6 +25,16 @@ FORMATS = ("csv", "json", "edl", "contact-sheet")
 SUBTITLE_FORMATS = ("srt", "vtt")
 SUMMARY_FORMATS = ("summary-md", "summary-json")
 TRACKS = ("original", "translation", "both")  # subtitles: the transcript, its translation, or one below the other
+
+
+@dataclass(frozen=True)
+class PersonOnScreen:
+    """One appearance of a person, as exports carry it (core.services.people.VideoPerson, flattened)."""
+
+    person_id: str
+    name: str
+    start_s: float
+    end_s: float
 
 
 def timecode(seconds: float, fps: float) -> str:
@@ -58,12 +69,19 @@ def shots_csv(video: Video, shots: list[Shot]) -> str:
     return out.getvalue()
 
 
-def shots_json(video: Video, shots: list[Shot]) -> str:
+def shots_json(video: Video, shots: list[Shot], people: Sequence[PersonOnScreen] = ()) -> str:
+    """The shot list as JSON; with `people`, each shot lists who is on screen during it and the
+    video's `people` lists every appearance (person id, name, times)."""
+    def on_screen(shot: Shot) -> list[str]:
+        return sorted({p.person_id for p in people if p.start_s < shot.end_s and shot.start_s < p.end_s})
+
     payload = {
         "video": {"id": video.id, "path": video.path, "name": video.name,
                   "media": video.media.to_doc() if video.media else None},
-        "shots": [{k: v for k, v in s.to_doc().items() if k not in ("_id", "video_id")}
-                  for s in shots],
+        "shots": [{**{k: v for k, v in s.to_doc().items() if k not in ("_id", "video_id")},
+                   **({"people": on_screen(s)} if people else {})} for s in shots],
+        "people": [{"person_id": p.person_id, "name": p.name, "start_s": p.start_s, "end_s": p.end_s}
+                   for p in people],
     }
     return json.dumps(payload, indent=2)
 
@@ -126,21 +144,15 @@ def contact_sheet(video: Video, shots: list[Shot], target: Path, columns: int = 
     return target
 
 
-def export_text(fmt: str, video: Video, shots: list[Shot]) -> str:
-    """Return the shot list in a text format: csv, json or edl."""
+def export_text(fmt: str, video: Video, shots: list[Shot], people: Sequence[PersonOnScreen] = ()) -> str:
+    """Return the shot list in a text format: csv, json (with the people on screen) or edl."""
     if fmt == "csv":
         return shots_csv(video, shots)
     if fmt == "json":
-        return shots_json(video, shots)
+        return shots_json(video, shots, people)
     if fmt == "edl":
         return shots_edl(video, shots)
     raise ValueError(f"unknown text export format {fmt!r}; choose csv, json or edl")
-
-
-def speaker_names(video: Video) -> dict[str, str]:
-    """The video's speaker display names by label (none where the video model has no speakers yet)."""
-    names = getattr(video, "speaker_names", None)
-    return dict(names()) if callable(names) else {}
 
 
 def subtitles(fmt: str, video: Video, transcript: list[TextSegment] | None,
@@ -159,14 +171,14 @@ def subtitles(fmt: str, video: Video, transcript: list[TextSegment] | None,
     if not primary:
         raise ValueError(f"{video.name} has no transcript")
     second = translation if track == "both" else None
-    names = speaker_names(video) if names is None else names
+    names = video.speaker_names() if names is None else names
     write = to_srt if fmt == "srt" else to_vtt
     return write(primary, second, names, speakers)
 
 
 def render_text(fmt: str, video: Video, shots: list[Shot], transcript: list[TextSegment] | None = None,
                 summary: Summary | None = None, *, translation: list[TextSegment] | None = None,
-                track: str = "original", speakers: bool = True) -> str:
+                track: str = "original", speakers: bool = True, people: Sequence[PersonOnScreen] = ()) -> str:
     """Return a text export: the shot list (csv, json, edl), subtitles (srt, vtt; see `subtitles`)
     or the summary (summary-md, summary-json; times on the player's clock)."""
     if fmt in SUBTITLE_FORMATS:
@@ -175,18 +187,18 @@ def render_text(fmt: str, video: Video, shots: list[Shot], transcript: list[Text
         if summary is None:
             raise ValueError(f"{video.name} has no summary yet")
         return to_markdown(video.name, summary, _origin(video)) if fmt == "summary-md" else to_json(summary)
-    return export_text(fmt, video, shots)
+    return export_text(fmt, video, shots, people)
 
 
 def write_export(fmt: str, video: Video, path: Path, shots: list[Shot],
                  transcript: list[TextSegment] | None = None, summary: Summary | None = None, *,
                  translation: list[TextSegment] | None = None, track: str = "original",
-                 speakers: bool = True) -> Path:
+                 speakers: bool = True, people: Sequence[PersonOnScreen] = ()) -> Path:
     """Write one export file to `path` (any format of `render_text`, or the contact sheet); blocking."""
     if fmt == "contact-sheet":
         return contact_sheet(video, shots, path)
     text = render_text(fmt, video, shots, transcript, summary, translation=translation, track=track,
-                       speakers=speakers)
+                       speakers=speakers, people=people)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path

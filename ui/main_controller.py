@@ -318,6 +318,12 @@ class MainController:
         self.view.detail.show_video(video, shots, loaded["speech"], loaded["face"], summary,
                                     onscreen_text=loaded["ocr"], translation=loaded["translation"])
         self.view.detail.faces.set_rejections(marks)
+        if self._people is not None:
+            try:
+                self.view.detail.set_people([vp.on_screen() for vp in await self._people.in_video(video.id)])
+            except Exception as exc:  # noqa: BLE001 - the review screen works without them
+                log.warning("people_load_failed", video_id=video.id, error=str(exc))
+                problems.append(f"Could not load who is on screen: {exc}")
         if problems:
             self.view.detail.notice.setText("; ".join(problems))
 

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.export import write_export
+from core.export import PersonOnScreen, write_export
 from core.formatting import format_duration
 from core.models import Shot, TextSegment, Video
 from core.summary.model import Summary
@@ -154,6 +154,7 @@ class VideoDetailView(QWidget):
         self._shots: list[Shot] = []
         self._transcript: list[TextSegment] = []
         self._translation: list[TextSegment] = []
+        self._people: list[PersonOnScreen] = []  # who is on screen when (the JSON export carries it)
         self._onscreen: list[TextSegment] = []
         self._faces: list[TextSegment] = []
         self._summary: Summary | None = None
@@ -303,6 +304,10 @@ class VideoDetailView(QWidget):
     def onscreen_segments(self) -> list[TextSegment]:
         return list(self._onscreen)
 
+    def set_people(self, people: list[PersonOnScreen]) -> None:
+        """The people stage's appearances of the open video, for the JSON export."""
+        self._people = list(people)
+
     def _on_speaker_renamed(self, label: str, name: str) -> None:
         if self._video is not None:
             info = self._video.speakers.setdefault(label, {"name": None, "person_id": None})
@@ -344,6 +349,7 @@ class VideoDetailView(QWidget):
         self.strip.set_shots(self._shots, start_s, aspect)
         self._transcript = sorted(transcript or [], key=lambda s: s.start_s)
         self._translation = sorted(translation or [], key=lambda s: s.start_s)
+        self._people = []  # set_people follows with this video's
         self.transcript.set_transcript(self._transcript, start_s,
                                        (video.stages.get("speech") or {}).get("status"),
                                        speakers=video.speaker_names(), translation=self._translation)
@@ -431,7 +437,8 @@ class VideoDetailView(QWidget):
             written = await asyncio.to_thread(write_export, fmt, self._video, path, list(self._shots),
                                               list(self._transcript), self._summary,
                                               translation=list(self._translation),
-                                              track="both" if self._translation else "original")
+                                              track="both" if self._translation else "original",
+                                              people=list(self._people))
         except Exception as exc:
             self.notice.setStyleSheet("color: #c0392b;")
             self.notice.setText(f"Could not save {path.name}: {exc}")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.errors import VipError
+from core.export import PersonOnScreen
 from core.models.person import Person, PersonAppearance
 from core.repositories.people import AsyncPeopleRepository, Vectors
 from core.repositories.segments import AsyncSegmentRepository
@@ -28,6 +29,11 @@ class VideoPerson:
 
     appearance: PersonAppearance
     person: Person
+
+    def on_screen(self) -> PersonOnScreen:
+        """What exports carry of it."""
+        return PersonOnScreen(self.person.id, self.person.display_name, self.appearance.start_s,
+                              self.appearance.end_s)
 
 
 def mean_vector(vectors: Vectors) -> list[float]:

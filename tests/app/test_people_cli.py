@@ -52,6 +52,11 @@ def test_people_and_speakers_from_the_command_line(tmp_path: Path, vip_env: dict
     nobody = run_vip(["search", "--person", "nobody at all"], vip_env)
     assert nobody.returncode == 1 and "No results" in nobody.stdout
 
+    shot_list = run_vip(["export", str(clip), "--format", "json"], vip_env)
+    assert shot_list.returncode == 0, shot_list.stderr
+    exported = json.loads(shot_list.stdout)
+    assert {p["name"] for p in exported["people"]} == {"Barack Obama", "Person 2"}
+
     subtitles = run_vip(["export", str(clip), "--format", "srt"], vip_env)
     assert subtitles.returncode == 0, subtitles.stderr
     spoken = [line for line in subtitles.stdout.splitlines() if ": " in line and "-->" not in line]

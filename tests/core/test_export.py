@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.export import contact_sheet, export_text, parse_edl, render_text, subtitles, timecode, write_export
+from core.export import PersonOnScreen, contact_sheet, export_text, parse_edl, render_text, subtitles, timecode, write_export
 from core.models import MediaInfo, Shot, TextSegment, Video
 from core.subtitles import parse_srt, parse_vtt, speaker_name
 
@@ -49,6 +49,15 @@ def test_json_round_trips(tmp_path: Path) -> None:
     data = json.loads(export_text("json", video, shots))
     assert data["video"]["name"] == "interview take 2.mp4"
     assert [s["start_frame"] for s in data["shots"]] == [0, 50, 88]
+
+
+def test_json_names_the_people_on_screen_in_each_shot(tmp_path: Path) -> None:
+    video, shots = _video_and_shots(tmp_path)
+    people = [PersonOnScreen("p1", "Ann Lee", 0.5, 2.5), PersonOnScreen("p2", "Person 2", 4.0, 5.0)]
+    data = json.loads(export_text("json", video, shots, people))
+    assert [s["people"] for s in data["shots"]] == [["p1"], ["p1"], ["p2"]]
+    assert data["people"][0] == {"person_id": "p1", "name": "Ann Lee", "start_s": 0.5, "end_s": 2.5}
+    assert "people" not in json.loads(export_text("json", video, shots))["shots"][0]
 
 
 def test_edl_parses_back_into_the_same_cuts(tmp_path: Path) -> None:
