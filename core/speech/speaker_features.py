@@ -51,16 +51,23 @@ def mfcc_frames(samples: F32, hop: int, n_frames: int, sample_rate: int = 16000,
     bank = _mel_filterbank(sample_rate, _N_FFT, _N_MELS).T.astype(np.float32)
     dct = _dct_matrix(_N_MELS, _N_CEPS)[1:].T.astype(np.float32)
     pad = _N_FFT // 2
-    need = center_offset + n_frames * hop + _N_FFT
-    y = samples[:need].astype(np.float32)  # a copy: pre-emphasis below
-    y[1:] -= 0.97 * samples[: len(y) - 1]
-    x = np.zeros(need + pad, dtype=np.float32)
-    x[pad: pad + len(y)] = y
+    n_y = min(len(samples), center_offset + n_frames * hop + _N_FFT)  # samples used
     out = np.empty((n_frames, _N_CEPS), dtype=np.float32)
     lags = np.arange(sample_rate // 400, sample_rate // 60 + 1)
     for b in range(0, n_frames, _BLOCK):
         idx = center_offset + np.arange(b, min(n_frames, b + _BLOCK)) * hop
-        frames = x[idx[:, None] + np.arange(_N_FFT)[None, :]] * window
+        # Pre-emphasized samples for this block only (frame i starts `pad` samples before its centre).
+        lo, hi = int(idx[0]) - pad, int(idx[-1]) - pad + _N_FFT
+        x = np.zeros(hi - lo, dtype=np.float32)
+        a, e = max(lo, 0), min(hi, n_y)
+        if e > a:
+            part = samples[a:e].astype(np.float32)
+            if a > 0:
+                part -= 0.97 * samples[a - 1: e - 1]
+            else:
+                part[1:] -= 0.97 * samples[: e - 1]
+            x[a - lo: e - lo] = part
+        frames = x[(idx - pad - lo)[:, None] + np.arange(_N_FFT)[None, :]] * window
         power = np.abs(np.fft.rfft(frames, axis=1)).astype(np.float32) ** 2
         logmel = np.log(power @ bank + 1e-8)
         out[b: b + len(idx), :-1] = logmel @ dct

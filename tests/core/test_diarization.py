@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from core.modelstore import PYANNOTE_SEGMENTATION, ModelStore
+from core.speech import diarization
 from core.speech.diarization import Diarizer, SpeakerTurn, assign_speakers
 from tests.dialogues import Dialogue, diarization_error, make_dialogue, make_music
 
@@ -99,3 +100,31 @@ def test_dialogue_files_are_written(tmp_path: Path) -> None:
     again = make_dialogue(seed=3, n_speakers=2, duration_s=8)
     assert again.turns == dialogue.turns and np.array_equal(again.samples, dialogue.samples)
     assert {t.speaker for t in dialogue.turns} == {1, 2}
+
+
+def test_clustering_is_capped_for_long_files(diarizer: Diarizer, two_voices: Dialogue,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # Long files cluster at most _MAX_CLUSTERED runs and attach the rest; with a tiny cap the
+    # dialogue still comes out right.
+    monkeypatch.setattr(diarization, "_MAX_CLUSTERED", 12)
+
+    turns = diarizer.diarize(two_voices.samples)
+
+    assert {t.speaker for t in turns} == {1, 2}
+    assert diarization_error(two_voices.turns, _hyp(turns), two_voices.duration_s).der < 0.2
+
+
+def test_resegmentation_moves_frames_to_the_voice_they_sound_like() -> None:
+    rng = np.random.default_rng(0)
+    n = 2000
+    truth = (np.arange(n) // 500) % 2  # speaker 0, 1, 0, 1 in blocks of 500 frames
+    feats = rng.standard_normal((n, 20)).astype(np.float32)
+    feats[:, :-1] += np.where(truth[:, None] == 1, 1.5, -1.5).astype(np.float32)
+    feats[:, -1] = np.where(truth == 1, 7.5, 6.8)  # log2 pitch: ~180 Hz and ~110 Hz
+    activity = np.zeros((2, n), dtype=bool)
+    activity[0, :] = truth == 0
+    activity[1, :] = truth == 1
+    activity[:, 400:600] = activity[::-1, 400:600]  # a wrong boundary: 100 frames each way
+    out, _ = diarization._resegment(feats, activity, 60.0, 4, 1.0)
+
+    assert (out[1] == (truth == 1)).mean() > 0.98
