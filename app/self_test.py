@@ -314,10 +314,15 @@ async def _run_analysis(state: _State, services: Services, mark: Callable[[str],
     for stage in job.stages:
         model = STAGE_MODELS.get(stage.name)
         model_missing = model in state.missing_models or (stage.error is not None and stage.error.type == "ModelError")
+        # a stage that needs one skipped for its model (speakers after speech) is skipped with it
+        after = [name for name, seen in state.stage_status.items() if seen == "skipped"
+                 and stage.error is not None and stage.error.type == "StageSkipped" and name in stage.error.message]
         if stage.status.done:
             status, text = "ok", stage.message or str(stage.status)
         elif stage.status == StageStatus.FAILED and model_missing:
             status, text = "skipped", f"skipped: model missing ({model})"
+        elif stage.status == StageStatus.FAILED and after:
+            status, text = "skipped", f"skipped: needs {', '.join(after)}"
         else:
             status, text = "failed", stage.error.message if stage.error else f"{stage.status}: {stage.message}"
             failed.append(stage.name)

@@ -115,13 +115,9 @@ class MainController:
         view.detail.speaker_renamed.connect(
             lambda video_id, label, name: self._spawn(self.name_speaker(video_id, label, name)))
         self.search = SearchController(view, search, lambda: self.project_id, self._task_done, people)
-        # The People page: library-wide, read anew when shown and when a job finishes.
-        self.people: PeopleView | None = PeopleView(people, library.get_many) if people is not None else None
-        if self.people is not None:
-            view.add_people_page(self.people)
-            self.people.back_requested.connect(view.show_library)
-            self.people.appearance_activated.connect(
-                lambda video_id, at_s: self._spawn(self.open_video_at(video_id, at_s)))
+        # The People page: library-wide, built when first opened, read anew when shown and when a
+        # job finishes while it is on screen.
+        self.people: PeopleView | None = None
         view.people_action.triggered.connect(self.open_people)
         view.search.person_activated.connect(self.open_person)
         view.people_action.setEnabled(people is not None)
@@ -251,17 +247,29 @@ class MainController:
         await self._show_detail(video)
         self.view.show_detail()
 
+    def _people_page(self) -> PeopleView | None:
+        """The People page, built on first use (None without a people service)."""
+        if self.people is None and self._people is not None:
+            self.people = PeopleView(self._people, self._library.get_many)
+            self.view.add_people_page(self.people)
+            self.people.back_requested.connect(self.view.show_library)
+            self.people.appearance_activated.connect(
+                lambda video_id, at_s: self._spawn(self.open_video_at(video_id, at_s)))
+        return self.people
+
     def open_people(self) -> None:
         """Show the People page with everyone read anew."""
-        if self.people is not None:
+        page = self._people_page()
+        if page is not None:
             self.view.show_people()
-            self.people.reload()
+            page.reload()
 
     def open_person(self, person_id: str) -> None:
         """Show the People page with `person_id` chosen and their appearances (from a search)."""
-        if self.people is not None:
+        page = self._people_page()
+        if page is not None:
             self.view.show_people()
-            self.people.spawn_refresh(choose=person_id)
+            page.spawn_refresh(choose=person_id)
 
     async def open_video_at(self, video_id: str, at_s: float) -> None:
         """Open a video on the review screen (a person's appearance) and play it from `at_s` (media time)."""

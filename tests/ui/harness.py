@@ -35,7 +35,7 @@ async def running_app(qtbot: Any, vip_env: dict[str, str], workers: int = 0,
         view, services.projects, services.imports, services.library, services.jobs,
         ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
                          offer_samples=False, local_workers=count), search=services.search,
-        people=services.people, profiles=services.profiles)
+        people=services.people)
     if pool:
         pool.start()
     try:

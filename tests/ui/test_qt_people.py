@@ -285,11 +285,11 @@ def test_the_people_page_in_the_window_plays_an_appearance_from_its_moment(
 
     async def scenario() -> None:
         async with window(qtbot, database, tmp_path) as (view, controller):
-            page = controller.people
-            assert page is not None and view.people_action.isEnabled()
+            assert view.people_action.isEnabled()
             assert any(view.people_action in menu.actions() for menu in view.menuBar().findChildren(QMenu))
             view.people_action.trigger()
-            assert view.showing_people()
+            page = controller.people
+            assert page is not None and view.showing_people()
             await wait_until(lambda: page.card_texts() == ["Person 1\n2 appearances in 1 video"], "the card")
             click_card(qtbot, page, "Person 1")
             await wait_until(lambda: page.appearance_labels() == ["harbour tour.mp4\n0:00", "harbour tour.mp4\n0:03"],
