@@ -245,7 +245,7 @@ def test_opening_a_video_loads_its_transcript(qloop: asyncio.AbstractEventLoop, 
 
     async def scenario() -> None:
         await controller.open_video("v1")
-        assert view.showing_detail() and library.asked == [("v1", "speech"), ("v1", "ocr"), ("v1", "face")]
+        assert view.showing_detail() and library.asked == [("v1", "speech"), ("v1", "translation"), ("v1", "ocr"), ("v1", "face")]
         assert view.detail.side_tabs.tabText(1) == "Transcript (4)"
         assert view.detail.transcript.visible_lines()[0] == "0:00  Welcome to the harbour tour."
         assert view.detail.notice.text() == ""
