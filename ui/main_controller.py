@@ -118,8 +118,8 @@ class MainController:
         # The People page: library-wide, built when first opened, read anew when shown and when a
         # job finishes while it is on screen.
         self.people: PeopleView | None = None
-        view.people_action.triggered.connect(self.open_people)
-        view.search.person_activated.connect(self.open_person)
+        view.people_action.triggered.connect(lambda _checked=False: self.open_people())
+        view.search.person_activated.connect(lambda person_id: self.open_person(person_id))
         view.people_action.setEnabled(people is not None)
         view.search.moment_activated.connect(lambda result, hit: self._spawn(self.open_hit(result, hit)))
         view.providers_action.triggered.connect(self.open_providers)

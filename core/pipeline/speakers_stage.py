@@ -11,11 +11,15 @@ numbered in order of first appearance in the transcript), and the video records 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.models.segment import TextSegment
-from core.modelstore import PYANNOTE_SEGMENTATION, ModelLoader
+from core.modelstore import PYANNOTE_SEGMENTATION, ModelLoader, ModelStore
 from core.pipeline.stage import StageContext
 from core.speech import decode_audio
+
+if TYPE_CHECKING:
+    from core.speech.diarization import Diarizer
 
 NO_SPEECH = "No speech"
 MODEL_FILE = "segmentation-3.0.onnx"
@@ -38,10 +42,9 @@ class SpeakersStage:
     requires: tuple[str, ...] = ("probe", "speech")
 
     def __init__(self, data_dir: Path | None = None) -> None:
-        from core.speech.diarization import Diarizer
-
+        """Imports nothing heavy: the GUI and the CLI build the stage list only for its names."""
         self.data_dir = data_dir
-        self.loader = ModelLoader(lambda store: Diarizer(store.files(PYANNOTE_SEGMENTATION.name)[MODEL_FILE]))
+        self.loader = ModelLoader(_load_diarizer)
 
     def run(self, ctx: StageContext) -> None:
         from core.speech.diarization import assign_speakers
@@ -73,6 +76,12 @@ class SpeakersStage:
         ctx.videos.save_speakers(video.id, found)
         ctx.summary = f"{len(found)} speaker{'s' if len(found) != 1 else ''}" if found else NO_SPEECH
         ctx.report(1.0, ctx.summary)
+
+
+def _load_diarizer(store: ModelStore) -> Diarizer:
+    from core.speech.diarization import Diarizer  # onnxruntime: only in the worker that runs the stage
+
+    return Diarizer(store.files(PYANNOTE_SEGMENTATION.name)[MODEL_FILE])
 
 
 def _with_speaker(segment: TextSegment, label: str | None) -> TextSegment:

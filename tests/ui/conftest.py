@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -34,3 +35,15 @@ def window(qtbot: Any) -> Any:
     view.show()
     qtbot.waitExposed(view)
     return view
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_gui_thread() -> Iterator[None]:
+    """Collect each test's garbage here, on the GUI thread, after its widgets are closed.
+
+    Otherwise Python's cyclic collector may run later on whichever thread happens to allocate
+    (an asyncio.to_thread worker reading thumbnails, say) and delete a widget's C++ object
+    there: Qt cannot stop that object's timers from a foreign thread, and a later test's event
+    processing fires one on freed memory (SIGSEGV in QTimerInfoList::activateTimers)."""
+    yield
+    gc.collect()

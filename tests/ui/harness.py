@@ -20,10 +20,11 @@ T = TypeVar("T")
 
 @asynccontextmanager
 async def running_app(qtbot: Any, vip_env: dict[str, str], workers: int = 0,
-                      local_workers: Callable[[], int] | None = None,
+                      local_workers: Callable[[], int] | None = None, people: bool = False,
                       ) -> AsyncIterator[tuple[MainView, MainController, Services]]:
     """A shown MainView with its controller started; `workers` real worker processes run
-    beside it (stopped afterwards). `local_workers` stands in for the pool's count."""
+    beside it (stopped afterwards). `local_workers` stands in for the pool's count; `people`
+    gives the controller the people service (the People page, speakers linked to people)."""
     settings = Settings.load(vip_env)
     pool = WorkerPool(settings, workers, env=vip_env) if workers else None
     services = await build_services(settings, Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
@@ -35,7 +36,7 @@ async def running_app(qtbot: Any, vip_env: dict[str, str], workers: int = 0,
         view, services.projects, services.imports, services.library, services.jobs,
         ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
                          offer_samples=False, local_workers=count), search=services.search,
-        people=services.people)
+        people=services.people if people else None)
     if pool:
         pool.start()
     try:

@@ -24,7 +24,7 @@ LINES = [(1.0, 2.5, "Good morning.", "S1"), (3.0, 4.5, "Morning, how are you?", 
 def test_renaming_a_speaker_in_the_transcript_is_kept(qloop: asyncio.AbstractEventLoop, qtbot: Any,
                                                       media: MediaSet, vip_env: dict[str, str]) -> None:
     async def scenario() -> None:
-        async with running_app(qtbot, vip_env) as (view, controller, services):
+        async with running_app(qtbot, vip_env, people=True) as (view, controller, services):
             [job] = await controller.import_paths([media.good])
             client, db = connect(Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
             try:  # what the speech and speakers stages would have stored
