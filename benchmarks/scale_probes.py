@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from benchmarks.scaleset import Shape, make_passages, make_segments, make_shots, make_summary, make_video
+from core.models.profile import AnalysisProfile, stages_to_run
 from core.pipeline import JobRunner, StageContext, default_stages
 from core.pipeline.progress import ProgressReporter
 from core.pipeline.runner import RunnerConfig
@@ -228,9 +229,15 @@ def stand_in_stages(shape: Shape, number: int, progress_writes: int, jobs: JobRe
               "summary": summary, "faces": faces}
     real = default_stages()
     versions = {s.name: s.version for s in real}
-    each = max(0, progress_writes // len(real))
+    # `progress_writes` in all, spread over the stages a default project's job runs (the first
+    # ones take the remainder; a stage the default analysis profile leaves out writes nothing)
+    runs = stages_to_run([s.name for s in real], AnalysisProfile(),
+                         {s.name: tuple(getattr(s, "requires", ())) for s in real})
+    each, extra = divmod(max(0, progress_writes), len(runs))
     return [StandInStage(s.name, s.title, s.version, s.weight, tuple(getattr(s, "requires", ())),
-                         tuple(getattr(s, "uses", ())), bodies.get(s.name, lambda ctx: None), each, jobs)
+                         tuple(getattr(s, "uses", ())), bodies.get(s.name, lambda ctx: None),
+                         each + (1 if s.name in runs and runs.index(s.name) < extra else 0)
+                         if s.name in runs else 0, jobs)
             for s in real]
 
 
