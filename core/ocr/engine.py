@@ -14,6 +14,10 @@ from core.errors import ModelError
 MODEL_NAME = "pp-ocr"  # in the models manager (core/modelstore/registry.py)
 DET, CLS, REC = "PP-OCRv6_det_small.onnx", "ch_ppocr_mobile_v2.0_cls_mobile.onnx", "PP-OCRv6_rec_small.onnx"
 MIN_SCORE = 0.5
+# The text detector sees the sampled image at its own size (≤ 960 px, core.ocr.frames). rapidocr's
+# default scales the short side up to 736 px (a 960×540 frame becomes 1308×736): 2.6× the detector's
+# time (372 against 144 ms on 2 cores) for no measured gain (benchmarks/bench_ocr.py compares both).
+DET_MAX_SIDE = 960
 
 
 @dataclass(frozen=True)
@@ -34,11 +38,15 @@ class OcrEngine:
     `files` are the verified model files from the models manager (`ModelStore.files("pp-ocr")`).
     """
 
-    def __init__(self, files: dict[str, Path], cpu_threads: int = 2) -> None:
+    def __init__(self, files: dict[str, Path], cpu_threads: int = 2, det_max_side: int | None = DET_MAX_SIDE) -> None:
+        """`det_max_side`: the detector's input is at most this many pixels on its longer side
+        (never scaled up); None: rapidocr's default (the short side scaled to ≥ 736 px)."""
+        sizes = {"Det.limit_type": "max", "Det.limit_side_len": det_max_side} if det_max_side else {}
         try:
             from rapidocr import RapidOCR
 
             self._engine: Any = RapidOCR(params={
+                **sizes,
                 "Global.log_level": "error",
                 "Det.model_path": str(files[DET]),
                 "Cls.model_path": str(files[CLS]),
