@@ -26,6 +26,7 @@ class Settings:
     ferretdb: str | None  # explicit path to the ferretdb binary
     heartbeat_s: float
     stale_after_s: float
+    stage_lanes: int = 2  # independent stages of one job that run side by side (speech beside the visual stages)
     openai_base_url: str = "https://api.openai.com/v1"  # any OpenAI-compatible endpoint (Ollama, vLLM, …)
     gemini_base_url: str = "https://generativelanguage.googleapis.com/v1beta"
 
@@ -67,6 +68,7 @@ class Settings:
             ferretdb=pick("ferretdb"),
             heartbeat_s=float(pick("heartbeat_s", 2.0)),
             stale_after_s=float(pick("stale_after_s", 30.0)),
+            stage_lanes=max(1, int(pick("stage_lanes", 2))),
             openai_base_url=str(pick("openai_base_url", "https://api.openai.com/v1")),
             gemini_base_url=str(pick("gemini_base_url", "https://generativelanguage.googleapis.com/v1beta")),
         )

@@ -144,7 +144,8 @@ def build_worker_runtime(
                                                                              lambda: PeopleRepository(db),
                                                                              ProfileRepository(db).target_language),
         RunnerConfig(worker_id=worker_id(), media_dir=settings.media_dir,
-                     heartbeat_s=settings.heartbeat_s, ledger=ProviderCallRepository(db)),
+                     heartbeat_s=settings.heartbeat_s, ledger=ProviderCallRepository(db),
+                     lanes=settings.stage_lanes),
         should_stop=should_stop,
     )
     stale_after = timedelta(seconds=settings.stale_after_s)

@@ -9,15 +9,23 @@ for it, with backoff, for up to `RunnerConfig.outage_s`: a write that failed is 
 write here sets absolute values, so doing it twice is doing it once), and a stage that failed
 because of the outage runs again from its start (a stage replaces what it stored). The job
 goes on in the same worker and ends once, as if nothing happened.
+
+Stages that do not depend on each other run side by side, up to `RunnerConfig.lanes` at once
+(threads of the worker process). A stage starts, in the job's order, once every earlier stage
+it `requires` or `uses` has ended: the speech transcript (Whisper, which keeps about one core
+busy) runs beside the visual pass, on-screen text and faces. benchmarks/bench_pipeline.py
+measures one lane against two on the same clip.
 """
 
 from __future__ import annotations
 
+import contextvars
 import errno
 import itertools
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -55,6 +63,7 @@ class RunnerConfig:
     heartbeat_s: float = 2.0
     ledger: CostLedger | None = None  # the provider cost ledger: jobs and videos carry their cost
     outage_s: float = 600.0  # how long a job waits for a database that went away
+    lanes: int = 1  # stages of one job that may run at once (independent ones only)
 
 
 class JobRunner:
@@ -120,7 +129,7 @@ class JobRunner:
     def _run(self, job: Job, video: Video, reporter: ProgressReporter) -> JobStatus:
         started = utc_now()
         failures: list[JobError] = []
-        outcome: type[Exception] | None = None
+
         def beat() -> None:
             # Only when progress went quiet (its writes carry the heartbeat too): FerretDB
             # rewrites whole documents, so two writers at once can undo each other's fields.
@@ -129,19 +138,12 @@ class JobRunner:
 
         # The heartbeat also stops before the final write, for the same reason.
         with Periodic("job-heartbeat", self._config.heartbeat_s, beat):
-            try:
-                for index in range(len(job.stages)):
-                    reporter.stage_index = index
-                    video = self._persist(lambda: self._videos.get(video.id)) or video  # earlier stages' output
-                    failure = self._run_stage(job, video, index, reporter)
-                    if failure is not None:
-                        failures.append(failure)
-            except (JobCanceled, JobInterrupted) as stop:
-                outcome = type(stop)
+            outcome, stopped = self._run_stages(job, video, reporter, failures)
         if outcome is JobInterrupted:
             return self._release(job)
         if outcome is JobCanceled:
-            job.stages[reporter.stage_index].status = StageStatus.CANCELED
+            for index in stopped:
+                job.stages[index].status = StageStatus.CANCELED
             return self._finish(job, reporter, JobStatus.CANCELED, "Canceled by the operator")
         if failures:
             done = sum(1 for s in job.stages if s.status.done)
@@ -152,9 +154,58 @@ class JobRunner:
         took = (utc_now() - started).total_seconds()
         return self._finish(job, reporter, JobStatus.SUCCEEDED, f"Done in {took:.1f} s")
 
-    def _run_stage(
-        self, job: Job, video: Video, index: int, reporter: ProgressReporter
-    ) -> JobError | None:
+    def _run_stages(self, job: Job, video: Video, reporter: ProgressReporter, failures: list[JobError]
+                    ) -> tuple[type[JobCanceled] | type[JobInterrupted] | None, list[int]]:
+        """Run the job's stages, independent ones side by side (see the module docstring).
+        Failures are added to `failures` in the job's stage order. Returns how the job was stopped
+        (None: it was not) and the stages that were running then."""
+        lanes = max(1, self._config.lanes)
+        waiting = list(range(len(job.stages)))
+        running: dict[Future[JobError | None], int] = {}
+        failed: dict[int, JobError] = {}
+        stop: type[JobCanceled] | type[JobInterrupted] | None = None
+        stopped: list[int] = []
+        unexpected: BaseException | None = None
+        with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix=f"job-{job.id[:8]}") as pool:
+            while running or (waiting and stop is None and unexpected is None):
+                if stop is None and unexpected is None:
+                    for index in [i for i in waiting if self._may_start(job, i, waiting, running.values())]:
+                        if len(running) >= lanes:
+                            break
+                        waiting.remove(index)
+                        run = contextvars.copy_context().run  # the job's log context in the lane's thread
+                        running[pool.submit(run, self._run_stage, job, video, index, reporter)] = index
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    index = running.pop(future)
+                    try:
+                        failure = future.result()
+                    except (JobCanceled, JobInterrupted) as exc:
+                        stop = stop or type(exc)
+                        stopped.append(index)
+                        reporter.halt(stop)  # the other lanes stop at their next report
+                        continue
+                    except BaseException as exc:  # noqa: BLE001 - re-raised once the other lanes ended
+                        unexpected = unexpected or exc
+                        reporter.halt(JobInterrupted)
+                        continue
+                    if failure is not None:
+                        failed[index] = failure
+        if unexpected is not None:
+            raise unexpected
+        failures += [failed[i] for i in sorted(failed)]
+        return stop, stopped
+
+    def _may_start(self, job: Job, index: int, waiting: list[int], running: Iterable[int]) -> bool:
+        """True when no earlier stage that stage `index` requires or uses is still to end."""
+        stage = self._stages.get(job.stages[index].name)
+        needs = {*getattr(stage, "requires", ()), *getattr(stage, "uses", ())}
+        busy = {*waiting, *running}
+        return not any(i < index and i in busy and job.stages[i].name in needs for i in range(len(job.stages)))
+
+    def _run_stage(self, job: Job, video: Video, index: int, reporter: ProgressReporter) -> JobError | None:
+        """Run stage `index` (in a lane); its failure, or None. Only `reporter.flush` writes the job."""
+        video = self._persist(lambda: self._videos.get(video.id)) or video  # with earlier stages' output
         record = job.stages[index]
         if record.status.done:
             return None  # finished by an earlier attempt
@@ -184,7 +235,7 @@ class JobRunner:
             log.info("stage_started", stage=stage.name)
             ctx = StageContext(video=video, videos=self._videos, shots=self._shots,
                                segments=self._segments, media_dir=self._config.media_dir,
-                               report=reporter.report, job_id=job.id)
+                               report=reporter.for_stage(index), job_id=job.id)
             try:
                 stage.run(ctx)
                 break
