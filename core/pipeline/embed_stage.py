@@ -1,4 +1,4 @@
-"""Stage 6: embed — cut transcript and on-screen text into passages and embed them for search."""
+"""Stage: embed — cut transcript and on-screen text into passages and embed them for search."""
 
 from __future__ import annotations
 

@@ -27,6 +27,7 @@ from core.models.segment import Box, TextSegment
 from core.modelstore import ModelLoader
 from core.ocr import iter_ocr_frames
 from core.pipeline.stage import StageContext
+from core.visual.sampled_frames import read_sampled_frames, sampled_frames_dir
 
 NO_FACES = "No faces"
 EVERY_S = 2.0
@@ -83,7 +84,8 @@ class FacesStage:
         segments: list[TextSegment] = []
         previous: list[tuple[Box, str]] = []
         ctx.report(0.02, "Looking for faces")
-        for frame in iter_ocr_frames(Path(video.path), media, keyframes, self.every_s, self.max_width):
+        sampled = read_sampled_frames(sampled_frames_dir(ctx.media_dir, video.id))  # the visual pass's decode
+        for frame in iter_ocr_frames(Path(video.path), media, keyframes, self.every_s, self.max_width, sampled):
             if frame.same or frame.rgb is None:
                 found = previous  # the picture has not changed: the same faces
             else:

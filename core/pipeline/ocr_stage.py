@@ -1,4 +1,6 @@
-"""Stage 4: on-screen text — OCR of sampled frames and each shot's keyframe (rapidocr, PP-OCR)."""
+"""Stage: on-screen text — OCR of sampled frames and each shot's keyframe (rapidocr, PP-OCR).
+
+The frames come from the visual pass's single decode when this job ran it (core.ocr.frames)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from core.ocr import OcrEngine, TrackBuilder, iter_ocr_frames
 from core.ocr.frames import EVERY_S, MAX_WIDTH
 from core.ocr.tracks import TextTrack
 from core.pipeline.stage import StageContext
+from core.visual.sampled_frames import read_sampled_frames, sampled_frames_dir
 
 NO_TEXT = "No on-screen text"
 
@@ -25,9 +28,11 @@ class OcrStage:
     weight = 15.0
     requires: tuple[str, ...] = ("probe", "visual")
 
-    def __init__(self, data_dir: Path | None = None, cpu_threads: int = 2, every_s: float = EVERY_S,
+    def __init__(self, data_dir: Path | None = None, cpu_threads: int = 1, every_s: float = EVERY_S,
                  max_width: int = MAX_WIDTH) -> None:
-        """`data_dir` holds `models/`; by default the folder above the media cache."""
+        """`data_dir` holds `models/`; by default the folder above the media cache. One thread:
+        the runner runs OCR beside speech (its lanes), and two threads each on two cores made the
+        whole pipeline slower (bench_pipeline: 139.8 against 129.2 s with one thread each)."""
         self.data_dir = data_dir
         self.loader = ModelLoader(lambda store: OcrEngine(store.files(PP_OCR.name), cpu_threads))
         self.every_s = every_s
@@ -45,7 +50,8 @@ class OcrStage:
         end_s = media.start_s + media.duration_s
         ctx.report(0.02, "Reading on-screen text")
         with threadpool_limits(limits=1, user_api="blas"):
-            for frame in iter_ocr_frames(Path(video.path), media, keyframes, self.every_s, self.max_width):
+            sampled = read_sampled_frames(sampled_frames_dir(ctx.media_dir, video.id))
+            for frame in iter_ocr_frames(Path(video.path), media, keyframes, self.every_s, self.max_width, sampled):
                 if frame.same or frame.rgb is None:
                     builder.same(frame.time_s)
                 else:

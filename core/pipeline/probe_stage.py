@@ -1,4 +1,4 @@
-"""Stage 1: probe metadata and pick an upright, non-black poster frame."""
+"""Stage: probe metadata and pick an upright, non-black poster frame."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextvars
 import errno
 import itertools
+import shutil
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -45,6 +46,7 @@ from core.repositories import (
     database_unavailable,
 )
 from core.timeutil import utc_now
+from core.visual.sampled_frames import sampled_frames_dir
 
 log = structlog.get_logger(__name__)
 
@@ -318,6 +320,9 @@ class JobRunner:
             JobStatus.FAILED: VideoStatus.FAILED,
             JobStatus.CANCELED: VideoStatus.CANCELED,
         }[status]
+        # Scratch space: the visual pass's frames served this job's OCR and faces (kept while the
+        # job is only handed back: `_release`).
+        shutil.rmtree(sampled_frames_dir(self._config.media_dir, job.video_id), ignore_errors=True)
         # The video first: a GUI that sees the job finish must find the video final too.
         self._persist(lambda: self._videos.set_status(job.video_id, video_status, error.message if error else None))
         self._persist(reporter.flush if reporter else lambda: self._jobs.save(job))

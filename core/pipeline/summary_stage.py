@@ -1,4 +1,4 @@
-"""Stage 7: summary — an overview and timestamped chapters, and a commentary script.
+"""Stage: summary — an overview and timestamped chapters, and a commentary script.
 
 With an LLM routed to the project's summarizer, it writes the summary and the commentary
 (through the gateway: cached, budgeted, ledgered). Without one — or when the provider fails

@@ -1,4 +1,4 @@
-"""Stage 2: the visual pass — shots, keyframes, timeline sprite, black segments, features."""
+"""Stage: the visual pass — shots, keyframes, timeline sprite, black segments, features."""
 
 from __future__ import annotations
 

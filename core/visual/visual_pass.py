@@ -2,8 +2,10 @@
 
 Runs in a worker process. Per frame: PyAV decodes (threaded); the sampler shrinks the
 frame to 128×72 straight from its planes; the shot detector, the frame log (features,
-black segments), the sprite sheet and the keyframe candidates take what they need. Only
-the decoder's few frames are ever alive at full size, so memory stays flat for any length.
+black segments), the sprite sheet and the keyframe candidates take what they need. At each
+keyframe candidate the frame is also kept at ≤ 960 px for the OCR and faces stages
+(core.visual.sampled_frames), so they need no decode of their own. Only the decoder's few
+frames are ever alive at full size, so memory stays flat for any length.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from core.media.probe import _reason, open_container
 from core.models import MediaInfo, Segment, Shot, Timeline
 from core.visual.framelog import FrameLog
 from core.visual.keyframes import KEYFRAME_WIDTH, KeyframeCandidates
+from core.visual.sampled_frames import FOLDER as SAMPLED_FOLDER
+from core.visual.sampled_frames import SampledFrameWriter
 from core.visual.sampler import FrameSampler
 from core.visual.shots import Boundary, ShotDetector
 from core.visual.sprite import SpriteSheet
@@ -48,6 +52,7 @@ def run_visual_pass(path: Path, video_id: str, media: MediaInfo, out_dir: Path,
     sprite = SpriteSheet(media.duration_s, media.start_s, media.display_width, media.display_height,
                          media.rotation)
     candidates = KeyframeCandidates(out_dir / "keyframes", media.rotation)
+    sampled = SampledFrameWriter(out_dir / SAMPLED_FOLDER, media)
     expected = media.frame_count or 0
     # The analyzers' small matrix products gain nothing from BLAS threads, and spinning
     # BLAS threads fight the decoder's threads for the cores (measured: 1.4× slower).
@@ -72,6 +77,7 @@ def run_visual_pass(path: Path, video_id: str, media: MediaInfo, out_dir: Path,
                                                             interpolation="BILINEAR").to_ndarray(), np.uint8)
                         if want_key:
                             candidates.add(index, time_s, picture)
+                            sampled.add(time_s, frame)
                         if want_tile:
                             sprite.add(picture)
                     if index % REPORT_EVERY == 0:
@@ -89,9 +95,11 @@ def run_visual_pass(path: Path, video_id: str, media: MediaInfo, out_dir: Path,
         shots = _shots(video_id, boundaries, log)
         candidates.choose(shots)
         timeline = sprite.save(out_dir / "timeline.jpg")
+        sampled.finish()
         return VisualResult(shots, boundaries, timeline, log.black_segments(), log.count)
     except BaseException:
         candidates.discard()
+        sampled.discard()
         raise
 
 

@@ -89,9 +89,15 @@ def test_video_without_faces_succeeds_with_no_faces(sync_db: Any, tmp_path: Path
 
 def test_detections_become_face_segments_with_boxes_and_crops(
         sync_db: Any, tmp_path: Path, clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.ocr.frames
+
+    def no_second_decode(*args: Any) -> Any:
+        raise AssertionError("the faces stage decoded the video again instead of reading the visual pass's frames")
+
     stage = FacesStage()
     fake = FakeDetector()
     monkeypatch.setattr(stage.loader, "get", lambda data_dir: fake)
+    monkeypatch.setattr(core.ocr.frames, "_decoded", no_second_decode)
     video, done = _run(sync_db, tmp_path, clips["big"], stage)
     assert fake.sizes and set(fake.sizes) == {(640, 360)}
     segments = sorted(SegmentRepository(sync_db).for_video(video.id, "face"), key=lambda s: s.start_s)

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from core.models import JobStatus, StageStatus
+from core.models import Job, JobStatus, Stage, StageStatus
 from core.ocr import TextLine, TrackBuilder, normalize_text
 from core.ocr.engine import DET
 from core.pipeline import OcrStage, ProbeStage, VisualStage
 from core.repositories import JobRepository, SegmentRepository
+from core.visual.sampled_frames import sampled_frames_dir
 from tests.core.test_runner import add_video_job, make_runner
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -82,6 +83,28 @@ def test_burned_in_text_becomes_segments_with_time_ranges(
         assert 0 <= box.x and box.x + box.w <= 480 and 0 <= box.y and box.y + box.h <= 270
         assert abs((box.x + box.w / 2) - 240) < 20 and 20 <= box.h <= 60
     assert news.boxes[0].y < 135 < harbour.boxes[0].y
+
+
+def test_ocr_reads_the_visual_passs_frames_and_the_job_then_deletes_them(
+        sync_db: Any, tmp_path: Path, clips: dict[str, Path], ocr_stage: OcrStage,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # One decode per video: with the visual pass in the same job, OCR never opens the video.
+    import core.ocr.frames
+
+    def no_second_decode(*args: Any) -> Any:
+        raise AssertionError("OCR decoded the video a second time")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(core.ocr.frames, "_decoded", no_second_decode)
+        video, _ = _run(sync_db, tmp_path, clips["news"], ocr_stage)
+    texts = {normalize_text(s.text).upper() for s in SegmentRepository(sync_db).for_video(video.id, "ocr")}
+    assert texts == {"BREAKING NEWS", "HARBOUR CLOSED"}
+    assert not sampled_frames_dir(tmp_path / "media", video.id).exists()  # scratch space, gone with the job
+    # Without them (the visual pass ran in an earlier job) OCR decodes the video itself.
+    again = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[Stage("ocr")], force=True)
+    sync_db["jobs"].insert_one(again.to_doc())
+    assert make_runner(sync_db, tmp_path, [ocr_stage]).run(again.id) == JobStatus.SUCCEEDED
+    assert {normalize_text(s.text).upper() for s in SegmentRepository(sync_db).for_video(video.id, "ocr")} == texts
 
 
 def test_rotated_video_is_read_upright(
