@@ -7,24 +7,26 @@ photos from tests/data shown in three of every five shots, and a two-speaker esp
 dialogue (tests/dialogues.py) over the whole length.
 
 Two runs of `vip analyze --json`, as an operator would, each in a fresh data dir with one
-worker, in the same invocation:
-- baseline: the project's analysis profile switches off the stages issue #13 added
-  (speakers, people), which is the pipeline as it was;
-- full: every stage but translation (off by default: it needs a target language).
+worker, in the same invocation, every stage but translation (off by default: it needs a target
+language):
+- baseline: `--baseline-rev REV` runs the code of commit REV (a git worktree, this venv), e.g.
+  the pipeline before the lanes and the one decode; without it, this code with one stage at a
+  time (VIP_STAGE_LANES=1);
+- ours: this code as shipped (two lanes).
 Reported per run: the job's wall time (first stage started to last stage finished, from the
-job record) over the clip's length, each stage's share, and the workers' peak RSS (VmHWM read
-from /proc while it runs). The ratio full/baseline shows what the new stages cost.
+job record) over the clip's length, each stage's time, and the workers' peak RSS (VmHWM read
+from /proc while it runs).
 
-Measured 2026-12-06 on the 2-core dev machine while two other benchmarks ran (load 3-4, so
-every figure is inflated, the baseline more than the full run, which ran second):
-  baseline: 714.6 s = 2.38× real time (probe 2, visual 52, speech 121, ocr 452, embed 13, faces 74 s)
-  full:     464.8 s = 1.55× real time (probe 1, visual 14, speech 57, speakers 13.4, ocr 270,
-            embed 30, faces 71, people 8.9 s); 2 speakers and 4 people found; worker peak RSS
-            1,105 MB (baseline 865 MB) — the memory target holds, the time target does not.
-The stages #13 added cost 22 s of 465 (speakers 0.045×, people 0.03× real time). On-screen text
-(PP-OCR on a frame a second wherever the picture changes, which in this clip is always) is most
-of the time by itself, and faces (a third decode of the video plus HOG) next: the ≤ 0.35× budget
-is not met by the pipeline as it stands, with or without the new stages.
+Measured 2026-12-06 on the 2-core dev machine, quiet, `--baseline-rev 656b9f5`: see the
+closing note of issue #13 and README "Performance" for the figures of the last run. Before the
+work on the budget one job took 299.7 s (1.0× real time: speech 79, OCR 160, faces 26 s, one
+stage at a time, three decodes); steps measured on the way, full pipeline:
+  two lanes (speech beside the visual stages), 2 threads each   216.2 s  0.72×
+  + OCR and faces read the visual pass's frames (one decode)     139.8 s  0.47×
+  + OCR and Whisper on one thread each                           129.2 s  0.43×
+  + OCR on two threads that sleep instead of spinning            113.8 s  0.38×
+On-screen text is the longest stage: this clip's picture never stands still and its test
+pattern's counters change every frame, so PP-OCR reads every sampled second in full.
 
     .venv/bin/python benchmarks/bench_pipeline.py [--seconds 300] [--json]
 """
@@ -32,12 +34,14 @@ is not met by the pipeline as it stands, with or without the new stages.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -87,25 +91,27 @@ def make_clip(path: Path, seconds: int) -> Path:
     return path
 
 
-def vip(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env, text=True, capture_output=True)
+def vip(args: list[str], env: dict[str, str], code: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=code, env=env, text=True, capture_output=True)
 
 
-def run_once(clip: Path, seconds: int, off: tuple[str, ...]) -> dict[str, Any]:
+def run_once(clip: Path, seconds: int, off: tuple[str, ...], code: Path = ROOT,
+             extra_env: dict[str, str] | None = None) -> dict[str, Any]:
+    """One `vip analyze --json` of `clip` with the app in `code` (a checkout) and `extra_env`."""
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as data:
-        env = {**os.environ, "VIP_DATA_DIR": data, "VIP_WORKERS": "1"}
+        env = {**os.environ, "VIP_DATA_DIR": data, "VIP_WORKERS": "1", **(extra_env or {})}
         env.pop("VIP_MONGO_URI", None)
-        made = vip(["profile", "--project", PROJECT, "--off", ",".join(off) or "translate"], env)
+        made = vip(["profile", "--project", PROJECT, "--off", ",".join(off) or "translate"], env, code)
         if made.returncode != 0:
             raise SystemExit(f"vip profile failed: {made.stderr}")
         started = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "app", "analyze", "--json", "--project", PROJECT, "--yes",
-                                 str(clip)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 str(clip)], cwd=code, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                 text=True)
         peak = worker_peaks(proc, every_s=0.2)
         out, _ = proc.communicate()
         wall = time.perf_counter() - started
-        jobs = vip(["jobs", "--json", "--project", PROJECT], env)
+        jobs = vip(["jobs", "--json", "--project", PROJECT], env, code)
     record = next(json.loads(line) for line in out.splitlines() if line.startswith("{"))
     job = next(json.loads(line) for line in jobs.stdout.splitlines() if line.startswith("{"))
     stage_s = {s["name"]: _seconds(s) for s in job.get("stages", [])}
@@ -130,25 +136,51 @@ def _seconds(stage: dict[str, Any]) -> float | None:
     return (_time(stage, "finished_at") - _time(stage, "started_at")).total_seconds()
 
 
+@contextlib.contextmanager
+def checkout(rev: str | None) -> Iterator[Path | None]:
+    """A detached git worktree of `rev` (removed afterwards); None without a rev."""
+    if rev is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-rev-") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev], check=True,
+                       capture_output=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False,
+                           capture_output=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=300)
+    parser.add_argument("--baseline-rev", help="the baseline is this commit's code (default: this code, one lane)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     clip = make_clip(CACHE / f"pipeline-{args.seconds}s.mp4", args.seconds)
-    baseline = run_once(clip, args.seconds, ("translate", *NEW_STAGES))
-    full = run_once(clip, args.seconds, ("translate",))
-    ok = (full["rtf"] <= RTF_TARGET and 0 < full["peak_rss_mb"] <= RSS_TARGET_MB
-          and full["status"] == "succeeded")
-    for name, run in (("baseline (without speakers, people)", baseline), ("full pipeline", full)):
+    off = ("translate",)
+    with checkout(args.baseline_rev) as tree:
+        if tree is not None:
+            baseline = run_once(clip, args.seconds, off, code=tree)
+            label = f"baseline (commit {args.baseline_rev})"
+        else:
+            baseline = run_once(clip, args.seconds, off, extra_env={"VIP_STAGE_LANES": "1"})
+            label = "baseline (one stage at a time)"
+    ours = run_once(clip, args.seconds, off)
+    ok = (ours["rtf"] <= RTF_TARGET and 0 < ours["peak_rss_mb"] <= RSS_TARGET_MB
+          and ours["status"] == "succeeded")
+    for name, run in ((label, baseline), ("ours (as shipped)", ours)):
         print(f"{name}: job {run['job_s']} s for {args.seconds} s of video = {run['rtf']}× real time; "
               f"worker peak RSS {run['peak_rss_mb']} MB; {run['status']}")
         print("   " + ", ".join(f"{k} {v} s" for k, v in run["stage_s"].items()))
-    print(f"full found {full['speakers']} speakers and {full['people']} people")
-    print(f"new stages cost: ×{full['job_s'] / max(baseline['job_s'], 1e-9):.2f} the baseline's time; "
+    print(f"ours found {ours['speakers']} speakers and {ours['people']} people; the new stages took "
+          + ", ".join(f"{k} {ours['stage_s'].get(k, '-')} s" for k in NEW_STAGES))
+    print(f"ours takes ×{ours['job_s'] / max(baseline['job_s'], 1e-9):.2f} the baseline's time; "
           f"targets ≤ {RTF_TARGET}× real time, ≤ {RSS_TARGET_MB} MB: {'PASS' if ok else 'FAIL'}")
     if args.json:
-        print(json.dumps({"seconds": args.seconds, "baseline": baseline, "full": full, "pass": ok}))
+        print(json.dumps({"seconds": args.seconds, "baseline": baseline, "ours": ours, "pass": ok}))
     return 0 if ok else 1
 
 

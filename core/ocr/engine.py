@@ -1,4 +1,9 @@
-"""The OCR engine: rapidocr 3.x (PP-OCR det/cls/rec ONNX models shipped in its wheel) on onnxruntime."""
+"""The OCR engine: rapidocr 3.x (PP-OCR det/cls/rec ONNX models shipped in its wheel) on onnxruntime.
+
+Video text mostly stands still while the picture moves under it: captions, lower thirds, signs
+in a shot. With a `LineMemory`, a detected line whose pixels are those of a line read in the
+previous frame keeps that reading, and only new or changed lines go through the recogniser.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from PIL import Image
 
 from core.errors import ModelError
 
@@ -32,6 +38,24 @@ class TextLine:
     h: float
 
 
+def _without_spinning() -> None:
+    """onnxruntime's intra-op threads spin while they wait for work, which takes a core from the
+    stage running beside OCR (the runner's lanes); they sleep instead."""
+    from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
+
+    init = OrtInferSession._init_sess_opts
+    if getattr(init, "vip_no_spin", False):
+        return
+
+    def options(cfg: Any) -> Any:
+        opts = init(cfg)
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return opts
+
+    options.vip_no_spin = True  # type: ignore[attr-defined]
+    OrtInferSession._init_sess_opts = staticmethod(options)  # type: ignore[method-assign]
+
+
 class OcrEngine:
     """Loads the PP-OCR models once; `read()` finds the text lines of one RGB image.
 
@@ -45,6 +69,7 @@ class OcrEngine:
         try:
             from rapidocr import RapidOCR
 
+            _without_spinning()
             self._engine: Any = RapidOCR(params={
                 **sizes,
                 "Global.log_level": "error",
@@ -58,15 +83,18 @@ class OcrEngine:
             raise ModelError(MODEL_NAME, f"cannot be loaded ({type(exc).__name__}: {exc})",
                              "reinstall it: .venv/bin/pip install --force-reinstall rapidocr==3.10.0") from exc
 
-    def read(self, rgb: npt.NDArray[np.uint8]) -> list[TextLine]:
-        """Text lines of `rgb` (H×W×3, RGB) with score ≥ MIN_SCORE, top to bottom."""
+    def read(self, rgb: npt.NDArray[np.uint8], memory: LineMemory | None = None) -> list[TextLine]:
+        """Text lines of `rgb` (H×W×3, RGB) with score ≥ MIN_SCORE, top to bottom. `memory`:
+        the readings of the previous frame of the same video (see the module docstring)."""
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])  # rapidocr takes arrays as OpenCV's BGR
-        result = self._engine(bgr)
-        texts = getattr(result, "txts", None)
-        if not texts:
-            return []
+        if memory is None:
+            result = self._engine(bgr)
+            texts = getattr(result, "txts", None)
+            found = list(zip(texts, result.scores, result.boxes)) if texts else []
+        else:
+            found = self._read_lines(bgr, memory)
         lines = []
-        for text, score, quad in zip(texts, result.scores, result.boxes):
+        for text, score, quad in found:
             if float(score) < MIN_SCORE or not str(text).strip():
                 continue
             points = np.asarray(quad, np.float32).reshape(-1, 2)
@@ -75,3 +103,64 @@ class OcrEngine:
             lines.append(TextLine(str(text), float(score), float(x0), float(y0), float(x1 - x0), float(y1 - y0)))
         lines.sort(key=lambda line: (line.y, line.x))
         return lines
+
+    def _read_lines(self, bgr: npt.NDArray[np.uint8], memory: LineMemory) -> list[tuple[str, float, Any]]:
+        """Detect, then recognise only the lines `memory` does not know: (text, score, quad)."""
+        from rapidocr.utils.process_img import get_rotate_crop_image
+
+        detected = self._engine(bgr, use_det=True, use_cls=False, use_rec=False)
+        quads = getattr(detected, "boxes", None)
+        found = []
+        for quad in [] if quads is None else quads:
+            crop = get_rotate_crop_image(bgr, np.asarray(quad, np.float32).copy())
+            reading = memory.recall(crop)
+            if reading is None:
+                result = self._engine(crop, use_det=False, use_cls=True, use_rec=True)
+                texts = getattr(result, "txts", None)
+                reading = (str(texts[0]), float(result.scores[0])) if texts else ("", 0.0)
+                memory.recognised += 1
+            else:
+                memory.reused += 1
+            memory.keep(crop, reading)
+            found.append((*reading, quad))
+        memory.next_frame()
+        return found
+
+
+class LineMemory:
+    """The lines read in one frame, by their pixels, for the next frame of the same video.
+
+    A line is known when its crop has the same shape (±4 %) and, shrunk to 96×24 greyscale,
+    almost no pixel differs (mean < 3 of 255, and under 0.5 % of pixels by more than 40): one
+    changed digit of a counter changes several percent of the pixels, so it is read again.
+    """
+
+    SIZE = (96, 24)
+
+    def __init__(self) -> None:
+        self._previous: list[tuple[float, npt.NDArray[np.float32], tuple[str, float]]] = []
+        self._current: list[tuple[float, npt.NDArray[np.float32], tuple[str, float]]] = []
+        self.recognised = 0
+        self.reused = 0
+
+    def recall(self, crop: npt.NDArray[np.uint8]) -> tuple[str, float] | None:
+        aspect, small = self._signature(crop)
+        for known_aspect, known, reading in self._previous:
+            if abs(known_aspect - aspect) > 0.04 * aspect:
+                continue
+            diff = np.abs(known - small)
+            if float(diff.mean()) < 3.0 and float((diff > 40.0).mean()) < 0.005:
+                return reading
+        return None
+
+    def keep(self, crop: npt.NDArray[np.uint8], reading: tuple[str, float]) -> None:
+        aspect, small = self._signature(crop)
+        self._current.append((aspect, small, reading))
+
+    def next_frame(self) -> None:
+        self._previous, self._current = self._current, []
+
+    def _signature(self, crop: npt.NDArray[np.uint8]) -> tuple[float, npt.NDArray[np.float32]]:
+        height, width = crop.shape[:2]
+        gray = Image.fromarray(np.ascontiguousarray(crop[:, :, ::-1])).convert("L")
+        return width / max(1, height), np.asarray(gray.resize(self.SIZE, Image.Resampling.BILINEAR), np.float32)

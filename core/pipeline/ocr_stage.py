@@ -28,11 +28,12 @@ class OcrStage:
     weight = 15.0
     requires: tuple[str, ...] = ("probe", "visual")
 
-    def __init__(self, data_dir: Path | None = None, cpu_threads: int = 1, every_s: float = EVERY_S,
+    def __init__(self, data_dir: Path | None = None, cpu_threads: int = 2, every_s: float = EVERY_S,
                  max_width: int = MAX_WIDTH) -> None:
-        """`data_dir` holds `models/`; by default the folder above the media cache. One thread:
-        the runner runs OCR beside speech (its lanes), and two threads each on two cores made the
-        whole pipeline slower (bench_pipeline: 139.8 against 129.2 s with one thread each)."""
+        """`data_dir` holds `models/`; by default the folder above the media cache. Two threads
+        that sleep while they wait (core.ocr.engine): OCR runs beside speech (the runner's lanes)
+        and has both cores once speech is done (bench_pipeline: 113.8 s against 129.2 s with one
+        thread, 139.8 s with two spinning threads and Whisper on two)."""
         self.data_dir = data_dir
         self.loader = ModelLoader(lambda store: OcrEngine(store.files(PP_OCR.name), cpu_threads))
         self.every_s = every_s

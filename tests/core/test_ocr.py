@@ -6,11 +6,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from core.models import Job, JobStatus, Stage, StageStatus
 from core.ocr import TextLine, TrackBuilder, normalize_text
-from core.ocr.engine import DET
+from core.ocr.engine import DET, LineMemory
 from core.pipeline import OcrStage, ProbeStage, VisualStage
 from core.repositories import JobRepository, SegmentRepository
 from core.visual.sampled_frames import sampled_frames_dir
@@ -174,3 +175,26 @@ def test_the_same_caption_over_a_cut_stays_one_segment() -> None:
     for t in (0.0, 1.0, 2.0, 3.0):
         builder.add(t, [TextLine("LIVE", 0.9, 0, 0, 40, 20)])
     assert [(t.text, t.start_s, t.last_s) for t in builder.finish()] == [("LIVE", 0.0, 3.0)]
+
+
+def _line_crop(text: str, background: int = 20, noise: int = 0, seed: int = 0) -> Any:
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (260, 40), (background,) * 3)
+    ImageDraw.Draw(image).text((8, 4), text, fill=(240, 240, 240), font=ImageFont.truetype(FONT, 28))
+    pixels = np.asarray(image, np.int16)
+    if noise:
+        pixels = pixels + np.random.default_rng(seed).integers(-noise, noise + 1, pixels.shape)
+    return np.clip(pixels, 0, 255).astype(np.uint8)
+
+
+def test_line_memory_keeps_a_reading_only_for_the_same_pixels() -> None:
+    memory = LineMemory()
+    memory.keep(_line_crop("Caption 12"), ("Caption 12", 0.98))
+    memory.next_frame()
+    assert memory.recall(_line_crop("Caption 12", noise=2, seed=1)) == ("Caption 12", 0.98)  # re-encoded
+    assert memory.recall(_line_crop("Caption 13")) is None  # one digit changed: read it again
+    assert memory.recall(_line_crop("Caption 12", background=120)) is None  # another look: read again
+    assert memory.recall(_line_crop("Caption 12")[:, :200]) is None  # another shape
+    memory.next_frame()  # nothing kept this frame: the older reading is forgotten
+    assert memory.recall(_line_crop("Caption 12")) is None
