@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.modelstore import PP_OCR, ModelStore  # noqa: E402  (benchmarks run from a checkout)
 from core.ocr import OcrEngine, normalize_text  # noqa: E402
-from core.ocr.engine import DET_MAX_SIDE, LineMemory  # noqa: E402
+from core.ocr.engine import DET_MAX_SIDE  # noqa: E402
 from core.ocr.frames import MAX_WIDTH  # noqa: E402
 from core.visual.sampled_frames import QUALITY as SAMPLED_QUALITY  # noqa: E402
 
@@ -89,10 +89,8 @@ def make_frames(folder: Path, count: int, seed: int = 7) -> list[tuple[Path, lis
 
 def evaluate(engine: OcrEngine, frames: list[tuple[Path, list[str]]], stage: bool) -> dict[str, Any]:
     """Exact-line accuracy and seconds per frame of `engine` on `frames` (the stage's downscale;
-    `stage`: also the visual pass's JPEG round trip, core.visual.sampled_frames, and the stage's
-    line memory, which here recognises every line: the frames differ)."""
+    `stage`: also the visual pass's JPEG round trip, core.visual.sampled_frames)."""
     engine.read(np.zeros((64, 256, 3), np.uint8))  # warm-up
-    memory = LineMemory() if stage else None
     total = correct = 0
     seconds = 0.0
     misses = []
@@ -134,7 +132,7 @@ def main() -> int:
     summary = {**ours, "target": TARGET, "ok": ours["accuracy"] >= TARGET, "frames": len(frames),
                "load_s": round(load_s, 2), "width": MAX_WIDTH, "det_max_side": DET_MAX_SIDE,
                "baseline": baseline}
-    for name, result in ((f"stage (JPEG q{SAMPLED_QUALITY} frames, detector ≤ {DET_MAX_SIDE} px, line by line)", ours),
+    for name, result in ((f"stage (JPEG q{SAMPLED_QUALITY} frames, detector ≤ {DET_MAX_SIDE} px)", ours),
                          ("baseline (decoded frames, detector's short side ≥ 736 px)", baseline)):
         print(f"{name}: exact lines {result['correct']}/{result['lines']} = {100 * result['accuracy']:.1f} % "
               f"(target ≥ {100 * TARGET:.0f} %); {result['seconds_per_frame']:.3f} s per frame")

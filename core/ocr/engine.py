@@ -1,9 +1,4 @@
-"""The OCR engine: rapidocr 3.x (PP-OCR det/cls/rec ONNX models shipped in its wheel) on onnxruntime.
-
-Video text mostly stands still while the picture moves under it: captions, lower thirds, signs
-in a shot. With a `LineMemory`, a detected line whose pixels are those of a line read in the
-previous frame keeps that reading, and only new or changed lines go through the recogniser.
-"""
+"""The OCR engine: rapidocr 3.x (PP-OCR det/cls/rec ONNX models shipped in its wheel) on onnxruntime."""
 
 from __future__ import annotations
 
@@ -13,17 +8,19 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image
 
 from core.errors import ModelError
 
 MODEL_NAME = "pp-ocr"  # in the models manager (core/modelstore/registry.py)
 DET, CLS, REC = "PP-OCRv6_det_small.onnx", "ch_ppocr_mobile_v2.0_cls_mobile.onnx", "PP-OCRv6_rec_small.onnx"
 MIN_SCORE = 0.5
-# The text detector sees the sampled image at its own size (≤ 960 px, core.ocr.frames). rapidocr's
-# default scales the short side up to 736 px (a 960×540 frame becomes 1308×736): 2.6× the detector's
-# time (372 against 144 ms on 2 cores) for no measured gain (benchmarks/bench_ocr.py compares both).
-DET_MAX_SIDE = 960
+# The text detector (nearly all of OCR's time: ~0.15 s of 0.155 s per 960 px frame) sees the
+# sampled image at most 640 px wide; the recogniser still reads each line from the ≤ 960 px image.
+# Measured on 400 generated lines of 18-72 px (benchmarks/bench_ocr.py, 200 frames): 97.5 % exact
+# lines against 98.75 % at 960 px (800 and 880 px: 97.5 % too), at 0.59× the time per frame; on
+# bench_pipeline's clip the same readings at 0.38× the time. rapidocr's default scales the short
+# side up to 736 px (a 960×540 frame becomes 1308×736), 2.6× the time of 960 px.
+DET_MAX_SIDE = 640
 
 
 @dataclass(frozen=True)
@@ -83,18 +80,12 @@ class OcrEngine:
             raise ModelError(MODEL_NAME, f"cannot be loaded ({type(exc).__name__}: {exc})",
                              "reinstall it: .venv/bin/pip install --force-reinstall rapidocr==3.10.0") from exc
 
-    def read(self, rgb: npt.NDArray[np.uint8], memory: LineMemory | None = None) -> list[TextLine]:
-        """Text lines of `rgb` (H×W×3, RGB) with score ≥ MIN_SCORE, top to bottom. `memory`:
-        the readings of the previous frame of the same video (see the module docstring)."""
-        bgr = np.ascontiguousarray(rgb[:, :, ::-1])  # rapidocr takes arrays as OpenCV's BGR
-        if memory is None:
-            result = self._engine(bgr)
-            texts = getattr(result, "txts", None)
-            found = list(zip(texts, result.scores, result.boxes)) if texts else []
-        else:
-            found = self._read_lines(bgr, memory)
+    def read(self, rgb: npt.NDArray[np.uint8]) -> list[TextLine]:
+        """Text lines of `rgb` (H×W×3, RGB) with score ≥ MIN_SCORE, top to bottom."""
+        result = self._engine(np.ascontiguousarray(rgb[:, :, ::-1]))  # rapidocr takes OpenCV's BGR
+        texts = getattr(result, "txts", None)
         lines = []
-        for text, score, quad in found:
+        for text, score, quad in zip(texts, result.scores, result.boxes) if texts else ():
             if float(score) < MIN_SCORE or not str(text).strip():
                 continue
             points = np.asarray(quad, np.float32).reshape(-1, 2)
@@ -103,64 +94,3 @@ class OcrEngine:
             lines.append(TextLine(str(text), float(score), float(x0), float(y0), float(x1 - x0), float(y1 - y0)))
         lines.sort(key=lambda line: (line.y, line.x))
         return lines
-
-    def _read_lines(self, bgr: npt.NDArray[np.uint8], memory: LineMemory) -> list[tuple[str, float, Any]]:
-        """Detect, then recognise only the lines `memory` does not know: (text, score, quad)."""
-        from rapidocr.utils.process_img import get_rotate_crop_image
-
-        detected = self._engine(bgr, use_det=True, use_cls=False, use_rec=False)
-        quads = getattr(detected, "boxes", None)
-        found = []
-        for quad in [] if quads is None else quads:
-            crop = get_rotate_crop_image(bgr, np.asarray(quad, np.float32).copy())
-            reading = memory.recall(crop)
-            if reading is None:
-                result = self._engine(crop, use_det=False, use_cls=True, use_rec=True)
-                texts = getattr(result, "txts", None)
-                reading = (str(texts[0]), float(result.scores[0])) if texts else ("", 0.0)
-                memory.recognised += 1
-            else:
-                memory.reused += 1
-            memory.keep(crop, reading)
-            found.append((*reading, quad))
-        memory.next_frame()
-        return found
-
-
-class LineMemory:
-    """The lines read in one frame, by their pixels, for the next frame of the same video.
-
-    A line is known when its crop has the same shape (±4 %) and, shrunk to 96×24 greyscale,
-    almost no pixel differs (mean < 3 of 255, and under 0.5 % of pixels by more than 40): one
-    changed digit of a counter changes several percent of the pixels, so it is read again.
-    """
-
-    SIZE = (96, 24)
-
-    def __init__(self) -> None:
-        self._previous: list[tuple[float, npt.NDArray[np.float32], tuple[str, float]]] = []
-        self._current: list[tuple[float, npt.NDArray[np.float32], tuple[str, float]]] = []
-        self.recognised = 0
-        self.reused = 0
-
-    def recall(self, crop: npt.NDArray[np.uint8]) -> tuple[str, float] | None:
-        aspect, small = self._signature(crop)
-        for known_aspect, known, reading in self._previous:
-            if abs(known_aspect - aspect) > 0.04 * aspect:
-                continue
-            diff = np.abs(known - small)
-            if float(diff.mean()) < 3.0 and float((diff > 40.0).mean()) < 0.005:
-                return reading
-        return None
-
-    def keep(self, crop: npt.NDArray[np.uint8], reading: tuple[str, float]) -> None:
-        aspect, small = self._signature(crop)
-        self._current.append((aspect, small, reading))
-
-    def next_frame(self) -> None:
-        self._previous, self._current = self._current, []
-
-    def _signature(self, crop: npt.NDArray[np.uint8]) -> tuple[float, npt.NDArray[np.float32]]:
-        height, width = crop.shape[:2]
-        gray = Image.fromarray(np.ascontiguousarray(crop[:, :, ::-1])).convert("L")
-        return width / max(1, height), np.asarray(gray.resize(self.SIZE, Image.Resampling.BILINEAR), np.float32)

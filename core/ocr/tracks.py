@@ -53,6 +53,11 @@ class TextTrack:
                           for line in lines]
 
 
+def text_keys(lines: Sequence[TextLine]) -> frozenset[str]:
+    """The texts a sample shows, as TrackBuilder compares them (noise lines left out)."""
+    return frozenset(_key(line.text) for line in lines if sum(ch.isalnum() for ch in normalize_text(line.text)) >= MIN_CHARS)
+
+
 def _digits(key: str) -> str:
     return "".join(ch for ch in key if ch.isdigit())
 

@@ -12,6 +12,7 @@ from core.models.segment import Box, TextSegment
 from core.modelstore import PP_OCR, ModelLoader
 from core.ocr import OcrEngine, TrackBuilder, iter_ocr_frames
 from core.ocr.frames import EVERY_S, MAX_WIDTH
+from core.ocr.sparse import SparseReader
 from core.ocr.tracks import TextTrack
 from core.pipeline.stage import StageContext
 from core.visual.sampled_frames import read_sampled_frames, sampled_frames_dir
@@ -23,21 +24,24 @@ class OcrStage:
     name = "ocr"
     title = "On-screen text"
     version = 2  # v2: a near-miss reading no longer continues a track across a cut or a changed number
-    # Measured on 2 cores: ~0.1-0.25 s per OCR'd 960 px frame, one sample a second at most and
-    # unchanged pictures skipped, so ~0.05-0.3 x real time (visual pass: weight 10).
-    weight = 15.0
+    # Measured on 2 cores: ~0.06-0.15 s per read frame (detector ≤ 640 px), one sample a second at
+    # most, unchanged pictures skipped and about every other sample read while the text stays: about
+    # the visual pass's time (bench_pipeline: 32 s against 30 s for 5 minutes of 720p; weight 10).
+    weight = 10.0
     requires: tuple[str, ...] = ("probe", "visual")
 
     def __init__(self, data_dir: Path | None = None, cpu_threads: int = 2, every_s: float = EVERY_S,
-                 max_width: int = MAX_WIDTH) -> None:
+                 max_width: int = MAX_WIDTH, skip: int = 1) -> None:
         """`data_dir` holds `models/`; by default the folder above the media cache. Two threads
         that sleep while they wait (core.ocr.engine): OCR runs beside speech (the runner's lanes)
         and has both cores once speech is done (bench_pipeline: 113.8 s against 129.2 s with one
-        thread, 139.8 s with two spinning threads and Whisper on two)."""
+        thread, 139.8 s with two spinning threads and Whisper on two, before the sparse reading
+        and the 640 px detector)."""
         self.data_dir = data_dir
         self.loader = ModelLoader(lambda store: OcrEngine(store.files(PP_OCR.name), cpu_threads))
         self.every_s = every_s
         self.max_width = max_width
+        self.skip = skip  # core.ocr.sparse: changed samples in a row left unread while the text stays
 
     def run(self, ctx: StageContext) -> None:
         video = ctx.video
@@ -47,18 +51,15 @@ class OcrStage:
         shots = ctx.shots.for_video(video.id)
         keyframes = [s.keyframe_s for s in shots if s.keyframe_path]
         builder = TrackBuilder(cuts=[s.start_s for s in shots[1:]])
-        read = 0
+        reader = SparseReader(builder, engine.read, self.skip)
         end_s = media.start_s + media.duration_s
         ctx.report(0.02, "Reading on-screen text")
         with threadpool_limits(limits=1, user_api="blas"):
             sampled = read_sampled_frames(sampled_frames_dir(ctx.media_dir, video.id))
             for frame in iter_ocr_frames(Path(video.path), media, keyframes, self.every_s, self.max_width, sampled):
-                if frame.same or frame.rgb is None:
-                    builder.same(frame.time_s)
-                else:
-                    builder.add(frame.time_s, engine.read(frame.rgb), frame.scale_x, frame.scale_y)
-                    read += 1
-                ctx.report(0.02 + 0.97 * media.fraction_at(frame.time_s), f"Read {read} frames")
+                reader.feed(frame)
+                ctx.report(0.02 + 0.97 * media.fraction_at(frame.time_s), f"Read {reader.reads} frames")
+            reader.finish()
         tracks = builder.finish()
         segments = [self._segment(video.id, t, end_s) for t in tracks]
         ctx.segments.replace_for_stage(video.id, self.name, segments)
