@@ -11,10 +11,11 @@ because of the outage runs again from its start (a stage replaces what it stored
 goes on in the same worker and ends once, as if nothing happened.
 
 Stages that do not depend on each other run side by side, up to `RunnerConfig.lanes` at once
-(threads of the worker process). A stage starts, in the job's order, once every earlier stage
-it `requires` or `uses` has ended: the speech transcript (Whisper, which keeps about one core
-busy) runs beside the visual pass, on-screen text and faces. benchmarks/bench_pipeline.py
-measures one lane against two on the same clip.
+(threads of the worker process). A stage may start once every earlier stage it `requires` or
+`uses` has ended: the speech transcript (Whisper, which keeps about one core busy) runs beside
+the visual pass, on-screen text and faces. Of the stages that may start, the one heading the
+most remaining work (its `weight` plus the heaviest chain of stages waiting on it) goes first.
+benchmarks/bench_pipeline.py measures the pipeline against a baseline on the same clip.
 """
 
 from __future__ import annotations
@@ -168,10 +169,12 @@ class JobRunner:
         stop: type[JobCanceled] | type[JobInterrupted] | None = None
         stopped: list[int] = []
         unexpected: BaseException | None = None
+        priority = self._priorities(job)
         with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix=f"job-{job.id[:8]}") as pool:
             while running or (waiting and stop is None and unexpected is None):
                 if stop is None and unexpected is None:
-                    for index in [i for i in waiting if self._may_start(job, i, waiting, running.values())]:
+                    ready = [i for i in waiting if self._may_start(job, i, waiting, running.values())]
+                    for index in sorted(ready, key=lambda i: (-priority[i], i)):
                         if len(running) >= lanes:
                             break
                         waiting.remove(index)
@@ -197,6 +200,19 @@ class JobRunner:
             raise unexpected
         failures += [failed[i] for i in sorted(failed)]
         return stop, stopped
+
+    def _priorities(self, job: Job) -> list[float]:
+        """Each stage's weight plus the heaviest chain of later stages that need it: of the stages
+        ready to start, the one heading the longest remaining work goes first (on-screen text
+        before faces once the visual pass is done, so the job is not left waiting on it)."""
+        names = [record.name for record in job.stages]
+        stages = [self._stages.get(name) for name in names]
+        priority = [0.0] * len(names)
+        for i in reversed(range(len(names))):
+            after = [priority[j] for j in range(i + 1, len(names))
+                     if names[i] in {*getattr(stages[j], "requires", ()), *getattr(stages[j], "uses", ())}]
+            priority[i] = float(getattr(stages[i], "weight", 1.0)) + max(after, default=0.0)
+        return priority
 
     def _may_start(self, job: Job, index: int, waiting: list[int], running: Iterable[int]) -> bool:
         """True when no earlier stage that stage `index` requires or uses is still to end."""

@@ -316,8 +316,9 @@ class Lane:
 
     def __init__(self, name: str, log: list[str], requires: tuple[str, ...] = (), uses: tuple[str, ...] = (),
                  wait_for: threading.Event | None = None, signal: threading.Event | None = None,
-                 fail: bool = False) -> None:
+                 fail: bool = False, weight: float = 1.0) -> None:
         self.name, self.title, self.requires, self.uses = name, name.title(), requires, uses
+        self.weight = weight
         self.log, self.wait_for, self.signal, self.fail = log, wait_for, signal, fail
 
     def run(self, ctx: StageContext) -> None:
@@ -355,6 +356,22 @@ def test_independent_stages_run_side_by_side_and_dependents_wait(
     assert done and all(s.status == StageStatus.SUCCEEDED for s in done.stages)
     assert [s.message for s in done.stages] == [f"{s.name} done" for s in stages]
     assert done.progress == 1.0 and done.message.startswith("Done in")
+
+
+def test_the_stage_heading_the_most_remaining_work_starts_first(
+        sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    # Speech holds one lane until faces has started. When the visual pass ends, on-screen text
+    # (heavy, and embed waits on it) goes before faces although faces comes first in the job.
+    log: list[str] = []
+    faces_started = threading.Event()
+    stages = [Lane("probe", log), Lane("visual", log, ("probe",), weight=10),
+              Lane("speech", log, ("probe",), wait_for=faces_started, weight=30),
+              Lane("faces", log, ("visual",), signal=faces_started, weight=6),
+              Lane("ocr", log, ("visual",), weight=15), Lane("embed", log, uses=("speech", "ocr"), weight=2)]
+    _, job = add_video_job(sync_db, media.good, stages=tuple(s.name for s in stages))
+    assert make_runner(sync_db, tmp_path, stages, lanes=2).run(job.id) == JobStatus.SUCCEEDED
+    assert log.index("visual-") < log.index("ocr+") < log.index("ocr-") < log.index("faces+") < log.index("speech-")
+    assert log[-2:] == ["embed+", "embed-"]
 
 
 def test_a_lane_that_fails_does_not_stop_the_other_and_failures_keep_the_job_order(
