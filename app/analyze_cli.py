@@ -1,4 +1,5 @@
-"""`vip analyze` and `vip jobs`: headless import, analysis with terminal progress, job listing."""
+"""`vip analyze` and `vip jobs`: headless import, analysis with terminal progress, job listing,
+one job's record, and waiting for jobs queued earlier (`vip analyze --no-wait`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from app.settings import Settings
 from app.wiring import Services, with_services
 from app.worker_pool import WorkerPool
 from core.formatting import format_duration, job_progress_text
+from core.errors import VipError
 from core.models import Job, JobStatus, Shot, TextSegment, Video
 from core.repositories import database_unavailable
 from core.services.people import VideoPerson
@@ -24,10 +26,11 @@ BAR_WIDTH = 24
 
 async def run_analyze(
     settings: Settings, paths: list[Path], project_name: str | None, as_json: bool, force: bool,
-    over_budget_ok: bool = False,
+    over_budget_ok: bool = False, wait: bool = True,
 ) -> int:
     """Import `paths`, queue their analysis, show progress until all finish; 1 if any failed,
-    3 when the batch's estimated cloud cost would pass the project's budget (nothing queued)."""
+    3 when the batch's estimated cloud cost would pass the project's budget (nothing queued).
+    Without `wait`: print each video's job id once queued and return 0 (`vip jobs wait` follows)."""
     async def body(services: Services) -> int:
         pool: WorkerPool | None = None
         try:
@@ -45,6 +48,8 @@ async def run_analyze(
                       f"(`vip route {project.name!r} summarizer local`), or run again with --yes.", file=sys.stderr)
                 return 3
             jobs = await services.jobs.analyze([item.video for item in imported.items], force=force)
+            if not wait:
+                return await _print_queued(services, settings, imported.items, jobs, as_json)
             if not await services.library.workers_alive(within_s=settings.heartbeat_s * 3):
                 pool = WorkerPool(settings, settings.workers)
                 pool.start()
@@ -70,6 +75,23 @@ async def run_analyze(
                 await asyncio.to_thread(pool.stop)
 
     return await with_services(settings, body)
+
+
+async def _print_queued(services: Services, settings: Settings, items: list[Any], jobs: list[Job],
+                        as_json: bool) -> int:
+    """`vip analyze --no-wait`: one line per input path, its job id first (JSON: a record)."""
+    job_by_video = {job.video_id: job for job in jobs}
+    for item in items:
+        job = job_by_video[item.video.id]
+        if as_json:
+            print(json.dumps({"path": item.path, "video_id": item.video.id, "job_id": job.id,
+                              "status": str(job.status)}), flush=True)
+        else:
+            print(f"{job.id}  {str(job.status):<9} {item.path}", flush=True)
+    if not await services.library.workers_alive(within_s=settings.heartbeat_s * 3):
+        print("vip analyze: queued; no worker is running — start `vip worker` (or the app) to analyse them. "
+              "`vip jobs wait JOB_ID...` follows them.", file=sys.stderr)
+    return 0
 
 
 async def _follow(services: Services, jobs: list[Job], pool: WorkerPool | None) -> dict[str, Job]:
@@ -202,13 +224,43 @@ def _print_summary(rows: list[tuple[str, Video, Job]], out: TextIO) -> None:
               + (f"; {same} file{'s' if same != 1 else ''} with the same content as another" if same else "") + "\n")
 
 
-async def run_jobs(settings: Settings, project_name: str | None, as_json: bool, limit: int) -> int:
+async def run_jobs(settings: Settings, project_name: str | None, as_json: bool, limit: int,
+                   status: str | None = None, refs: list[str] | None = None) -> int:
+    """`vip jobs`: the recent jobs (of a project, in a status); `vip jobs JOB_ID...`: those jobs'
+    records; `vip jobs wait JOB_ID...`: progress until they end (1 unless all succeeded)."""
+    refs = list(refs or [])
+    waiting = bool(refs) and refs[0] == "wait"
+    if waiting:
+        refs = refs[1:]
+        if not refs:
+            print("vip jobs wait: give one or more job ids (`vip analyze --no-wait` prints them)", file=sys.stderr)
+            return 2
+
     async def body(services: Services) -> int:
+        if refs:
+            try:
+                jobs = [await services.jobs.find(ref) for ref in refs]
+            except VipError as exc:
+                print(f"vip jobs: {exc}", file=sys.stderr)
+                return 2
+            if waiting:
+                final = await _follow(services, jobs, None)
+                jobs = [final[job.id] for job in jobs]
+            names = {v.id: v.name for v in await services.library.get_many([j.video_id for j in jobs])}
+            for job in jobs:
+                if as_json:
+                    print(json.dumps(job_json(job, names.get(job.video_id))))
+                else:
+                    _print_job(job, names.get(job.video_id, "?"), sys.stdout)
+            if waiting:
+                return 0 if all(job.status == JobStatus.SUCCEEDED for job in jobs) else 1
+            return 0
         project_id = None
         if project_name:
             project = await services.projects.ensure(project_name)
             project_id = project.id
-        jobs = await services.jobs.recent(project_id, limit)
+        wanted = JobStatus(status) if status else None
+        jobs = await services.jobs.recent(project_id, limit, wanted)
         names = {v.id: v.name for v in await services.library.get_many([j.video_id for j in jobs])}
         for job in jobs:
             if as_json:
@@ -217,10 +269,27 @@ async def run_jobs(settings: Settings, project_name: str | None, as_json: bool, 
                 print(f"{job.id[:8]}  {str(job.status):<9} {job.progress * 100:5.1f}%  "
                       f"{names.get(job.video_id, '?')[:40]:<40}  {job_progress_text(job)}")
         if not jobs and not as_json:
-            print("No jobs yet. Run `vip analyze PATH...` or import videos in the app.")
+            print(f"No {wanted} jobs." if wanted else "No jobs yet. Run `vip analyze PATH...` or import videos in the app.")
         return 0
 
     return await with_services(settings, body)
+
+
+def _print_job(job: Job, video_name: str, out: TextIO) -> None:
+    """One job's record for a person: what, where it stands, each stage, the error."""
+    out.write(f"job      {job.id}\n")
+    out.write(f"video    {video_name}  ({job.video_id})\n")
+    out.write(f"status   {job.status}  {job.progress * 100:.0f}%  {job_progress_text(job)}\n")
+    worker = f"  worker {job.worker_id}" if job.worker_id else ""
+    out.write(f"created  {job.created_at:%Y-%m-%d %H:%M:%S} UTC  attempts {job.attempts}{worker}\n")
+    for stage in job.stages:
+        took = ""
+        if stage.started_at and stage.finished_at:
+            took = f"{(stage.finished_at - stage.started_at).total_seconds():.1f} s"
+        out.write(f"  {stage.name:<10} {str(stage.status):<9} {stage.progress * 100:4.0f}%  {took:>8}  "
+                  f"{stage.message}\n")
+    if job.error:
+        out.write(f"error    {job.error.type}: {job.error.message}\n")
 
 
 def job_json(job: Job, video_name: str | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from app.settings import Settings
+from core.models.status import JobStatus
 
 
 def _date(text: str) -> datetime:
@@ -41,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--project", default=None, help="project name (default: Default; created if missing)")
     analyze.add_argument("--json", action="store_true", help="print one JSON object per video")
     analyze.add_argument("--force", action="store_true", help="re-run stages that are up to date")
+    analyze.add_argument("--no-wait", action="store_true",
+                         help="queue the analysis, print each job id and return (`vip jobs wait JOB_ID` follows)")
     analyze.add_argument("--yes", action="store_true",
                          help="queue even when the estimated cloud cost would pass the project's budget")
     export = sub.add_parser("export", help="export a video's shot list, contact sheet, subtitles or summary")
@@ -112,7 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     people.add_argument("people_action", nargs="?", choices=["list", "show", "rename", "merge"], default=None)
     people.add_argument("refs", nargs="*", help="a person (id, name or \"Person N\"), then a new name or more people")
     people.add_argument("--json", action="store_true", help="one JSON object per person")
-    jobs = sub.add_parser("jobs", help="list recent jobs")
+    jobs = sub.add_parser("jobs", help="list recent jobs, show one, or wait for jobs to finish",
+                          description="vip jobs [--status S]: recent jobs; vip jobs JOB_ID...: their records; "
+                                      "vip jobs wait JOB_ID...: progress until they end (exit 0 if all succeeded)")
+    jobs.add_argument("refs", nargs="*", metavar="[wait] JOB_ID",
+                      help="job ids, or their first 8 characters as listed; `wait` first follows them to the end")
+    jobs.add_argument("--status", choices=[str(s) for s in JobStatus], help="only jobs in this status")
     jobs.add_argument("--json", action="store_true", help="print one JSON object per job")
     jobs.add_argument("--project", default=None, help="only jobs of this project")
     jobs.add_argument("--limit", type=int, default=50)
@@ -164,7 +172,8 @@ def _run_command(command: str, args: argparse.Namespace, settings: Settings) -> 
             configure_logging("analyze", settings.log_dir)
             from app.analyze_cli import run_analyze
 
-            return asyncio.run(run_analyze(settings, args.paths, args.project, args.json, args.force, args.yes))
+            return asyncio.run(run_analyze(settings, args.paths, args.project, args.json, args.force, args.yes,
+                                           wait=not args.no_wait))
         if command == "export":
             configure_logging("cli", settings.log_dir)
             from app.export_cli import run_export
@@ -219,7 +228,7 @@ def _run_command(command: str, args: argparse.Namespace, settings: Settings) -> 
             configure_logging("cli", settings.log_dir)
             from app.analyze_cli import run_jobs
 
-            return asyncio.run(run_jobs(settings, args.project, args.json, args.limit))
+            return asyncio.run(run_jobs(settings, args.project, args.json, args.limit, args.status, args.refs))
         raise AssertionError(f"unhandled command {command}")
     except EmbeddedDatabaseError as exc:
         print(f"vip: {exc}", file=sys.stderr)

@@ -241,6 +241,17 @@ class AsyncJobRepository:
         docs = await self._coll.find(changed_query(since, utc_now())).to_list(None)
         return [Job.from_doc(d) for d in docs]
 
+    async def with_id_prefix(self, prefix: str, limit: int = 2) -> list[Job]:
+        """Jobs whose id (lowercase hex) starts with `prefix`: a range on `_id`."""
+        docs = await self._coll.find({"_id": {"$gte": prefix, "$lt": prefix + "g"}}).limit(limit).to_list(None)
+        return [Job.from_doc(d) for d in docs]
+
+    async def with_status(self, status: JobStatus, project_id: str | None = None, limit: int = 500) -> list[Job]:
+        """The newest jobs in `status` (of a project), newest first."""
+        query: dict[str, Any] = {"status": str(status), **({"project_id": project_id} if project_id else {})}
+        docs = await self._coll.find(query).sort("created_at", -1).limit(limit).to_list(None)
+        return [Job.from_doc(d) for d in docs]
+
     async def get_many(self, job_ids: list[str]) -> list[Job]:
         if not job_ids:
             return []

@@ -76,8 +76,25 @@ class JobService:
             jobs.append(job)
         return jobs
 
-    async def recent(self, project_id: str | None = None, limit: int = 500) -> list[Job]:
+    async def recent(self, project_id: str | None = None, limit: int = 500,
+                     status: JobStatus | None = None) -> list[Job]:
+        """The newest jobs first, of one project or all, in one status or any."""
+        if status is not None:
+            return await self._jobs.with_status(status, project_id, limit)
         return await self._jobs.recent(project_id, limit)
+
+    async def find(self, ref: str) -> Job:
+        """The job whose id is `ref`, or the one job whose id starts with it (at least 4 of its hex
+        digits: `vip jobs` shows 8). NotFound when none; VipError when several or not an id."""
+        key = ref.strip().lower()
+        if len(key) < 4 or any(ch not in "0123456789abcdef" for ch in key):
+            raise VipError(f"{ref!r} is not a job id: give the id or its first 8 characters, as `vip jobs` lists them")
+        found = await self._jobs.with_id_prefix(key)
+        if not found:
+            raise NotFound(f"No job with id {ref}: `vip jobs` lists the recent ones")
+        if len(found) > 1:
+            raise VipError(f"More than one job's id starts with {ref}: give more of it")
+        return found[0]
 
     async def changed_since(self, since: datetime) -> list[Job]:
         return await self._jobs.changed_since(since)

@@ -250,3 +250,39 @@ def test_routing_budget_estimate_and_costs_from_the_command_line(media: MediaSet
     assert costs.returncode == 0 and costs.stdout == ""  # no provider was called
     providers = run_vip(["providers", "--json"], vip_env)
     assert [json.loads(line)["name"] for line in providers.stdout.splitlines()] == ["openai", "gemini"]
+
+
+def test_analyze_no_wait_then_jobs_shows_waits_for_and_filters_them(media: MediaSet, vip_env: dict[str, str]) -> None:
+    queued = run_vip(["analyze", "--no-wait", "--json", "--project", "Later", str(media.good), str(media.text)],
+                     vip_env, timeout=60)
+    assert queued.returncode == 0, queued.stderr
+    records = [json.loads(line) for line in queued.stdout.splitlines()]
+    assert [(Path(r["path"]).name, r["status"]) for r in records] == [("good.mp4", "queued"), (media.text.name, "queued")]
+    assert "no worker is running" in queued.stderr and "vip jobs wait" in queued.stderr
+    good, bad = records[0]["job_id"], records[1]["job_id"]
+    shown = run_vip(["jobs", good[:8]], vip_env)  # the 8 characters `vip jobs` lists
+    assert shown.returncode == 0, shown.stderr
+    assert f"job      {good}\n" in shown.stdout and "status   queued  0%  Queued" in shown.stdout
+    assert "  probe      pending" in shown.stdout and "video    good.mp4" in shown.stdout
+    worker = subprocess.Popen([sys.executable, "-m", "app", "worker", "--workers", "1"], env=vip_env,
+                              cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        waited = run_vip(["jobs", "wait", good, bad[:8]], vip_env, timeout=300)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+    assert waited.returncode == 1, waited.stderr  # one of the two failed
+    first, second = waited.stdout.split("job      ")[1:]
+    assert first.startswith(good) and "status   succeeded  100%  Done" in first
+    assert second.startswith(bad) and "status   failed" in second
+    assert "error    MediaError:" in second and media.text.name in second
+    failed = run_vip(["jobs", "--status", "failed", "--json"], vip_env)
+    assert [j["id"] for j in map(json.loads, failed.stdout.splitlines())] == [bad]
+    assert run_vip(["jobs", "--status", "canceled"], vip_env).stdout.strip() == "No canceled jobs."
+    one = run_vip(["jobs", "--json", bad], vip_env)
+    assert json.loads(one.stdout)["error"]["type"] == "MediaError"
+    unknown = run_vip(["jobs", "0000abcd"], vip_env)
+    assert unknown.returncode == 2 and "No job with id 0000abcd" in unknown.stderr
+    assert run_vip(["jobs", "wait"], vip_env).returncode == 2
+    assert "is not a job id" in run_vip(["jobs", "clip.mp4"], vip_env).stderr
