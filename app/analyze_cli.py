@@ -16,6 +16,7 @@ from core.formatting import format_duration, job_progress_text
 from core.errors import VipError
 from core.models import Job, JobStatus, Shot, TextSegment, Video
 from core.repositories import database_unavailable
+from core.services.analysis import NothingToAnalyze, OverBudget, Queued
 from core.services.people import VideoPerson
 
 POLL_S = 0.25
@@ -34,30 +35,29 @@ async def run_analyze(
     async def body(services: Services) -> int:
         pool: WorkerPool | None = None
         try:
-            project = await services.projects.ensure(project_name)
-            imported = await services.imports.import_paths(project.id, paths)
-            if not imported.items:
-                print("vip analyze: no video files found in " + ", ".join(map(str, paths)), file=sys.stderr)
+            try:
+                queued = await services.analysis.analyze_paths(paths, project_name, force, over_budget_ok)
+            except NothingToAnalyze as exc:
+                print(f"vip analyze: {exc}", file=sys.stderr)
                 return 2
-            estimate = await services.providers.estimate(project.id, [item.video for item in imported.items])
-            if estimate.by_capability or estimate.problems:
-                print(estimate.message(), *estimate.problems, file=sys.stderr)
-            if estimate.over_budget and not over_budget_ok:
-                print(f"vip analyze: not queued — the estimate would pass the budget of project '{project.name}'. "
-                      f"Raise it (`vip budget {project.name!r} USD`), route the stages to local models "
-                      f"(`vip route {project.name!r} summarizer local`), or run again with --yes.", file=sys.stderr)
+            except OverBudget as exc:
+                print(exc.estimate.message(), *exc.estimate.problems, file=sys.stderr)
+                name = exc.project.name
+                print(f"vip analyze: not queued — the estimate would pass the budget of project '{name}'. "
+                      f"Raise it (`vip budget {name!r} USD`), route the stages to local models "
+                      f"(`vip route {name!r} summarizer local`), or run again with --yes.", file=sys.stderr)
                 return 3
-            jobs = await services.jobs.analyze([item.video for item in imported.items], force=force)
+            if queued.estimate.by_capability or queued.estimate.problems:
+                print(queued.estimate.message(), *queued.estimate.problems, file=sys.stderr)
+            items, jobs = queued.items, queued.unique_jobs
             if not wait:
-                return await _print_queued(services, settings, imported.items, jobs, as_json)
+                return await _print_queued(services, settings, queued, as_json)
             if not await services.library.workers_alive(within_s=settings.heartbeat_s * 3):
                 pool = WorkerPool(settings, settings.workers)
                 pool.start()
-            job_by_video = {job.video_id: job for job in jobs}
-            final = await _follow(services, list(job_by_video.values()), pool)
-            videos = {v.id: v for v in await services.library.get_many(list(job_by_video))}
-            rows = [(item.path, videos[item.video.id], final[job_by_video[item.video.id].id])
-                    for item in imported.items]
+            final = await _follow(services, jobs, pool)
+            videos = {v.id: v for v in await services.library.get_many([job.video_id for job in jobs])}
+            rows = [(item.path, videos[item.video.id], final[queued.job_of(item).id]) for item in items]
             if as_json:
                 for path, video, job in rows:
                     shots = await services.library.shots(video.id)
@@ -77,12 +77,10 @@ async def run_analyze(
     return await with_services(settings, body)
 
 
-async def _print_queued(services: Services, settings: Settings, items: list[Any], jobs: list[Job],
-                        as_json: bool) -> int:
+async def _print_queued(services: Services, settings: Settings, queued: Queued, as_json: bool) -> int:
     """`vip analyze --no-wait`: one line per input path, its job id first (JSON: a record)."""
-    job_by_video = {job.video_id: job for job in jobs}
-    for item in items:
-        job = job_by_video[item.video.id]
+    for item in queued.items:
+        job = queued.job_of(item)
         if as_json:
             print(json.dumps({"path": item.path, "video_id": item.video.id, "job_id": job.id,
                               "status": str(job.status)}), flush=True)

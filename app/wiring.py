@@ -44,6 +44,7 @@ from core.repositories import (
 from core.repositories.routing import AsyncRoutingRepository, RoutingRepository
 from core.repositories.people import PeopleRepository
 from core.repositories.profiles import ProfileRepository
+from core.services.analysis import AnalysisService
 from core.services.providers import ProviderService
 from core.services import ClientServices, StaleJobReaper, client_services
 from core.timeutil import utc_now
@@ -55,14 +56,16 @@ def make_tasks(settings: Settings) -> AnalysisTasks:
 
 
 class Services(ClientServices):
-    """The client services plus the AsyncMongoClient they share (close it when done), and the
-    provider service (keys, routing, budgets, costs, estimates)."""
+    """The client services plus the AsyncMongoClient they share (close it when done), the
+    provider service (keys, routing, budgets, costs, estimates) and the "analyse these paths"
+    use case over them."""
 
     def __init__(self, services: ClientServices, client: AsyncMongoClient[dict[str, Any]],
                  providers: ProviderService) -> None:
         super().__init__(services.projects, services.imports, services.library, services.jobs, services.search,
                          services.profiles, services.people)
         self.providers = providers
+        self.analysis = AnalysisService(self.projects, self.imports, providers, self.jobs)
         self._client = client
 
     async def close(self) -> None:
