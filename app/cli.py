@@ -1,4 +1,4 @@
-"""The `vip` command: GUI by default; `worker`, `analyze`, `export`, `jobs`, `models`, `db`, `profile` for headless use."""
+"""The `vip` command: GUI by default; `worker`, `analyze`, `serve`, `export`, `jobs`, `models`, `db`, `profile` for headless use."""
 
 from __future__ import annotations
 
@@ -115,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     people.add_argument("people_action", nargs="?", choices=["list", "show", "rename", "merge"], default=None)
     people.add_argument("refs", nargs="*", help="a person (id, name or \"Person N\"), then a new name or more people")
     people.add_argument("--json", action="store_true", help="one JSON object per person")
+    serve = sub.add_parser("serve", help="the local REST API (OpenAPI at /docs), with local workers")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this "
+                       "machine only)")
+    serve.add_argument("--port", type=int, default=8770, help="port (default 8770)")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="local worker processes (default: VIP_WORKERS, else the CPU count; 0: none)")
+    serve.add_argument("--show-token", action="store_true", help="print the API's bearer token and exit")
     jobs = sub.add_parser("jobs", help="list recent jobs, show one, or wait for jobs to finish",
                           description="vip jobs [--status S]: recent jobs; vip jobs JOB_ID...: their records; "
                                       "vip jobs wait JOB_ID...: progress until they end (exit 0 if all succeeded)")
@@ -224,6 +231,11 @@ def _run_command(command: str, args: argparse.Namespace, settings: Settings) -> 
             from app.models_cli import run_models
 
             return run_models(settings, args.json)
+        if command == "serve":
+            configure_logging("serve", settings.log_dir, console_level=logging.WARNING)
+            from app.serve_cli import run_serve
+
+            return run_serve(settings, args.host, args.port, args.show_token, args.workers)
         if command == "jobs":
             configure_logging("cli", settings.log_dir)
             from app.analyze_cli import run_jobs

@@ -6,7 +6,8 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -91,9 +92,9 @@ async def build_services(settings: Settings, database: Database,
                     providers)
 
 
-async def with_services(settings: Settings, body: Callable[[Services], Awaitable[int]]) -> int:
-    """Run a CLI command's `body` with the services over this host's database, then release it;
-    a VipError becomes one line on stderr and exit code 1."""
+@asynccontextmanager
+async def services_for(settings: Settings) -> AsyncIterator[Services]:
+    """The services over this host's database (the embedded one started or shared), released after."""
     lease = DatabaseLease(settings)
     database = await asyncio.to_thread(lease.acquire)
     try:
@@ -102,13 +103,21 @@ async def with_services(settings: Settings, body: Callable[[Services], Awaitable
         await asyncio.to_thread(lease.release)  # the last user stops the server: none left running
         raise
     try:
-        return await body(services)
-    except VipError as exc:
-        print(f"vip: {exc}", file=sys.stderr)
-        return 1
+        yield services
     finally:
         await services.close()
         await asyncio.to_thread(lease.release)
+
+
+async def with_services(settings: Settings, body: Callable[[Services], Awaitable[int]]) -> int:
+    """Run a CLI command's `body` with the services over this host's database, then release it;
+    a VipError becomes one line on stderr and exit code 1."""
+    async with services_for(settings) as services:
+        try:
+            return await body(services)
+        except VipError as exc:
+            print(f"vip: {exc}", file=sys.stderr)
+            return 1
 
 
 def worker_id() -> str:

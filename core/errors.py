@@ -32,6 +32,11 @@ class NotFound(VipError):
     """A project, video or job that the caller named does not exist."""
 
 
+class Conflict(VipError):
+    """The thing exists but is in a state that forbids the action (a video being analysed cannot
+    be removed; only a failed or canceled job can be retried)."""
+
+
 class ModelError(VipError):
     """A model is missing or corrupt: names the model, what is wrong and how to install it."""
 

@@ -18,9 +18,9 @@ run_pytest() {
   return $rc
 }
 
-echo "[test] 1/4 import rules (import-linter) and types (mypy --strict on core, tasks)"
+echo "[test] 1/4 import rules (import-linter) and types (mypy --strict on core, tasks, api)"
 .venv/bin/lint-imports
-.venv/bin/mypy core tasks
+.venv/bin/mypy core tasks api
 echo "[test] 2/4 core and tasks with Qt blocked (they must not need PySide6)"
 VIP_BLOCK_QT=1 run_pytest -q -p no:pytest-qt tests/core tests/tasks
 echo "[test] 3/4 full suite"

@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime
 from typing import Protocol
 
-from core.errors import NotFound, VipError
+from core.errors import Conflict, NotFound, VipError
 from core.models import Job, JobStatus, Stage, Video, VideoStatus
 from core.repositories import AsyncJobRepository, AsyncVideoRepository
 from core.services.profiles import ProfileService
@@ -115,12 +115,12 @@ class JobService:
         """Queue a failed or canceled job again; stages that succeeded are not repeated."""
         job = await self._require(job_id)
         if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
-            raise VipError(f"Only failed or canceled jobs can be retried (this one is {job.status})")
+            raise Conflict(f"Only failed or canceled jobs can be retried (this one is {job.status})")
         job.back_to_queue("Waiting for a worker (retry)")
         job.cancel_requested = False
         job.updated_at = utc_now()
         if not await self._jobs.replace_unowned(job, [JobStatus.FAILED, JobStatus.CANCELED]):
-            raise VipError("The job changed while retrying; refresh and try again")
+            raise Conflict("The job changed while retrying; refresh and try again")
         await self._videos.set_status(job.video_id, VideoStatus.QUEUED)
         await asyncio.to_thread(self._launcher.enqueue, job.id)
         return job

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import structlog
 
-from core.errors import NotFound, VipError
+from core.errors import Conflict, NotFound, VipError
 from core.faces.rejections import FaceRejection, without_rejected
 from core.repositories.people import AsyncPeopleRepository
 from core.media.fingerprint import fingerprint
@@ -137,7 +137,7 @@ class LibraryService:
         if video is None:
             raise NotFound(f"No video with id {video_id} in the library")
         if await self._jobs.find_open_for_video(video_id):
-            raise VipError(f"{video.name} is being analysed: cancel its job first, then remove it")
+            raise Conflict(f"{video.name} is being analysed: cancel its job first, then remove it")
         shots = await self._shots.for_video(video_id)
         await self._segments.delete_for_video(video_id)
         await self._face_rejections.delete_for_video(video_id)

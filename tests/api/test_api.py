@@ -1,0 +1,133 @@
+"""The REST API as an integrator uses it: TestClient over the real database (the test server)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.token import load_or_create_token
+from app.settings import Settings
+from app.wiring import services_for
+from tests.conftest import run_vip
+from tests.media import MediaSet
+
+TOKEN = "test-token-0123456789"
+
+
+@pytest.fixture
+def client(vip_env: dict[str, str]) -> Iterator[TestClient]:
+    settings = Settings.load(vip_env)
+    with TestClient(create_app(lambda: services_for(settings), TOKEN), raise_server_exceptions=False) as api:
+        api.headers["Authorization"] = f"Bearer {TOKEN}"
+        yield api
+
+
+def _error(response: Any, status: int, code: str) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["code"] == code, body
+    message: str = body["error"]["message"]
+    return message
+
+
+def test_every_route_needs_the_token_and_the_docs_are_served(client: TestClient) -> None:
+    for headers in ({"Authorization": ""}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic x"}):
+        response = client.get("/api/v1/jobs", headers=headers)
+        assert "vip serve --show-token" in _error(response, 401, "unauthorized")
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert client.get("/api/v1/projects").status_code == 200
+    assert client.get("/docs", headers={"Authorization": ""}).status_code == 200
+    paths = client.get("/openapi.json", headers={"Authorization": ""}).json()["paths"]
+    assert {"/api/v1/jobs", "/api/v1/jobs/{job_id}", "/api/v1/jobs/{job_id}/events", "/api/v1/search",
+            "/api/v1/videos/{video_id}", "/api/v1/projects"} <= set(paths)
+
+
+def test_the_token_is_made_once_readable_by_its_owner_only(tmp_path: Path, vip_env: dict[str, str]) -> None:
+    token = load_or_create_token(tmp_path)
+    assert len(token) >= 40 and load_or_create_token(tmp_path) == token
+    assert stat.S_IMODE(os.stat(tmp_path / "api-token").st_mode) == 0o600
+    shown = run_vip(["serve", "--show-token"], vip_env)
+    assert shown.returncode == 0 and shown.stdout.strip() == (Path(vip_env["VIP_DATA_DIR"]) / "api-token").read_text().strip()
+
+
+def test_analysis_is_queued_at_once_and_each_job_read_cancelled_and_retried(
+        client: TestClient, media: MediaSet, tmp_path: Path) -> None:
+    response = client.post("/api/v1/jobs", json={"paths": [str(media.good), str(media.text)], "project": "API"})
+    assert response.status_code == 202, response.text
+    queued = response.json()
+    assert [(Path(i["path"]).name, i["status"]) for i in queued["items"]] == [("good.mp4", "queued"),
+                                                                            (media.text.name, "queued")]
+    assert queued["estimate"] == "All analysis runs locally: no cloud cost." and queued["estimate_usd"] == 0
+    good, bad = queued["items"]
+    job = client.get(f"/api/v1/jobs/{good['job_id'][:8]}").json()
+    assert job["id"] == good["job_id"] and job["status"] == "queued" and job["stages"][0]["name"] == "probe"
+    listed = client.get("/api/v1/jobs", params={"status": "queued"}).json()
+    assert {j["id"] for j in listed} == {good["job_id"], bad["job_id"]}
+    assert client.get("/api/v1/jobs", params={"status": "failed"}).json() == []
+    video = client.get(f"/api/v1/videos/{good['video_id']}").json()
+    assert video["name"] == "good.mp4" and video["status"] == "queued" and video["project_id"] == queued["project_id"]
+    assert "being analysed" in _error(client.delete(f"/api/v1/videos/{good['video_id']}"), 409, "conflict")
+    assert "Only failed or canceled" in _error(client.post(f"/api/v1/jobs/{good['job_id']}/retry"), 409, "conflict")
+    canceled = client.post(f"/api/v1/jobs/{good['job_id']}/cancel").json()
+    assert canceled["status"] == "canceled"
+    assert client.post(f"/api/v1/jobs/{good['job_id']}/retry").json()["status"] == "queued"
+    projects = {p["name"]: p for p in client.get("/api/v1/projects").json()}
+    assert projects["API"]["id"] == queued["project_id"]
+    assert [v["id"] for v in client.get("/api/v1/videos", params={"project_id": queued["project_id"]}).json()] \
+        == [good["video_id"], bad["video_id"]]
+
+
+def test_bad_requests_get_the_right_status_and_one_error_shape(client: TestClient, tmp_path: Path) -> None:
+    assert "paths" in _error(client.post("/api/v1/jobs", json={"paths": []}), 422, "invalid_request")
+    assert "paths" in _error(client.post("/api/v1/jobs", json={}), 422, "invalid_request")
+    empty = tmp_path / "nothing here"
+    empty.mkdir()
+    assert "no video files found in" in _error(client.post("/api/v1/jobs", json={"paths": [str(empty)]}),
+                                               400, "no_videos")
+    assert "No job with id 0000abcd" in _error(client.get("/api/v1/jobs/0000abcd"), 404, "not_found")
+    assert "not a job id" in _error(client.get("/api/v1/jobs/clip.mp4"), 400, "bad_request")
+    assert "No video with id" in _error(client.get("/api/v1/videos/nope"), 404, "not_found")
+    assert "status" in _error(client.get("/api/v1/jobs", params={"status": "lost"}), 422, "invalid_request")
+    assert "Give words" in _error(client.get("/api/v1/search", params={"q": ""}), 400, "bad_request")
+    assert client.post("/api/v1/projects", json={"name": "Twice"}).status_code == 201
+    assert "exists already" in _error(client.post("/api/v1/projects", json={"name": "Twice"}), 409, "conflict")
+    _error(client.get("/api/v1/nothing"), 404, "not_found")
+
+
+def test_a_batch_over_the_budget_is_refused_with_402(client: TestClient, media: MediaSet,
+                                                     vip_env: dict[str, str]) -> None:
+    assert client.post("/api/v1/projects", json={"name": "Paid"}).status_code == 201
+    assert run_vip(["route", "Paid", "summarizer", "openai/gpt-4o-mini"], vip_env).returncode == 0
+    assert run_vip(["budget", "Paid", "0.000001"], vip_env).returncode == 0
+    message = _error(client.post("/api/v1/jobs", json={"paths": [str(media.good)], "project": "Paid"}),
+                     402, "over_budget")
+    assert "would pass the budget of project 'Paid'" in message and "summarizer $" in message
+    assert client.get("/api/v1/jobs").json() == []  # nothing queued
+    forced = client.post("/api/v1/jobs", json={"paths": [str(media.good)], "project": "Paid", "over_budget_ok": True})
+    assert forced.status_code == 202
+
+
+def test_an_unexpected_error_is_500_and_logged_with_its_traceback(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    services = client.app.state.services  # type: ignore[attr-defined]
+
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(services.jobs, "recent", broken)
+    message = _error(client.get("/api/v1/jobs"), 500, "internal_error")
+    assert message.startswith("RuntimeError") and "disk on fire" not in message  # details stay in the log
+    logged = capsys.readouterr()
+    assert "api_unexpected_error" in logged.out + logged.err and "disk on fire" in logged.out + logged.err
+
+
+def test_search_finds_nothing_in_an_empty_library(client: TestClient) -> None:
+    response = client.get("/api/v1/search", params={"q": "harbour"})
+    assert response.status_code == 200 and response.json() == []
