@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 
 from api import deps
 from api.errors import install_error_handlers
-from api.routers import jobs, projects, search, videos
+from api.routers import costs, exports, jobs, projects, providers, search, videos
 from api.schemas import ErrorOut
 from app.wiring import Services
 
@@ -30,6 +30,6 @@ def create_app(open_services: Callable[[], AbstractAsyncContextManager[Services]
     app = FastAPI(title="VIP Desktop API", version="1", lifespan=lifespan, responses=ERRORS)  # type: ignore[arg-type]
     app.state.token = token
     install_error_handlers(app)
-    for module in (projects, videos, jobs, search):
+    for module in (projects, videos, exports, jobs, search, costs, providers):
         app.include_router(module.router, prefix=PREFIX, dependencies=[Depends(deps.require_token)])
     return app

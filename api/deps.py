@@ -9,9 +9,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.wiring import Services
 from core.services.analysis import AnalysisService
+from core.services.exports import ExportService
 from core.services.jobs import JobService
 from core.services.library import LibraryService
 from core.services.projects import ProjectService
+from core.services.providers import ProviderService
 from core.search.service import SearchService
 
 bearer = HTTPBearer(auto_error=False, description="the token `vip serve --show-token` prints")
@@ -43,6 +45,14 @@ def jobs(s: Services = Depends(services)) -> JobService:
 
 def analysis(s: Services = Depends(services)) -> AnalysisService:
     return s.analysis
+
+
+def providers(s: Services = Depends(services)) -> ProviderService:
+    return s.providers
+
+
+def exports(s: Services = Depends(services)) -> ExportService:
+    return s.exports
 
 
 def search(s: Services = Depends(services)) -> SearchService:

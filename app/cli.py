@@ -20,6 +20,12 @@ def _date(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-27") from None
 
 
+# core.services.exports.FORMATS (kept here as names: the GUI's start-up imports this module and
+# not the exporters; tests/app/test_cli.py checks that the two lists agree).
+EXPORT_FORMATS = ["csv", "json", "edl", "contact-sheet", "srt", "vtt", "summary-md", "summary-json", "otio", "fcpxml",
+                  "xmeml", "resolve-markers", "avid-markers", "youtube-chapters"]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vip", description="VIP Desktop — video intelligence workstation")
     parser.add_argument("--self-test", action="store_true",
@@ -48,8 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="queue even when the estimated cloud cost would pass the project's budget")
     export = sub.add_parser("export", help="export a video's shot list, contact sheet, subtitles or summary")
     export.add_argument("video", help="the video's path, file name or id")
-    export.add_argument("--format", required=True, choices=["csv", "json", "edl", "contact-sheet", "srt", "vtt",
-                                                             "summary-md", "summary-json"])
+    export.add_argument("--format", required=True, choices=EXPORT_FORMATS,
+                        help="a shot list, the contact sheet, subtitles, the summary, or for editing software: "
+                             "the video with its markers as OTIO, FCPXML (Final Cut Pro, Resolve) or xmeml "
+                             "(Premiere), Resolve/Avid marker lists, YouTube chapters")
     export.add_argument("--output", "-o", type=Path, default=None,
                         help="file to write (default: standard output; contact sheet: NAME-contact-sheet.jpg)")
     export.add_argument("--track", choices=["original", "translation", "both"], default="original",
@@ -57,6 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
                              "the translation under each line (default: original)")
     export.add_argument("--no-speakers", action="store_true",
                         help="subtitles: leave out the speaker names (\"Speaker 1: ...\")")
+    selects = sub.add_parser("selects", help="a timeline of picked ranges (subclips of the original files, "
+                             "with handles) for editing software")
+    selects.add_argument("picks", nargs="+", metavar="VIDEO@START-END[=NAME]",
+                         help="a video (path, file name or id) and a range in seconds, e.g. clip.mp4@12.5-20=harbour")
+    selects.add_argument("--format", required=True, choices=["otio", "fcpxml", "xmeml"])
+    selects.add_argument("--handles", type=int, default=0, metavar="FRAMES",
+                         help="frames added before and after each range, as far as the file allows (default 0)")
+    selects.add_argument("--name", default="Selects", help="the timeline's name (default: Selects)")
+    selects.add_argument("--output", "-o", type=Path, default=None, help="file to write (default: standard output)")
     search = sub.add_parser("search", help="search the library by spoken words, on-screen text and meaning")
     search.add_argument("query", nargs="?", default="",
                         help="words or a question; put exact phrases in double quotes")
@@ -115,6 +132,21 @@ def build_parser() -> argparse.ArgumentParser:
     people.add_argument("people_action", nargs="?", choices=["list", "show", "rename", "merge"], default=None)
     people.add_argument("refs", nargs="*", help="a person (id, name or \"Person N\"), then a new name or more people")
     people.add_argument("--json", action="store_true", help="one JSON object per person")
+    watch = sub.add_parser("watch", help="watch folders: analyse the videos dropped into them (run, add, list, remove)",
+                           description="vip watch: scan the watch folders until Ctrl+C (with local workers); "
+                                       "vip watch add FOLDER --project NAME; vip watch list; vip watch remove FOLDER")
+    watch.add_argument("watch_action", nargs="?", default="run", choices=["run", "add", "list", "remove"])
+    watch.add_argument("folder", nargs="?", help="add: the folder to watch; remove: its path or id")
+    watch.add_argument("--project", default=None, help="add: the project its videos go to, with that project's "
+                       "analysis profile (default: Default; created if missing)")
+    watch.add_argument("--no-recursive", action="store_true", help="add: not the subfolders")
+    watch.add_argument("--ext", default=None, metavar="EXTS", help="add: only these extensions, e.g. mp4,mov "
+                       "(default: the common video ones)")
+    watch.add_argument("--settle", type=float, default=10.0, metavar="S", help="add: take a file once its size "
+                       "and mtime stayed the same this long (default 10 s)")
+    watch.add_argument("--workers", type=int, default=None, help="run: local worker processes (default: "
+                       "VIP_WORKERS, else the CPU count; 0: none)")
+    watch.add_argument("--json", action="store_true", help="list: one JSON object per folder")
     serve = sub.add_parser("serve", help="the local REST API (OpenAPI at /docs), with local workers")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this "
                        "machine only)")
@@ -187,6 +219,11 @@ def _run_command(command: str, args: argparse.Namespace, settings: Settings) -> 
 
             return asyncio.run(run_export(settings, args.video, args.format, args.output, args.track,
                                           not args.no_speakers))
+        if command == "selects":
+            configure_logging("cli", settings.log_dir)
+            from app.export_cli import run_selects
+
+            return asyncio.run(run_selects(settings, args.picks, args.format, args.handles, args.name, args.output))
         if command == "search":
             configure_logging("cli", settings.log_dir)
             from app.search_cli import run_search
@@ -231,6 +268,12 @@ def _run_command(command: str, args: argparse.Namespace, settings: Settings) -> 
             from app.models_cli import run_models
 
             return run_models(settings, args.json)
+        if command == "watch":
+            configure_logging("watch", settings.log_dir, console_level=logging.WARNING)
+            from app.watch_cli import run_watch
+
+            return asyncio.run(run_watch(settings, args.watch_action, args.folder, args.project,
+                                         not args.no_recursive, args.ext, args.settle, args.workers, args.json))
         if command == "serve":
             configure_logging("serve", settings.log_dir, console_level=logging.WARNING)
             from app.serve_cli import run_serve

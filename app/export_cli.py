@@ -1,4 +1,4 @@
-"""`vip export VIDEO --format csv|json|edl|contact-sheet|srt|vtt|summary-md|summary-json`, headless.
+"""`vip export VIDEO --format ...` and `vip selects`, headless (core.services.exports does the work).
 
 Subtitles: `--track original|translation|both` (the transcript, its translation, or the
 translation below each line) and `--no-speakers` (leave out the speaker names, which are shown
@@ -7,81 +7,82 @@ by default wherever the transcript has speakers)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from pathlib import Path
 
 from app.settings import Settings
 from app.wiring import Services, with_services
-from core.export import SUBTITLE_FORMATS, TRACKS, contact_sheet, export_text, subtitles
-from core.summary.model import to_json, to_markdown
+from core.errors import VipError
+from core.export import SUBTITLE_FORMATS, TRACKS
+from core.services.exports import NothingToExport
 
 __all__ = ["SUBTITLE_FORMATS", "TRACKS", "run_export"]
 
 
 async def run_export(settings: Settings, ref: str, fmt: str, output: Path | None, track: str = "original",
                      speakers: bool = True) -> int:
+    """Write the export to `output` (printing its path), or text to standard output; the contact
+    sheet goes to NAME-contact-sheet.jpg without `output`. 2: no such video; 1: nothing to export."""
     if track not in TRACKS:
         print(f"vip export: unknown track {track!r}; choose {', '.join(TRACKS)}", file=sys.stderr)
         return 2
 
     async def body(services: Services) -> int:
-        videos = await services.library.resolve(ref)
-        if not videos:
-            print(f"vip export: no video matches {ref!r} (give its path, file name or id; "
-                  "`vip jobs` lists analysed videos)", file=sys.stderr)
+        try:
+            video = await services.exports.find_one(ref)
+        except VipError as exc:
+            print(f"vip export: {exc} (`vip jobs` lists analysed videos)", file=sys.stderr)
             return 2
-        if len(videos) > 1:
-            listing = "\n".join(f"  {v.id}  {v.path}" for v in videos)
-            print(f"vip export: {ref!r} matches {len(videos)} videos; give one id:\n{listing}", file=sys.stderr)
-            return 2
-        video = videos[0]
-        if fmt in ("summary-md", "summary-json"):
-            summary = await services.library.summary(video.id)
-            if summary is None:
-                why = (f"its analysis failed: {video.error}" if video.error
-                       else f"analyse it first (vip analyze {video.path})")
-                print(f"vip export: {video.name} has no summary — {why}", file=sys.stderr)
-                return 1
-            origin = video.media.start_s if video.media else 0.0
-            text = to_markdown(video.name, summary, origin) if fmt == "summary-md" else to_json(summary)
-            return await _write_text(text, output)
-        if fmt in SUBTITLE_FORMATS:
-            speech = await services.library.segments(video.id, "speech")
-            if not speech:
-                stage = video.stages.get("speech", {}).get("status")
-                why = ("no speech was found in it" if stage == "succeeded"
-                       else f"it has no transcript yet — analyse it first (vip analyze {video.path})")
-                print(f"vip export: {video.name} has no subtitles: {why}", file=sys.stderr)
-                return 1
-            translation = await services.library.segments(video.id, "translation") if track != "original" else []
-            if track != "original" and not translation:
-                stage = video.stages.get("translate", {}).get("status")
-                why = ("the speech is already in the target language, or no translation language is set"
-                       if stage == "succeeded" else f"translate it first (vip analyze {video.path})")
-                print(f"vip export: {video.name} has no translation: {why}", file=sys.stderr)
-                return 1
-            text = subtitles(fmt, video, speech, translation, track, speakers=speakers)
-            return await _write_text(text, output)
-        shots = await services.library.shots(video.id)
-        if not shots:
-            print(f"vip export: {video.name} has no shots yet — analyse it first (vip analyze {video.path})",
-                  file=sys.stderr)
+        try:
+            exported = await services.exports.export(video, fmt, track, speakers)
+        except NothingToExport as exc:
+            print(f"vip export: {exc}", file=sys.stderr)
             return 1
-        if fmt == "contact-sheet":
-            target = output or Path(f"{Path(video.name).stem}-contact-sheet.jpg")
-            await asyncio.to_thread(contact_sheet, video, shots, target)
-            print(target)
+        target = output if output is not None or exported.is_text else Path(exported.filename)
+        if target is None:
+            sys.stdout.write(exported.content.decode("utf-8"))
             return 0
-        people = [vp.on_screen() for vp in await services.people.in_video(video.id)] if services.people else []
-        return await _write_text(export_text(fmt, video, shots, people), output)
+        await asyncio.to_thread(_write, target, exported.content)
+        print(target)
+        return 0
 
     return await with_services(settings, body)
 
 
-async def _write_text(text: str, output: Path | None) -> int:
-    if output:
-        await asyncio.to_thread(output.write_text, text, encoding="utf-8")
+async def run_selects(settings: Settings, picks: list[str], fmt: str, handles: int, name: str,
+                      output: Path | None) -> int:
+    """`vip selects VIDEO@START-END[=NAME]... --format otio|fcpxml|xmeml`; 2 on a bad pick."""
+    parsed: list[tuple[str, float, float, str]] = []
+    for pick in picks:
+        match = re.fullmatch(r"(.+)@(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)(?:=(.*))?", pick)
+        if match is None:
+            print(f"vip selects: {pick!r} is not VIDEO@START-END[=NAME] (seconds, e.g. clip.mp4@12.5-20)",
+                  file=sys.stderr)
+            return 2
+        ref, start, end, label = match.groups()
+        parsed.append((ref, float(start), float(end), label or ""))
+
+    async def body(services: Services) -> int:
+        resolved = []
+        for ref, start, end, label in parsed:
+            try:
+                video = await services.exports.find_one(ref)
+            except VipError as exc:
+                print(f"vip selects: {exc}", file=sys.stderr)
+                return 2
+            resolved.append((video.id, start, end, label or f"{video.name} {start:g}-{end:g}"))
+        exported = await services.exports.selects(resolved, fmt, handles, name)
+        if output is None:
+            sys.stdout.write(exported.content.decode("utf-8"))
+            return 0
+        await asyncio.to_thread(_write, output, exported.content)
         print(output)
-    else:
-        sys.stdout.write(text)
-    return 0
+        return 0
+
+    return await with_services(settings, body)
+
+
+def _write(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)

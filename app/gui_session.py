@@ -163,6 +163,7 @@ async def _serve(settings: Settings, lease: DatabaseLease, pool: WorkerPool, off
         providers=services.providers,
         people=services.people,
         profiles=services.profiles,
+        watch=services.watch,
     )
     try:
         await controller.start()

@@ -264,6 +264,7 @@ async def _analyse(report: Report, state: _State) -> bool:
         await run_async_step(report, "on-screen text", lambda: _check_text(state, services))
         await run_async_step(report, "summary", lambda: _check_summary(state, services))
         await run_async_step(report, "search", lambda: _check_search(state, services))
+        await run_async_step(report, "editing software", lambda: _check_hand_off(state, services))
         await run_async_step(report, "REST API", lambda: _check_api(state, services))
         return True
     finally:
@@ -389,6 +390,22 @@ async def _check_search(state: _State, services: Services) -> Outcome | str:
         raise StepFailed(f"“{SEARCH_QUERY}” did not find the clip ({len(results)} other results)")
     best = hit.best
     return f"“{SEARCH_QUERY}” finds the clip at {best.start_s:.1f} s ({best.modality}, by {'+'.join(best.matched_by)})"
+
+
+async def _check_hand_off(state: _State, services: Services) -> str:
+    """The clip with its markers as OTIO (read back with OpenTimelineIO) and as xmeml (its adapter
+    plugin): both load in the bundle."""
+    import opentimelineio as otio
+
+    assert state.video_id is not None
+    video = await services.exports.find_one(state.video_id)
+    exported = {fmt: (await services.exports.export(video, fmt)).content.decode("utf-8") for fmt in ("otio", "xmeml")}
+    timeline = otio.adapters.read_from_string(exported["otio"], "otio_json")
+    markers = [m for clip in timeline.find_clips() for m in clip.markers]
+    shots = sum(1 for m in markers if m.color == otio.schema.MarkerColor.BLUE)
+    if not shots or "<xmeml" not in exported["xmeml"]:
+        raise StepFailed(f"the hand-off lost the markers ({len(markers)} markers, xmeml {len(exported['xmeml'])} chars)")
+    return f"OTIO with {len(markers)} markers ({shots} cuts), xmeml {len(exported['xmeml'])} chars"
 
 
 async def _check_api(state: _State, services: Services) -> str:

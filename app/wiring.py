@@ -46,7 +46,10 @@ from core.repositories.routing import AsyncRoutingRepository, RoutingRepository
 from core.repositories.people import PeopleRepository
 from core.repositories.profiles import ProfileRepository
 from core.services.analysis import AnalysisService
+from core.services.exports import ExportService
 from core.services.providers import ProviderService
+from core.services.watch import WatchService
+from core.repositories.watch import AsyncWatchRepository
 from core.services import ClientServices, StaleJobReaper, client_services
 from core.timeutil import utc_now
 from tasks import AnalysisTasks, HueyLauncher, WorkerRuntime, make_huey
@@ -58,15 +61,17 @@ def make_tasks(settings: Settings) -> AnalysisTasks:
 
 class Services(ClientServices):
     """The client services plus the AsyncMongoClient they share (close it when done), the
-    provider service (keys, routing, budgets, costs, estimates) and the "analyse these paths"
-    use case over them."""
+    provider service (keys, routing, budgets, costs, estimates), and the "analyse these paths",
+    "export this video" and watch-folder use cases over them."""
 
     def __init__(self, services: ClientServices, client: AsyncMongoClient[dict[str, Any]],
-                 providers: ProviderService) -> None:
+                 providers: ProviderService, watch: AsyncWatchRepository) -> None:
         super().__init__(services.projects, services.imports, services.library, services.jobs, services.search,
                          services.profiles, services.people)
         self.providers = providers
         self.analysis = AnalysisService(self.projects, self.imports, providers, self.jobs)
+        self.exports = ExportService(self.library, self.people)
+        self.watch = WatchService(watch, self.analysis, self.projects)
         self._client = client
 
     async def close(self) -> None:
@@ -89,7 +94,7 @@ async def build_services(settings: Settings, database: Database,
     stages = default_stages()
     return Services(client_services(db, launcher, [s.name for s in stages], settings.data_dir,
                                     {s.name: s.requires for s in stages}), client,
-                    providers)
+                    providers, AsyncWatchRepository(db))
 
 
 @asynccontextmanager

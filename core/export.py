@@ -24,6 +24,7 @@ from core.summary.model import Summary, to_json, to_markdown
 FORMATS = ("csv", "json", "edl", "contact-sheet")
 SUBTITLE_FORMATS = ("srt", "vtt")
 SUMMARY_FORMATS = ("summary-md", "summary-json")
+HAND_OFF_FORMATS = ("otio", "fcpxml", "xmeml", "resolve-markers", "avid-markers", "youtube-chapters")  # core.nle
 TRACKS = ("original", "translation", "both")  # subtitles: the transcript, its translation, or one below the other
 
 
@@ -178,9 +179,16 @@ def subtitles(fmt: str, video: Video, transcript: list[TextSegment] | None,
 
 def render_text(fmt: str, video: Video, shots: list[Shot], transcript: list[TextSegment] | None = None,
                 summary: Summary | None = None, *, translation: list[TextSegment] | None = None,
-                track: str = "original", speakers: bool = True, people: Sequence[PersonOnScreen] = ()) -> str:
-    """Return a text export: the shot list (csv, json, edl), subtitles (srt, vtt; see `subtitles`)
-    or the summary (summary-md, summary-json; times on the player's clock)."""
+                track: str = "original", speakers: bool = True, people: Sequence[PersonOnScreen] = (),
+                on_screen: Sequence[TextSegment] = ()) -> str:
+    """Return a text export: the shot list (csv, json, edl), subtitles (srt, vtt; see `subtitles`),
+    the summary (summary-md, summary-json; times on the player's clock), or the video with its
+    markers for editing software (core.nle's formats: otio, fcpxml, xmeml, resolve-markers, ...)."""
+    if fmt in HAND_OFF_FORMATS:
+        from core.nle import render_video, video_markers  # OpenTimelineIO: loaded on the first hand-off
+
+        markers = video_markers(video, shots, transcript or [], on_screen, summary.chapters if summary else [], people)
+        return render_video(fmt, video, markers)
     if fmt in SUBTITLE_FORMATS:
         return subtitles(fmt, video, transcript, translation, track, speakers=speakers)
     if fmt in SUMMARY_FORMATS:
@@ -193,12 +201,13 @@ def render_text(fmt: str, video: Video, shots: list[Shot], transcript: list[Text
 def write_export(fmt: str, video: Video, path: Path, shots: list[Shot],
                  transcript: list[TextSegment] | None = None, summary: Summary | None = None, *,
                  translation: list[TextSegment] | None = None, track: str = "original",
-                 speakers: bool = True, people: Sequence[PersonOnScreen] = ()) -> Path:
+                 speakers: bool = True, people: Sequence[PersonOnScreen] = (),
+                 on_screen: Sequence[TextSegment] = ()) -> Path:
     """Write one export file to `path` (any format of `render_text`, or the contact sheet); blocking."""
     if fmt == "contact-sheet":
         return contact_sheet(video, shots, path)
     text = render_text(fmt, video, shots, transcript, summary, translation=translation, track=track,
-                       speakers=speakers, people=people)
+                       speakers=speakers, people=people, on_screen=on_screen)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path

@@ -30,6 +30,7 @@ from core.services import ImportService, JobService, LibraryService, ProjectServ
 from core.services.profiles import ProfileService
 from core.services.providers import Estimate, ProviderService
 from core.services.people import PeopleService
+from core.services.watch import WatchService
 from core.timeutil import utc_now
 from ui.costs_view import CostsDialog
 from ui.main_view import MainView
@@ -40,11 +41,13 @@ from ui.library_widget import POSTER_SIZE
 from ui.people_view import PeopleView
 from ui.search_controller import SearchController
 from ui.thumbnails import read_thumbnail
+from ui.watch_view import WatchFoldersDialog
 
 log = structlog.get_logger(__name__)
 
 POLL_INTERVAL_S = 0.25  # job records: no faster than 4×/s
 STATUS_INTERVAL_S = 2.0
+WATCH_REFRESH_S = 2.0  # the watch folders page re-reads the statuses while open
 POLL_OVERLAP = timedelta(seconds=2)  # tolerate clock differences between processes
 FIRST_VIDEOS = 100  # library rows shown with the first paint of a project; the rest pages in
 FIRST_JOBS = 40  # likewise the newest jobs ...
@@ -73,6 +76,7 @@ class MainController:
         providers: ProviderService | None = None,
         people: PeopleService | None = None,
         profiles: ProfileService | None = None,
+        watch: WatchService | None = None,
     ) -> None:
         self.view = view
         self._projects = projects
@@ -130,6 +134,9 @@ class MainController:
         self._profiles = profiles  # the analysis profile page (open_profile)
         view.profile_action.triggered.connect(self.open_profile)
         view.profile_action.setEnabled(profiles is not None)
+        self._watch = watch  # watch folders: scanned while the app is open (start), the page (open_watch)
+        view.watch_action.triggered.connect(self.open_watch)
+        view.watch_action.setEnabled(watch is not None)
 
     async def start(self) -> None:
         """Load projects and the library, start polling; offer samples on an empty library."""
@@ -137,6 +144,8 @@ class MainController:
         await self._reload_projects(default.id)
         await self.select_project(default.id)
         self._loops = [asyncio.create_task(self._poll_jobs()), asyncio.create_task(self._poll_status())]
+        if self._watch is not None:
+            self._loops.append(asyncio.create_task(self._watch.run(asyncio.Event())))
         self._spawn(self.sync_search())
         if self._config.offer_samples and await self._library.is_empty():
             self._keep(self.view.offer_samples(lambda: self._spawn(self.import_samples())))
@@ -464,6 +473,54 @@ class MainController:
         self._keep(dialog)
         self._spawn(dialog.load())
         return dialog
+
+    # -- watch folders ------------------------------------------------------------------------
+    def open_watch(self) -> WatchFoldersDialog | None:
+        """Show the watch folders page, non-modal; its statuses refresh while it is open."""
+        if self._watch is None:
+            return None
+        for old in [d for d in self._dialogs if isinstance(d, WatchFoldersDialog) and d.isVisible()]:
+            old.close()
+        dialog = WatchFoldersDialog(self.view.projects.names(), self.view)
+        dialog.add_requested.connect(lambda path, project, recursive, extensions, settle: self._spawn(
+            self._add_watch(dialog, path, project, recursive, extensions, settle)))
+        dialog.remove_requested.connect(lambda folder_id: self._spawn(self._remove_watch(dialog, folder_id)))
+        self._dialogs.append(dialog)
+        dialog.show()
+        self._spawn(self._refresh_watch(dialog))
+        return dialog
+
+    async def _refresh_watch(self, dialog: WatchFoldersDialog) -> None:
+        assert self._watch is not None
+        dialog.show_folders(await self._watch.folders())
+        while dialog.isVisible():
+            await asyncio.sleep(WATCH_REFRESH_S)
+            if dialog.isVisible():
+                dialog.show_folders(await self._watch.folders())
+
+    async def _add_watch(self, dialog: WatchFoldersDialog, path: str, project: str, recursive: bool,
+                         extensions: tuple[str, ...], settle_s: float) -> None:
+        assert self._watch is not None
+        try:
+            folder = await self._watch.add(Path(path), project, recursive, extensions or None, settle_s)
+        except VipError as exc:
+            dialog.show_error(str(exc))
+            return
+        dialog.show_added(folder)
+        dialog.show_folders(await self._watch.folders())
+        if self.project_id is not None:
+            await self._reload_projects(self.project_id)  # the folder's project may be new
+
+    async def _remove_watch(self, dialog: WatchFoldersDialog, folder_id: str) -> None:
+        assert self._watch is not None
+        try:
+            folder = await self._watch.remove(folder_id)
+        except VipError as exc:
+            dialog.show_error(str(exc))
+            return
+        dialog.message.setStyleSheet("")
+        dialog.message.setText(f"No longer watching {folder.path}; its videos stay in the library.")
+        dialog.show_folders(await self._watch.folders())
 
     # -- the analysis profile -----------------------------------------------------------------
     def open_profile(self) -> ProfileDialog | None:

@@ -75,6 +75,10 @@ class ProjectsWidget(QWidget):
                 self.list.setCurrentItem(item)
         self.list.blockSignals(False)
 
+    def names(self) -> list[str]:
+        """The projects' names, in the list's order."""
+        return [self.list.item(i).text() for i in range(self.list.count())]
+
     def _on_current(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         if item is not None:
             self.project_selected(item.data(Qt.ItemDataRole.UserRole))
@@ -163,6 +167,9 @@ class MainView(QMainWindow):
         self.costs_action.setToolTip("What cloud providers cost, per project, provider and day")
         toolbar.addAction(self.providers_action)
         toolbar.addAction(self.costs_action)
+        # -- the watch folders page (ui/watch_view.py) --
+        self.watch_action = QAction("Watch folders…", self)
+        self.watch_action.setToolTip("Folders whose new video files are analysed on their own")
         # -- the analysis profile page (ui/profile_view.py) --
         self.profile_action = QAction("Analysis profile…", self)
         self.profile_action.setToolTip("Which analysis stages this project's jobs run; the translation's language")
@@ -206,6 +213,7 @@ class MainView(QMainWindow):
         tools.addAction(self.providers_action)
         tools.addAction(self.costs_action)
         tools.addAction(self.profile_action)
+        tools.addAction(self.watch_action)
         go = menus.addMenu("&Go")
         go.addAction(self.find_action)
         go.addAction(self.people_action)

@@ -65,7 +65,16 @@ SUMMARY_EXPORTS: dict[str, tuple[str, str, str]] = {
     "summary-md": ("Summary as Markdown…", "Markdown (*.md)", "-summary.md"),
     "summary-json": ("Summary as JSON…", "JSON files (*.json)", "-summary.json"),
 }
-ALL_EXPORTS = {**EXPORTS, **TRANSCRIPT_EXPORTS, **SUMMARY_EXPORTS}
+# The video with its markers (cuts, lines, on-screen text, chapters, people) for editing software.
+HAND_OFF_EXPORTS: dict[str, tuple[str, str, str]] = {
+    "otio": ("Editing software: OpenTimelineIO…", "OpenTimelineIO (*.otio)", ".otio"),
+    "fcpxml": ("Final Cut Pro / Resolve (FCPXML)…", "FCPXML (*.fcpxml)", ".fcpxml"),
+    "xmeml": ("Premiere Pro (XML)…", "Final Cut Pro 7 XML (*.xml)", ".xml"),
+    "resolve-markers": ("Resolve markers (EDL)…", "Edit decision lists (*.edl)", "-markers.edl"),
+    "avid-markers": ("Avid markers…", "Text files (*.txt)", "-markers.txt"),
+    "youtube-chapters": ("YouTube chapters…", "Text files (*.txt)", "-chapters.txt"),
+}
+ALL_EXPORTS = {**EXPORTS, **TRANSCRIPT_EXPORTS, **SUMMARY_EXPORTS, **HAND_OFF_EXPORTS}
 METADATA_FIELDS = ("Container", "Duration", "Resolution", "Frame rate", "Video codec", "Audio",
                    "Bit rate", "File size", "Rotation", "Shots", "Black frames", "Cloud cost")
 THUMB_BATCH = 8
@@ -190,7 +199,7 @@ class VideoDetailView(QWidget):
         self.export_actions: dict[str, QAction] = {}
         # Every export is in the menu once; a group the video has nothing for is hidden.
         self._export_groups: list[tuple[QAction | None, list[QAction]]] = []
-        for group in (EXPORTS, TRANSCRIPT_EXPORTS, SUMMARY_EXPORTS):
+        for group in (EXPORTS, TRANSCRIPT_EXPORTS, SUMMARY_EXPORTS, HAND_OFF_EXPORTS):
             separator = self.export_menu.addSeparator() if self._export_groups else None
             actions = []
             for fmt, (text, _filter, _suffix) in group.items():
@@ -438,7 +447,7 @@ class VideoDetailView(QWidget):
                                               list(self._transcript), self._summary,
                                               translation=list(self._translation),
                                               track="both" if self._translation else "original",
-                                              people=list(self._people))
+                                              people=list(self._people), on_screen=list(self._onscreen))
         except Exception as exc:
             self.notice.setStyleSheet("color: #c0392b;")
             self.notice.setText(f"Could not save {path.name}: {exc}")
@@ -496,10 +505,11 @@ class VideoDetailView(QWidget):
 
     def _show_exports(self, shots: bool, transcript: bool, summary: bool) -> None:
         """List in the Export menu what the video has: the shot list (greyed out until the shots
-        are in), the transcript as subtitles, the summary."""
+        are in), the transcript as subtitles, the summary, the hand-off to editing software (once
+        the shots are in)."""
         for fmt in EXPORTS:
             self.export_actions[fmt].setEnabled(shots)
-        for (separator, actions), shown in zip(self._export_groups[1:], (transcript, summary)):
+        for (separator, actions), shown in zip(self._export_groups[1:], (transcript, summary, shots)):
             for action in [separator, *actions]:
                 if action is not None:
                     action.setVisible(shown)

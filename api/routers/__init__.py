@@ -1,1 +1,1 @@
-"""One router per resource: projects, videos, jobs, search."""
+"""One router per resource: projects, videos, exports, jobs, search, costs, providers."""

@@ -36,6 +36,7 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("provider_calls", [("day", 1)], {}),  # open days and rollups (see repositories/ledger_days.py)
     ("provider_calls", [("video_id", 1)], {}),  # cost_of(video_id)
     ("budget_holds", [("project_id", 1), ("at", 1)], {}),
+    ("watched_files", [("folder_id", 1)], {}),
 ]
 
 _CLIENT_OPTIONS: dict[str, Any] = {

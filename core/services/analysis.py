@@ -41,6 +41,10 @@ class Queued:
     def job_of(self, item: ImportItem) -> Job:
         return self._by_video[item.video.id]
 
+    def queued(self, item: ImportItem) -> bool:
+        """False for a file `only_new` left out (its content was in the library already)."""
+        return item.video.id in self._by_video
+
     @property
     def unique_jobs(self) -> list[Job]:
         """Each job once (two files with the same content are one video, one job)."""
@@ -58,15 +62,18 @@ class AnalysisService:
         self._projects, self._imports, self._providers, self._jobs = projects, imports, providers, jobs
 
     async def analyze_paths(self, paths: list[Path], project_name: str | None = None, force: bool = False,
-                            over_budget_ok: bool = False) -> Queued:
+                            over_budget_ok: bool = False, only_new: bool = False) -> Queued:
         """Import every video under `paths` into the project (created if missing; None: Default)
         and queue their analysis. NothingToAnalyze when no video file is there; OverBudget (nothing
-        queued) when the estimate passes the budget, unless `over_budget_ok`."""
+        queued) when the estimate passes the budget, unless `over_budget_ok`. `only_new`: a file
+        whose content the project has already is not analysed again (watch folders)."""
         project = await self._projects.ensure(project_name)
         imported = await self._imports.import_paths(project.id, paths)
         if not imported.items:
             raise NothingToAnalyze("no video files found in " + ", ".join(map(str, paths)))
-        videos = [item.video for item in imported.items]
+        videos = [item.video for item in imported.items if item.created or not only_new]
+        if not videos:
+            return Queued(project, imported.items, await self._providers.estimate(project.id, []), [])
         estimate = await self._providers.estimate(project.id, videos)
         if estimate.over_budget and not over_budget_ok:
             raise OverBudget(project, estimate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections.abc import Iterator
@@ -103,9 +104,15 @@ def test_bad_requests_get_the_right_status_and_one_error_shape(client: TestClien
 
 def test_a_batch_over_the_budget_is_refused_with_402(client: TestClient, media: MediaSet,
                                                      vip_env: dict[str, str]) -> None:
-    assert client.post("/api/v1/projects", json={"name": "Paid"}).status_code == 201
+    project = client.post("/api/v1/projects", json={"name": "Paid"}).json()
     assert run_vip(["route", "Paid", "summarizer", "openai/gpt-4o-mini"], vip_env).returncode == 0
     assert run_vip(["budget", "Paid", "0.000001"], vip_env).returncode == 0
+    routes = {r["capability"]: r for r in client.get(f"/api/v1/projects/{project['id']}/routing").json()}
+    assert routes["summarizer"] == {"capability": "summarizer", "provider": "openai", "model": "gpt-4o-mini"}
+    assert routes["transcriber"] == {"capability": "transcriber", "provider": "local", "model": None}
+    assert [p["name"] for p in client.get("/api/v1/providers").json()] == ["openai", "gemini"]
+    assert "api_key" not in client.get("/api/v1/providers").text
+    assert client.get("/api/v1/costs", params={"by": "provider"}).json() == []  # nothing called yet
     message = _error(client.post("/api/v1/jobs", json={"paths": [str(media.good)], "project": "Paid"}),
                      402, "over_budget")
     assert "would pass the budget of project 'Paid'" in message and "summarizer $" in message
@@ -131,3 +138,41 @@ def test_an_unexpected_error_is_500_and_logged_with_its_traceback(
 def test_search_finds_nothing_in_an_empty_library(client: TestClient) -> None:
     response = client.get("/api/v1/search", params={"q": "harbour"})
     assert response.status_code == 200 and response.json() == []
+
+
+def test_exports_come_as_files_named_after_the_video(client: TestClient, media: MediaSet,
+                                                     vip_env: dict[str, str]) -> None:
+    analysed = run_vip(["analyze", "--json", "--project", "Exports", str(media.good)], vip_env)
+    assert analysed.returncode == 0, analysed.stderr
+    video_id = json.loads(analysed.stdout.splitlines()[0])["video_id"]
+    shots = client.get(f"/api/v1/videos/{video_id}/export", params={"format": "csv"})
+    assert shots.status_code == 200, shots.text
+    assert shots.headers["content-type"] == "text/csv; charset=utf-8"
+    assert shots.headers["content-disposition"] == "attachment; filename*=UTF-8''good.csv"
+    assert shots.text.splitlines()[0].startswith("shot,") and len(shots.text.splitlines()) >= 2
+    sheet = client.get(f"/api/v1/videos/{video_id}/export", params={"format": "contact-sheet"})
+    assert sheet.headers["content-type"] == "image/jpeg" and sheet.content[:3] == b"\xff\xd8\xff"
+    assert "good-contact-sheet.jpg" in sheet.headers["content-disposition"]
+    edl = client.get(f"/api/v1/videos/{video_id[:8]}/export", params={"format": "edl"})
+    assert edl.status_code == 200 and edl.text.startswith("TITLE:")
+    subtitles = client.get(f"/api/v1/videos/{video_id}/export", params={"format": "srt"})
+    assert "has no subtitles" in _error(subtitles, 409, "conflict")
+    assert "format" in _error(client.get(f"/api/v1/videos/{video_id}/export", params={"format": "mov"}),
+                              422, "invalid_request")
+    assert "No video matches" in _error(client.get("/api/v1/videos/nothing-like-it/export",
+                                                   params={"format": "csv"}), 404, "not_found")
+    fcpxml = client.get(f"/api/v1/videos/{video_id}/export", params={"format": "fcpxml"})
+    assert fcpxml.status_code == 200 and fcpxml.headers["content-type"] == "application/xml; charset=utf-8"
+    assert "good.fcpxml" in fcpxml.headers["content-disposition"] and "<asset-clip" in fcpxml.text
+    selects = client.post("/api/v1/selects", json={"items": [{"video_id": video_id, "start_s": 1.0, "end_s": 2.0,
+                                                              "name": "pick"}], "format": "otio", "handles": 3})
+    assert selects.status_code == 200, selects.text
+    import opentimelineio as otio
+
+    (clip,) = list(otio.adapters.read_from_string(selects.text, "otio_json").find_clips())
+    assert (clip.name, round(clip.source_range.start_time.value), round(clip.source_range.duration.value)) == \
+        ("pick", 25 - 3, 25 + 6)
+    assert "ends before it starts" in _error(client.post("/api/v1/selects", json={
+        "items": [{"video_id": video_id, "start_s": 3.0, "end_s": 2.0}], "format": "otio"}), 400, "bad_request")
+    assert "No video with id" in _error(client.post("/api/v1/selects", json={
+        "items": [{"video_id": "nope", "start_s": 0, "end_s": 1}], "format": "fcpxml"}), 404, "not_found")

@@ -122,7 +122,7 @@ def test_analyze_json_includes_shots_and_export_formats(tmp_path: Path, vip_env:
     assert sheet.returncode == 0, sheet.stderr
     assert (tmp_path / "s.jpg").stat().st_size > 1000
     missing = run_vip(["export", "no-such-video.mp4", "--format", "csv"], vip_env)
-    assert missing.returncode == 2 and "no video matches" in missing.stderr
+    assert missing.returncode == 2 and "No video matches" in missing.stderr
     assert record["transcript"] == []
     srt = run_vip(["export", str(clip), "--format", "srt"], vip_env)
     assert srt.returncode == 1 and "no subtitles" in srt.stderr and "no speech" in srt.stderr
@@ -131,6 +131,33 @@ def test_analyze_json_includes_shots_and_export_formats(tmp_path: Path, vip_env:
     assert "*Local extractive summary" in summary.stdout and "- **0:00** Shots 1–3" in summary.stdout
     as_json = json.loads(run_vip(["export", str(clip), "--format", "summary-json"], vip_env).stdout)
     assert as_json["source"] == "local-extractive" and as_json["chapters"][0]["title"] == "Shots 1–3"
+
+    # Editing software: the cuts as blue markers on the whole clip; selects as subclips with handles.
+    import opentimelineio as otio
+
+    timeline = otio.adapters.read_from_string(run_vip(["export", str(clip), "--format", "otio"], vip_env).stdout,
+                                              "otio_json")
+    (whole,) = list(timeline.find_clips())
+    assert whole.media_reference.target_url == clip.absolute().as_uri()
+    cuts = [round(m.marked_range.start_time.value) for m in whole.markers if m.color == otio.schema.MarkerColor.BLUE]
+    assert cuts == [0, 50, 88]
+    assert [m.name for m in whole.markers if m.color == otio.schema.MarkerColor.RED] == ["Shots 1–3"]  # the chapter
+    picked = run_vip(["selects", f"{clip}@2.0-3.0=middle", "three shots.mp4@0-0.5", "--format", "xmeml",
+                      "--handles", "5", "-o", str(tmp_path / "selects.xml")], vip_env)
+    assert picked.returncode == 0, picked.stderr
+    back = otio.adapters.read_from_file(str(tmp_path / "selects.xml"), "fcp_xml")
+    assert [(c.name, round(c.source_range.start_time.value), round(c.source_range.duration.value))
+            for c in back.find_clips()] == [("middle", 45, 35), ("three shots.mp4 0-0.5", 0, 17)]
+    assert run_vip(["selects", "clip.mp4:1-2", "--format", "otio"], vip_env).returncode == 2
+    youtube = run_vip(["export", str(clip), "--format", "youtube-chapters"], vip_env)
+    assert youtube.returncode == 1 and "YouTube needs at least 3 chapters" in youtube.stderr
+
+
+def test_the_cli_offers_every_export_format() -> None:
+    from app.cli import EXPORT_FORMATS
+    from core.services.exports import FORMATS
+
+    assert EXPORT_FORMATS == list(FORMATS)
 
 
 def test_summary_says_a_failure_shared_by_many_videos_once() -> None:

@@ -35,6 +35,7 @@ def test_self_test_passes_in_its_own_temporary_data_dir(vip_env: dict[str, str],
                      "✓ analysis", "✓ speech", "No speech", "✓ shots", "3 shots found",
                      "✓ on-screen text", "caption read: “VIP sample - scene",
                      "✓ summary", "✓ search", "“sample scene” finds the clip",
+                     "✓ editing software", "(3 cuts), xmeml",
                      "✓ REST API", "the clip as vip-self-test.mp4 (ready); 401 without the token",
                      "✓ main window", "library shows vip-self-test.mp4 · 0:04 · 640×360 · Ready",
                      "✓ clean-up", "temporary data dir removed", "self-test passed"):

@@ -131,7 +131,9 @@ def test_read_click_follow_and_search_the_transcript(qloop: asyncio.AbstractEven
         # The Export menu offers the transcript as subtitles (no summary here: none offered).
         assert view.export_menu_texts() == [
             "Shot list as CSV…", "Shot list as JSON…", "Shot list as EDL…", "Contact sheet…", "—",
-            "Transcript as SRT…", "Transcript as VTT…"]
+            "Transcript as SRT…", "Transcript as VTT…", "—", "Editing software: OpenTimelineIO…",
+            "Final Cut Pro / Resolve (FCPXML)…", "Premiere Pro (XML)…", "Resolve markers (EDL)…", "Avid markers…",
+            "YouTube chapters…"]
         srt = parse_srt((await view.export_to("srt", tmp_path / "t.srt")).read_text(encoding="utf-8"))
         assert [(c.start_s, c.text) for c in srt] == [(start, text) for start, _end, text in LINES]
         vtt = (await view.export_to("vtt", tmp_path / "t.vtt")).read_text(encoding="utf-8")

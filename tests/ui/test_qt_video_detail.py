@@ -191,7 +191,8 @@ def test_review_a_video(qloop: asyncio.AbstractEventLoop, qtbot: Any, clip: Clip
 
         # Exports: CSV, EDL and JSON parse; the contact sheet is an image.
         assert view.export_menu_texts() == [
-            "Shot list as CSV…", "Shot list as JSON…", "Shot list as EDL…", "Contact sheet…"]
+            "Shot list as CSV…", "Shot list as JSON…", "Shot list as EDL…", "Contact sheet…", "—", "Editing software: OpenTimelineIO…", "Final Cut Pro / Resolve (FCPXML)…", "Premiere Pro (XML)…",
+            "Resolve markers (EDL)…", "Avid markers…", "YouTube chapters…"]
         rows = list(csv.DictReader(io.StringIO((await view.export_to("csv", tmp_path / "s.csv"))
                                                .read_text())))
         assert [(r["shot"], r["start_s"], r["transition"]) for r in rows] == [
@@ -321,7 +322,8 @@ def test_export_the_summary_from_the_menu_then_show_the_folder(
         await wait_until(menu.isVisible, "the Export menu")
         assert view.export_menu_texts() == [
             "Shot list as CSV…", "Shot list as JSON…", "Shot list as EDL…", "Contact sheet…", "—",
-            "Summary as Markdown…", "Summary as JSON…"]
+            "Summary as Markdown…", "Summary as JSON…", "—", "Editing software: OpenTimelineIO…", "Final Cut Pro / Resolve (FCPXML)…", "Premiere Pro (XML)…",
+            "Resolve markers (EDL)…", "Avid markers…", "YouTube chapters…"]
         markdown = view.export_actions["summary-md"]
         qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(markdown).center())
         dialog = await wait_until(lambda: view._dialog if view._dialog and view._dialog.isVisible() else None,
@@ -342,6 +344,26 @@ def test_export_the_summary_from_the_menu_then_show_the_folder(
         qtbot.mouseClick(view.show_folder_button, Qt.MouseButton.LeftButton)
         assert opened == [QUrl.fromLocalFile(str(target.parent))]
         assert opened[0].toLocalFile() == str(target.parent)
+
+        # Editing software: the menu's FCPXML entry saves the clip with its cuts and chapters as markers.
+        menu.popup(view.export_button.mapToGlobal(view.export_button.rect().bottomLeft()))
+        await wait_until(menu.isVisible, "the Export menu")
+        fcpxml = view.export_actions["fcpxml"]
+        qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(fcpxml).center())
+        dialog = await wait_until(lambda: view._dialog if view._dialog and view._dialog.isVisible()
+                                  and view._dialog.defaultSuffix() == "fcpxml" else None, "the FCPXML save dialog")
+        assert dialog.selectedFiles()[0].endswith("three scenes.fcpxml")
+        handed = target.parent / "for the editor.fcpxml"
+        dialog.findChild(QLineEdit, "fileNameEdit").setText(str(handed))
+        qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save),
+                         Qt.MouseButton.LeftButton)
+        await wait_until(lambda: view.notice.text() == "Saved for the editor.fcpxml", "the FCPXML to be written")
+        import xml.etree.ElementTree as ET
+
+        clip_element = ET.fromstring(handed.read_text(encoding="utf-8").split("\n", 2)[2]).find(".//asset-clip")
+        assert clip_element is not None
+        assert [e.get("value") for e in clip_element if e.tag == "marker"][:3] == ["Shot 1", "Shot 2", "Shot 3"]
+        assert [e.get("value") for e in clip_element if e.tag == "chapter-marker"] == ["Colour bars", "A fractal"]
 
         # The JSON form goes through the same export; a video without a summary does not offer it.
         doc = json.loads((await view.export_to("summary-json", tmp_path / "s.json")).read_text())

@@ -1,0 +1,155 @@
+"""Export one video in any format, with the reason when there is nothing to export yet: one use
+case for `vip export` and the REST API (core.export renders; this finds the inputs)."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import Conflict, NotFound, VipError
+from core.export import (HAND_OFF_FORMATS, SUBTITLE_FORMATS, SUMMARY_FORMATS, TRACKS, contact_sheet, export_text,
+                         subtitles)
+from core.models import Shot, Video
+from core.nle import (TIMELINE_FORMATS, HandOffError, Marker, Media, Select, media_of,
+                      render_timeline, render_video, selects_timeline, video_markers)
+from core.services.library import LibraryService
+from core.services.people import PeopleService
+from core.summary.model import to_json, to_markdown
+
+FORMATS = ("csv", "json", "edl", "contact-sheet", *SUBTITLE_FORMATS, *SUMMARY_FORMATS, *HAND_OFF_FORMATS)
+MEDIA_TYPES = {"csv": "text/csv", "json": "application/json", "edl": "text/plain", "contact-sheet": "image/jpeg",
+               "srt": "application/x-subrip", "vtt": "text/vtt", "summary-md": "text/markdown",
+               "summary-json": "application/json", "otio": "application/json", "fcpxml": "application/xml",
+               "xmeml": "application/xml", "resolve-markers": "text/plain", "avid-markers": "text/plain",
+               "youtube-chapters": "text/plain"}
+SUFFIXES = {"csv": ".csv", "json": ".json", "edl": ".edl", "contact-sheet": "-contact-sheet.jpg", "srt": ".srt",
+            "vtt": ".vtt", "summary-md": "-summary.md", "summary-json": "-summary.json", "otio": ".otio",
+            "fcpxml": ".fcpxml", "xmeml": ".xml", "resolve-markers": "-markers.edl", "avid-markers": "-markers.txt",
+            "youtube-chapters": "-chapters.txt"}
+
+
+class NothingToExport(Conflict):
+    """The video has no output of this kind yet (not analysed, no speech, no translation...)."""
+
+
+@dataclass(frozen=True)
+class Exported:
+    content: bytes
+    media_type: str
+    filename: str  # the video's name with the format's suffix
+
+    @property
+    def is_text(self) -> bool:
+        return not self.media_type.startswith("image/")
+
+
+class ExportService:
+    def __init__(self, library: LibraryService, people: PeopleService | None = None) -> None:
+        self._library, self._people = library, people
+
+    async def find_one(self, ref: str) -> Video:
+        """The video `ref` names (id, id prefix, path or file name): NotFound, or VipError when several."""
+        videos = await self._library.resolve(ref)
+        if not videos:
+            raise NotFound(f"No video matches {ref!r}: give its path, file name or id")
+        if len(videos) > 1:
+            listing = "\n".join(f"  {v.id}  {v.path}" for v in videos)
+            raise VipError(f"{ref!r} matches {len(videos)} videos; give one id:\n{listing}")
+        return videos[0]
+
+    async def export(self, video: Video, fmt: str, track: str = "original", speakers: bool = True) -> Exported:
+        """`video` in `fmt` (FORMATS); subtitles: `track` (TRACKS) and speaker names or not."""
+        if fmt not in FORMATS:
+            raise VipError(f"Unknown export format {fmt!r}; choose {', '.join(FORMATS)}")
+        if track not in TRACKS:
+            raise VipError(f"Unknown subtitle track {track!r}; choose {', '.join(TRACKS)}")
+        text = await self._render(video, fmt, track, speakers)
+        filename = Path(video.name).stem + SUFFIXES[fmt]
+        if text is None:  # the contact sheet
+            shots = await self._shots(video)
+            with tempfile.TemporaryDirectory(prefix="vip-export-") as tmp:
+                target = await asyncio.to_thread(contact_sheet, video, shots, Path(tmp) / filename)
+                content = await asyncio.to_thread(target.read_bytes)
+            return Exported(content, MEDIA_TYPES[fmt], filename)
+        return Exported(text.encode("utf-8"), MEDIA_TYPES[fmt], filename)
+
+    async def _render(self, video: Video, fmt: str, track: str, speakers: bool) -> str | None:
+        if fmt in SUMMARY_FORMATS:
+            summary = await self._library.summary(video.id)
+            if summary is None:
+                why = (f"its analysis failed: {video.error}" if video.error
+                       else f"analyse it first (vip analyze {video.path})")
+                raise NothingToExport(f"{video.name} has no summary — {why}")
+            origin = video.media.start_s if video.media else 0.0
+            return to_markdown(video.name, summary, origin) if fmt == "summary-md" else to_json(summary)
+        if fmt in SUBTITLE_FORMATS:
+            speech = await self._library.segments(video.id, "speech")
+            if not speech:
+                stage = video.stages.get("speech", {}).get("status")
+                why = ("no speech was found in it" if stage == "succeeded"
+                       else f"it has no transcript yet — analyse it first (vip analyze {video.path})")
+                raise NothingToExport(f"{video.name} has no subtitles: {why}")
+            translation = await self._library.segments(video.id, "translation") if track != "original" else []
+            if track != "original" and not translation:
+                stage = video.stages.get("translate", {}).get("status")
+                why = ("the speech is already in the target language, or no translation language is set"
+                       if stage == "succeeded" else f"translate it first (vip analyze {video.path})")
+                raise NothingToExport(f"{video.name} has no translation: {why}")
+            return subtitles(fmt, video, speech, translation, track, speakers=speakers)
+        if fmt == "contact-sheet":
+            return None
+        if fmt in HAND_OFF_FORMATS:
+            markers = await self.markers(video)
+            try:
+                return render_video(fmt, video, markers)
+            except HandOffError as exc:
+                raise NothingToExport(str(exc)) from exc
+        shots = await self._shots(video)
+        people = [vp.on_screen() for vp in await self._people.in_video(video.id)] if self._people else []
+        return export_text(fmt, video, shots, people)
+
+    async def markers(self, video: Video) -> list[Marker]:
+        """Every marker of `video` for editing software (core.nle.video_markers)."""
+        summary = await self._library.summary(video.id)
+        people = [vp.on_screen() for vp in await self._people.in_video(video.id)] if self._people else []
+        return video_markers(video, await self._shots(video), await self._library.segments(video.id, "speech"),
+                             await self._library.segments(video.id, "ocr"), summary.chapters if summary else [],
+                             people)
+
+    async def selects(self, picks: list[tuple[str, float, float, str]], fmt: str, handles: int = 0,
+                      name: str = "Selects") -> Exported:
+        """A timeline of subclips, (video id, start, end, name) each, widened by `handles` frames,
+        referencing the original files; `fmt`: TIMELINE_FORMATS."""
+        if fmt not in TIMELINE_FORMATS:
+            raise VipError(f"Selects are a timeline: choose {', '.join(TIMELINE_FORMATS)}")
+        if not picks:
+            raise VipError("No selects: give at least one video range")
+        if handles < 0:
+            raise VipError(f"Handles are frames before and after each select: {handles} is negative")
+        videos = {v.id: v for v in await self._library.get_many(sorted({p[0] for p in picks}))}
+        missing = [p[0] for p in picks if p[0] not in videos]
+        if missing:
+            raise NotFound(f"No video with id {missing[0]} in the library")
+        selects = []
+        for video_id, start_s, end_s, label in picks:
+            if end_s <= start_s:
+                raise VipError(f"A select ends before it starts ({start_s:g} to {end_s:g} s in {videos[video_id].name})")
+            selects.append(Select(self._media(videos[video_id]), start_s, end_s, label))
+        timeline = selects_timeline(selects, handles, name)
+        text = render_timeline(fmt, timeline, selects[0].media)
+        return Exported(text.encode("utf-8"), MEDIA_TYPES[fmt], name + SUFFIXES[fmt])
+
+    @staticmethod
+    def _media(video: Video) -> Media:
+        try:
+            return media_of(video)
+        except HandOffError as exc:
+            raise NothingToExport(str(exc)) from exc
+
+    async def _shots(self, video: Video) -> list[Shot]:
+        shots = await self._library.shots(video.id)
+        if not shots:
+            raise NothingToExport(f"{video.name} has no shots yet — analyse it first (vip analyze {video.path})")
+        return shots

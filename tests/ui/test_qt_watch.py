@@ -1,0 +1,88 @@
+"""The Watch folders page, as an operator uses it: type a folder, Add; a file copied in is
+analysed (queued) by the app's own watch loop; a folder that goes away says so; Remove."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from app.settings import Settings
+from app.wiring import Services, build_services
+from core.repositories import Database
+from tests.media import MediaSet
+from tests.ui.waiting import wait_until
+from ui.main_controller import ControllerConfig, MainController
+from ui.main_view import MainView
+from ui.watch_view import WatchFoldersDialog
+
+
+@asynccontextmanager
+async def opened(vip_env: dict[str, str], qtbot: Any) -> AsyncIterator[tuple[MainView, MainController, Services]]:
+    settings = Settings.load(vip_env)
+    services = await build_services(settings, Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
+    view = MainView()
+    qtbot.addWidget(view)
+    view.show()
+    controller = MainController(
+        view, services.projects, services.imports, services.library, services.jobs,
+        ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
+                         offer_samples=False), watch=services.watch)
+    try:
+        await controller.start()
+        yield view, controller, services
+    finally:
+        await controller.stop()
+        await services.close()
+
+
+def test_add_a_watch_folder_and_its_files_are_queued(qloop: asyncio.AbstractEventLoop, qtbot: Any,
+                                                     vip_env: dict[str, str], media: MediaSet, tmp_path: Path) -> None:
+    ingest = tmp_path / "ingest"
+    ingest.mkdir()
+
+    async def scenario() -> None:
+        async with opened(vip_env, qtbot) as (view, controller, services):
+            view.watch_action.trigger()
+            dialog: WatchFoldersDialog = await wait_until(
+                lambda: next((d for d in controller._dialogs if isinstance(d, WatchFoldersDialog)), None),
+                "the watch folders page")
+            await wait_until(dialog.empty_label.isVisible, "the empty list")
+            qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)  # no folder yet: says what to do
+            assert dialog.message.text() == "Choose the folder to watch first (Browse…)."
+            qtbot.keyClicks(dialog.folder_edit, str(ingest))
+            dialog.project_combo.setEditText("")
+            qtbot.keyClicks(dialog.project_combo.lineEdit(), "Ingest")
+            dialog.settle_spin.selectAll()
+            qtbot.keyClicks(dialog.settle_spin, "0")
+            qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+            await wait_until(lambda: dialog.message.text() == f"Watching {ingest} for project “Ingest”.",
+                             "the folder to be added")
+            assert dialog.table.rowCount() == 1 and dialog.table.item(0, 1).text() == "Ingest"
+            assert "Ingest" in view.projects.names()  # the new project is listed
+            qtbot.keyClicks(dialog.folder_edit, str(ingest))
+            qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+            await wait_until(lambda: "is watched already" in dialog.message.text(), "the refusal")
+
+            shutil.copy(media.good, ingest / "arrived.mp4")  # the app's watch loop takes it
+            await wait_until(lambda: dialog.statuses().get(str(ingest)) == "Watching: 1 file analysed",
+                             "the file to be queued", timeout=20)
+            (job,) = await services.jobs.recent()
+            video = await services.library.video(job.video_id)
+            assert video is not None and video.name == "arrived.mp4"
+
+            shutil.rmtree(ingest)
+            await wait_until(lambda: dialog.statuses()[str(ingest)].startswith("Folder not found"),
+                             "the missing folder's status", timeout=20)
+            dialog.table.selectRow(0)
+            qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
+            await wait_until(lambda: dialog.table.rowCount() == 0, "the folder to be removed")
+            assert dialog.message.text() == f"No longer watching {ingest}; its videos stay in the library."
+            assert await services.watch.folders() == []
+
+    qloop.run_until_complete(scenario())
