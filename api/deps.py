@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.wiring import Services
-from core.services.analysis import AnalysisService
-from core.services.exports import ExportService
-from core.services.jobs import JobService
-from core.services.library import LibraryService
-from core.services.projects import ProjectService
-from core.services.providers import ProviderService
-from core.search.service import SearchService
 
 bearer = HTTPBearer(auto_error=False, description="the token `vip serve --show-token` prints")
 
@@ -31,29 +26,18 @@ def services(request: Request) -> Services:
     return found
 
 
-def projects(s: Services = Depends(services)) -> ProjectService:
-    return s.projects
+def _service(attribute: str) -> Callable[..., Any]:
+    """A dependency giving one of core's services (the route's parameter names its type)."""
+    def get(s: Services = Depends(services)) -> Any:
+        return getattr(s, attribute)
+    get.__name__ = attribute
+    return get
 
 
-def library(s: Services = Depends(services)) -> LibraryService:
-    return s.library
-
-
-def jobs(s: Services = Depends(services)) -> JobService:
-    return s.jobs
-
-
-def analysis(s: Services = Depends(services)) -> AnalysisService:
-    return s.analysis
-
-
-def providers(s: Services = Depends(services)) -> ProviderService:
-    return s.providers
-
-
-def exports(s: Services = Depends(services)) -> ExportService:
-    return s.exports
-
-
-def search(s: Services = Depends(services)) -> SearchService:
-    return s.search
+projects = _service("projects")
+library = _service("library")
+jobs = _service("jobs")
+analysis = _service("analysis")
+providers = _service("providers")
+exports = _service("exports")
+search = _service("search")

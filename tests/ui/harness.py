@@ -21,10 +21,12 @@ T = TypeVar("T")
 @asynccontextmanager
 async def running_app(qtbot: Any, vip_env: dict[str, str], workers: int = 0,
                       local_workers: Callable[[], int] | None = None, people: bool = False,
+                      profiles: bool = False, watch: bool = False,
                       ) -> AsyncIterator[tuple[MainView, MainController, Services]]:
     """A shown MainView with its controller started; `workers` real worker processes run
-    beside it (stopped afterwards). `local_workers` stands in for the pool's count; `people`
-    gives the controller the people service (the People page, speakers linked to people)."""
+    beside it (stopped afterwards). `local_workers` stands in for the pool's count; `people`,
+    `profiles` and `watch` give the controller those services (the People page, speakers linked
+    to people; the Analysis profile page; watch folders)."""
     settings = Settings.load(vip_env)
     pool = WorkerPool(settings, workers, env=vip_env) if workers else None
     services = await build_services(settings, Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
@@ -36,7 +38,8 @@ async def running_app(qtbot: Any, vip_env: dict[str, str], workers: int = 0,
         view, services.projects, services.imports, services.library, services.jobs,
         ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
                          offer_samples=False, local_workers=count), search=services.search,
-        people=services.people if people else None)
+        people=services.people if people else None, profiles=services.profiles if profiles else None,
+        watch=services.watch if watch else None)
     if pool:
         pool.start()
     try:

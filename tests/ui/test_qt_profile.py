@@ -4,44 +4,23 @@ project's next job runs only the ticked stages. Real services against the test d
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QCheckBox
 
-from app.settings import Settings
-from app.wiring import Services, build_services
+from app.wiring import Services
 from core.models import Video
 from core.models.profile import AnalysisProfile
 from core.pipeline import default_stages
 from core.repositories import AsyncVideoRepository, Database, connect_async
+from tests.ui.harness import running_app
 from tests.ui.waiting import wait_until
-from ui.main_controller import ControllerConfig, MainController
+from ui.main_controller import MainController
 from ui.main_view import MainView
 from ui.profile_view import ProfileDialog
 
 STAGES = [s.name for s in default_stages()]
-
-
-@asynccontextmanager
-async def opened(vip_env: dict[str, str], qtbot: Any) -> AsyncIterator[tuple[MainView, MainController, Services]]:
-    settings = Settings.load(vip_env)
-    services = await build_services(settings, Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
-    view = MainView()
-    qtbot.addWidget(view)
-    view.show()
-    controller = MainController(
-        view, services.projects, services.imports, services.library, services.jobs,
-        ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
-                         offer_samples=False), profiles=services.profiles)
-    try:
-        await controller.start()
-        yield view, controller, services
-    finally:
-        await controller.stop()
-        await services.close()
 
 
 def click(qtbot: Any, box: QCheckBox) -> None:
@@ -70,7 +49,7 @@ async def new_job_stages(vip_env: dict[str, str], services: Services, project_id
 
 def test_untick_stages_and_save(qloop: asyncio.AbstractEventLoop, qtbot: Any, vip_env: dict[str, str]) -> None:
     async def scenario() -> None:
-        async with opened(vip_env, qtbot) as (view, controller, services):
+        async with running_app(qtbot, vip_env, profiles=True) as (view, controller, services):
             assert services.profiles is not None and controller.project_id is not None
             project_id = controller.project_id
             dialog = await open_page(view, controller)

@@ -5,40 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
 
-from app.settings import Settings
-from app.wiring import Services, build_services
-from core.repositories import Database
 from tests.media import MediaSet
+from tests.ui.harness import running_app
 from tests.ui.waiting import wait_until
-from ui.main_controller import ControllerConfig, MainController
-from ui.main_view import MainView
 from ui.watch_view import WatchFoldersDialog
-
-
-@asynccontextmanager
-async def opened(vip_env: dict[str, str], qtbot: Any) -> AsyncIterator[tuple[MainView, MainController, Services]]:
-    settings = Settings.load(vip_env)
-    services = await build_services(settings, Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
-    view = MainView()
-    qtbot.addWidget(view)
-    view.show()
-    controller = MainController(
-        view, services.projects, services.imports, services.library, services.jobs,
-        ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
-                         offer_samples=False), watch=services.watch)
-    try:
-        await controller.start()
-        yield view, controller, services
-    finally:
-        await controller.stop()
-        await services.close()
 
 
 def test_add_a_watch_folder_and_its_files_are_queued(qloop: asyncio.AbstractEventLoop, qtbot: Any,
@@ -47,7 +22,7 @@ def test_add_a_watch_folder_and_its_files_are_queued(qloop: asyncio.AbstractEven
     ingest.mkdir()
 
     async def scenario() -> None:
-        async with opened(vip_env, qtbot) as (view, controller, services):
+        async with running_app(qtbot, vip_env, watch=True) as (view, controller, services):
             view.watch_action.trigger()
             dialog: WatchFoldersDialog = await wait_until(
                 lambda: next((d for d in controller._dialogs if isinstance(d, WatchFoldersDialog)), None),
