@@ -21,6 +21,7 @@ import structlog
 from app.embedded_db import DatabaseLease
 from app.settings import Settings
 from app.watchdog import BEAT_S, MainThreadWatchdog
+from app.api_server import InProcessApiServer
 from app.wiring import build_services
 from app.worker_pool import WorkerPool
 from ui.main_controller import ControllerConfig, MainController
@@ -164,6 +165,7 @@ async def _serve(settings: Settings, lease: DatabaseLease, pool: WorkerPool, off
         people=services.people,
         profiles=services.profiles,
         watch=services.watch,
+        api_server=InProcessApiServer(settings, services),
     )
     try:
         await controller.start()

@@ -20,7 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -409,36 +409,21 @@ async def _check_hand_off(state: _State, services: Services) -> str:
 
 
 async def _check_api(state: _State, services: Services) -> str:
-    """`vip serve`'s app under uvicorn on a free local port: the analysed video over HTTP with the
-    token, 401 without it."""
-    import contextlib
+    """The REST API under uvicorn on a free local port (as the app's Settings start it): the
+    analysed video over HTTP with the token, 401 without it."""
     import socket
     import urllib.error
     import urllib.request
 
-    import uvicorn
+    from app.api_server import InProcessApiServer
 
-    from api.app import create_app
-    from api.token import load_or_create_token
-
-    @contextlib.asynccontextmanager
-    async def these_services() -> AsyncIterator[Services]:
-        yield services
-
-    token = load_or_create_token(state.settings.data_dir)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(these_services, token), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    serving = asyncio.create_task(server.serve())
+    server = InProcessApiServer(state.settings, services)
+    base = await server.start("127.0.0.1", port)
     try:
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if serving.done() or time.monotonic() > deadline:
-                raise StepFailed(f"the API server did not start on 127.0.0.1:{port}")
-            await asyncio.sleep(0.05)
-        url = f"http://127.0.0.1:{port}/api/v1/videos/{state.video_id}"
+        url = f"{base}/videos/{state.video_id}"
 
         def get(headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
             try:
@@ -447,7 +432,7 @@ async def _check_api(state: _State, services: Services) -> str:
             except urllib.error.HTTPError as exc:
                 return exc.code, json.loads(exc.read())
 
-        status, video = await asyncio.to_thread(get, {"Authorization": f"Bearer {token}"})
+        status, video = await asyncio.to_thread(get, {"Authorization": f"Bearer {server.token}"})
         if status != 200 or video.get("id") != state.video_id:
             raise StepFailed(f"GET /api/v1/videos/ID answered {status}: {video}")
         refused, _ = await asyncio.to_thread(get, {})
@@ -455,8 +440,7 @@ async def _check_api(state: _State, services: Services) -> str:
             raise StepFailed(f"without the token the API answered {refused}, not 401")
         return f"127.0.0.1:{port}: the clip as {video['name']} ({video['status']}); 401 without the token"
     finally:
-        server.should_exit = True
-        await serving
+        await server.stop()
 
 
 def _open_window(state: _State) -> str:

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from PySide6.QtGui import QImage
@@ -32,6 +32,7 @@ from core.services.providers import Estimate, ProviderService
 from core.services.people import PeopleService
 from core.services.watch import WatchService
 from core.timeutil import utc_now
+from ui.api_view import ApiServerDialog
 from ui.costs_view import CostsDialog
 from ui.main_view import MainView
 from ui.profile_view import ProfileDialog
@@ -63,6 +64,19 @@ class ControllerConfig:
     local_workers: Callable[[], int] = lambda: 0
 
 
+class ApiServerPort(Protocol):
+    """The REST API inside this process, given by the app (app.api_server.InProcessApiServer)."""
+
+    url: str | None  # the base URL while it serves
+
+    @property
+    def token(self) -> str: ...
+
+    async def start(self, host: str, port: int) -> str: ...
+
+    async def stop(self) -> None: ...
+
+
 class MainController:
     def __init__(
         self,
@@ -77,6 +91,7 @@ class MainController:
         people: PeopleService | None = None,
         profiles: ProfileService | None = None,
         watch: WatchService | None = None,
+        api_server: ApiServerPort | None = None,
     ) -> None:
         self.view = view
         self._projects = projects
@@ -137,6 +152,9 @@ class MainController:
         self._watch = watch  # watch folders: scanned while the app is open (start), the page (open_watch)
         view.watch_action.triggered.connect(self.open_watch)
         view.watch_action.setEnabled(watch is not None)
+        self._api_server = api_server  # the REST API page (open_api)
+        view.api_action.triggered.connect(self.open_api)
+        view.api_action.setEnabled(api_server is not None)
 
     async def start(self) -> None:
         """Load projects and the library, start polling; offer samples on an empty library."""
@@ -157,6 +175,8 @@ class MainController:
         if self.people is not None:
             self.people.stop()
         await asyncio.gather(*self._loops, *self._tasks, *paging, self.search.stop(), return_exceptions=True)
+        if self._api_server is not None:
+            await self._api_server.stop()  # before the services it serves are closed
 
     async def sync_search(self) -> None:
         """Bring the local search indexes up to date (after a job finished, a video was removed)."""
@@ -473,6 +493,38 @@ class MainController:
         self._keep(dialog)
         self._spawn(dialog.load())
         return dialog
+
+    # -- the REST API -------------------------------------------------------------------------
+    def open_api(self) -> ApiServerDialog | None:
+        """Show the REST API page: start and stop the server in this process."""
+        if self._api_server is None:
+            return None
+        server = self._api_server
+        for old in [d for d in self._dialogs if isinstance(d, ApiServerDialog) and d.isVisible()]:
+            old.close()
+        dialog = ApiServerDialog(server.token, self.view)
+        if server.url:
+            dialog.show_running(server.url)
+        dialog.start_requested.connect(lambda host, port: self._spawn(self._start_api(dialog, host, port)))
+        dialog.stop_requested.connect(lambda: self._spawn(self._stop_api(dialog)))
+        self._dialogs.append(dialog)
+        dialog.show()
+        return dialog
+
+    async def _start_api(self, dialog: ApiServerDialog, host: str, port: int) -> None:
+        assert self._api_server is not None
+        try:
+            url = await self._api_server.start(host, port)
+        except (OSError, RuntimeError) as exc:
+            dialog.show_error(f"Could not start: {exc}")
+            return
+        dialog.show_running(url)
+        self.view.statusBar().showMessage(f"REST API on {url}", 5000)
+
+    async def _stop_api(self, dialog: ApiServerDialog) -> None:
+        assert self._api_server is not None
+        await self._api_server.stop()
+        dialog.show_stopped()
 
     # -- watch folders ------------------------------------------------------------------------
     def open_watch(self) -> WatchFoldersDialog | None:

@@ -167,6 +167,9 @@ class MainView(QMainWindow):
         self.costs_action.setToolTip("What cloud providers cost, per project, provider and day")
         toolbar.addAction(self.providers_action)
         toolbar.addAction(self.costs_action)
+        # -- the REST API page (ui/api_view.py) --
+        self.api_action = QAction("REST API…", self)
+        self.api_action.setToolTip("Start or stop the local REST API (as vip serve) while the app is open")
         # -- the watch folders page (ui/watch_view.py) --
         self.watch_action = QAction("Watch folders…", self)
         self.watch_action.setToolTip("Folders whose new video files are analysed on their own")
@@ -214,6 +217,7 @@ class MainView(QMainWindow):
         tools.addAction(self.costs_action)
         tools.addAction(self.profile_action)
         tools.addAction(self.watch_action)
+        tools.addAction(self.api_action)
         go = menus.addMenu("&Go")
         go.addAction(self.find_action)
         go.addAction(self.people_action)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+from app.api_server import InProcessApiServer
 from app.settings import Settings
 from app.wiring import Services, build_services
 from app.worker_pool import WorkerPool
@@ -21,12 +22,12 @@ T = TypeVar("T")
 @asynccontextmanager
 async def running_app(qtbot: Any, vip_env: dict[str, str], workers: int = 0,
                       local_workers: Callable[[], int] | None = None, people: bool = False,
-                      profiles: bool = False, watch: bool = False,
+                      profiles: bool = False, watch: bool = False, api: bool = False,
                       ) -> AsyncIterator[tuple[MainView, MainController, Services]]:
     """A shown MainView with its controller started; `workers` real worker processes run
     beside it (stopped afterwards). `local_workers` stands in for the pool's count; `people`,
-    `profiles` and `watch` give the controller those services (the People page, speakers linked
-    to people; the Analysis profile page; watch folders)."""
+    `profiles`, `watch` and `api` give the controller those services (the People page, speakers
+    linked to people; the Analysis profile page; watch folders; the REST API page)."""
     settings = Settings.load(vip_env)
     pool = WorkerPool(settings, workers, env=vip_env) if workers else None
     services = await build_services(settings, Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
@@ -39,7 +40,8 @@ async def running_app(qtbot: Any, vip_env: dict[str, str], workers: int = 0,
         ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
                          offer_samples=False, local_workers=count), search=services.search,
         people=services.people if people else None, profiles=services.profiles if profiles else None,
-        watch=services.watch if watch else None)
+        watch=services.watch if watch else None,
+        api_server=InProcessApiServer(settings, services) if api else None)
     if pool:
         pool.start()
     try:
