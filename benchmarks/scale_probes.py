@@ -191,18 +191,26 @@ def stand_in_stages(shape: Shape, number: int, progress_writes: int, jobs: JobRe
     def probe(ctx: StageContext) -> None:
         ctx.videos.save_probe(ctx.video.id, media, f"/cache/posters/{ctx.video.id}.jpg")
 
+    def made(ctx: StageContext) -> dict[str, Any]:
+        """This video's synthetic segments, made by whichever stage runs first (the runner orders
+        independent stages by their remaining work, so speech may run before the visual pass)."""
+        if out.get("video_id") != ctx.video.id:
+            out["video_id"], out["segments"] = ctx.video.id, make_segments(ctx.video, shape.segments)
+        segments: dict[str, Any] = out["segments"]
+        return segments
+
     def visual(ctx: StageContext) -> None:
         out["shots"] = make_shots(ctx.video, shape.shots)
-        out["segments"] = make_segments(ctx.video, shape.segments)
+        made(ctx)
         ctx.shots.replace_for_video(ctx.video.id, out["shots"])
         ctx.videos.save_visual(ctx.video.id, None, [])
 
     def speech(ctx: StageContext) -> None:
-        ctx.segments.replace_for_stage(ctx.video.id, "speech", out["segments"]["speech"])
+        ctx.segments.replace_for_stage(ctx.video.id, "speech", made(ctx)["speech"])
 
     def ocr(ctx: StageContext) -> None:
         ctx.shots.for_video(ctx.video.id)
-        ctx.segments.replace_for_stage(ctx.video.id, "ocr", out["segments"]["ocr"])
+        ctx.segments.replace_for_stage(ctx.video.id, "ocr", made(ctx)["ocr"])
 
     def captions(ctx: StageContext) -> None:
         ctx.segments.replace_for_stage(ctx.video.id, "captions", [])
@@ -210,7 +218,7 @@ def stand_in_stages(shape: Shape, number: int, progress_writes: int, jobs: JobRe
     def embed(ctx: StageContext) -> None:
         for kind in ("speech", "ocr", "caption"):
             ctx.segments.for_video(ctx.video.id, kind)
-        ctx.segments.passages.replace_for_video(ctx.video.id, make_passages(ctx.video, out["segments"], shape.passages),
+        ctx.segments.passages.replace_for_video(ctx.video.id, make_passages(ctx.video, made(ctx), shape.passages),
                                                 "embed", versions["embed"])
 
     def summary(ctx: StageContext) -> None:
@@ -218,12 +226,12 @@ def stand_in_stages(shape: Shape, number: int, progress_writes: int, jobs: JobRe
         ctx.segments.for_video(ctx.video.id, "ocr")
         ctx.segments.passages.for_video(ctx.video.id)
         ctx.segments.summaries.replace_for_video(
-            ctx.video.id, make_summary(ctx.video, out["segments"]["speech"], shape.chapters), "summary",
+            ctx.video.id, make_summary(ctx.video, made(ctx)["speech"], shape.chapters), "summary",
             versions["summary"])
 
     def faces(ctx: StageContext) -> None:
         ctx.shots.for_video(ctx.video.id)
-        ctx.segments.replace_for_stage(ctx.video.id, "faces", out["segments"]["faces"])
+        ctx.segments.replace_for_stage(ctx.video.id, "faces", made(ctx)["faces"])
 
     bodies = {"probe": probe, "visual": visual, "speech": speech, "ocr": ocr, "captions": captions, "embed": embed,
               "summary": summary, "faces": faces}
