@@ -166,6 +166,7 @@ async def _serve(settings: Settings, lease: DatabaseLease, pool: WorkerPool, off
         profiles=services.profiles,
         watch=services.watch,
         api_server=InProcessApiServer(settings, services),
+        exports=services.exports,
     )
     try:
         await controller.start()

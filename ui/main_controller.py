@@ -21,7 +21,7 @@ from PySide6.QtGui import QImage
 from core.errors import VipError
 from core.faces import FaceRejection
 from core.media.samples import generate_samples
-from core.models import Job, TextSegment, Video
+from core.models import Job, Shot, TextSegment, Video
 from core.models.profile import AnalysisProfile
 from core.search.results import SearchHit, VideoResult
 from core.search.service import SearchService
@@ -30,12 +30,14 @@ from core.services import ImportService, JobService, LibraryService, ProjectServ
 from core.services.profiles import ProfileService
 from core.services.providers import Estimate, ProviderService
 from core.services.people import PeopleService
+from core.services.exports import ExportService
 from core.services.watch import WatchService
 from core.timeutil import utc_now
 from ui.api_view import ApiServerDialog
 from ui.costs_view import CostsDialog
 from ui.main_view import MainView
 from ui.profile_view import ProfileDialog
+from ui.selects_view import Pick, SelectsDialog
 from ui.providers_view import ProvidersDialog
 from ui.library_model import poster_images
 from ui.library_widget import POSTER_SIZE
@@ -92,6 +94,7 @@ class MainController:
         profiles: ProfileService | None = None,
         watch: WatchService | None = None,
         api_server: ApiServerPort | None = None,
+        exports: ExportService | None = None,
     ) -> None:
         self.view = view
         self._projects = projects
@@ -153,6 +156,12 @@ class MainController:
         view.watch_action.triggered.connect(self.open_watch)
         view.watch_action.setEnabled(watch is not None)
         self._api_server = api_server  # the REST API page (open_api)
+        self._exports = exports  # the selects basket's export (open_selects)
+        self.picks: list[Pick] = []  # the selects basket, in the operator's order (this session)
+        view.selects_action.triggered.connect(self.open_selects)
+        view.selects_action.setEnabled(exports is not None)
+        view.search.select_added.connect(self._add_hit_pick)
+        view.detail.shot_selected.connect(self._add_shot_pick)
         view.api_action.triggered.connect(self.open_api)
         view.api_action.setEnabled(api_server is not None)
 
@@ -493,6 +502,64 @@ class MainController:
         self._keep(dialog)
         self._spawn(dialog.load())
         return dialog
+
+    # -- the selects basket -------------------------------------------------------------------
+    def _add_hit_pick(self, result: VideoResult, hit: SearchHit) -> None:
+        origin = hit.start_s - result.clock_s(hit.start_s)
+        label = hit.text if len(hit.text) <= 60 else hit.text[:59] + "…"
+        self._add_pick(Pick(result.video_id, result.name, hit.start_s, max(hit.end_s, hit.start_s + 0.04), label,
+                            origin))
+
+    def _add_shot_pick(self, video: Video, shot: Shot) -> None:
+        origin = video.media.start_s if video.media else 0.0
+        self._add_pick(Pick(video.id, video.name, shot.start_s, shot.end_s, f"Shot {shot.index + 1}", origin))
+
+    def _add_pick(self, pick: Pick) -> None:
+        if self._exports is None:
+            return
+        self.picks.append(pick)
+        self.view.selects_action.setText(f"Selects ({len(self.picks)})…")
+        self.view.statusBar().showMessage(f"Added to selects: {pick.text()} ({len(self.picks)} in the basket)", 5000)
+        self._refresh_selects()
+
+    def open_selects(self) -> SelectsDialog | None:
+        """Show the basket; Export writes it as a timeline."""
+        if self._exports is None:
+            return None
+        for old in [d for d in self._dialogs if isinstance(d, SelectsDialog) and d.isVisible()]:
+            old.close()
+        dialog = SelectsDialog(self.view)
+        dialog.remove_requested.connect(lambda row: self._remove_pick(row))
+        dialog.clear_requested.connect(lambda: self._remove_pick(None))
+        dialog.export_requested.connect(lambda path, fmt, handles: self._spawn(
+            self._export_selects(dialog, Path(path), fmt, handles)))
+        dialog.show_picks(self.picks)
+        self._dialogs.append(dialog)
+        dialog.show()
+        return dialog
+
+    def _remove_pick(self, row: int | None) -> None:
+        if row is None:
+            self.picks.clear()
+        elif 0 <= row < len(self.picks):
+            del self.picks[row]
+        self.view.selects_action.setText(f"Selects ({len(self.picks)})…" if self.picks else "Selects…")
+        self._refresh_selects()
+
+    def _refresh_selects(self) -> None:
+        for dialog in [d for d in self._dialogs if isinstance(d, SelectsDialog) and d.isVisible()]:
+            dialog.show_picks(self.picks)
+
+    async def _export_selects(self, dialog: SelectsDialog, path: Path, fmt: str, handles: int) -> None:
+        assert self._exports is not None
+        picks = [(p.video_id, p.start_s, p.end_s, p.label) for p in self.picks]
+        try:
+            exported = await self._exports.selects(picks, fmt, handles, path.stem)
+            await asyncio.to_thread(path.write_bytes, exported.content)
+        except (VipError, OSError) as exc:
+            dialog.show_error(f"Could not export: {exc}")
+            return
+        dialog.show_saved(path)
 
     # -- the REST API -------------------------------------------------------------------------
     def open_api(self) -> ApiServerDialog | None:

@@ -167,6 +167,11 @@ class MainView(QMainWindow):
         self.costs_action.setToolTip("What cloud providers cost, per project, provider and day")
         toolbar.addAction(self.providers_action)
         toolbar.addAction(self.costs_action)
+        # -- the selects basket (ui/selects_view.py) --
+        self.selects_action = QAction("Selects…", self)
+        self.selects_action.setToolTip("Search hits and shots picked with Ctrl+B, exported as a timeline for "
+                                       "editing software")
+        toolbar.addAction(self.selects_action)
         # -- the REST API page (ui/api_view.py) --
         self.api_action = QAction("REST API…", self)
         self.api_action.setToolTip("Start or stop the local REST API (as vip serve) while the app is open")

@@ -302,14 +302,19 @@ class SearchResultDelegate(QStyledItemDelegate):
 
 
 class SearchResultsView(QListView):
-    """The results list: Enter opens the current row; Up on the first row and Esc return to the query box."""
+    """The results list: Enter opens the current row, Ctrl+B puts it in the selects basket; Up on the
+    first row and Esc return to the query box."""
 
     enter_pressed = Signal()
     leave_up = Signal()
+    select_pressed = Signal()  # Ctrl+B: the current row into the selects basket
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.enter_pressed.emit()
+            return
+        if event.key() == Qt.Key.Key_B and event.modifiers() == Qt.KeyboardModifier.ControlModifier:
+            self.select_pressed.emit()
             return
         if (event.key() == Qt.Key.Key_Up and self.currentIndex().row() <= 0) or event.key() == Qt.Key.Key_Escape:
             self.leave_up.emit()

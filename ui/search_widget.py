@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QPixmap
+from PySide6.QtGui import QAction, QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -60,6 +60,7 @@ class SearchWidget(QWidget):
     search_requested = Signal(str)
     moment_activated = Signal(object, object)  # VideoResult, SearchHit
     person_activated = Signal(str)  # a person whose name matched the query: show them on the People page
+    select_added = Signal(object, object)  # VideoResult, SearchHit: "Add to selects" (Ctrl+B, right-click)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -148,6 +149,12 @@ class SearchWidget(QWidget):
         self.list.clicked.connect(self._activate)
         self.list.enter_pressed.connect(lambda: self._activate(self.list.currentIndex()))
         self.list.leave_up.connect(self.focus_box)
+        # "Add to selects" on the chosen moment: the basket exported as a timeline (Selects…).
+        self.add_select_action = QAction("Add to selects\tCtrl+B", self.list)
+        self.add_select_action.triggered.connect(lambda: self._add_select(self.list.currentIndex()))
+        self.list.addAction(self.add_select_action)
+        self.list.select_pressed.connect(lambda: self._add_select(self.list.currentIndex()))
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
     # -- public API ------------------------------------------------------------------------------
     def query(self) -> str:
@@ -335,6 +342,12 @@ class SearchWidget(QWidget):
     def _show_message(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
         self.message.setStyleSheet(f"color: {'#c0392b' if error else '#555'}; padding: 24px 8px; font-size: 11pt;")
+
+    def _add_select(self, index: QModelIndex) -> None:
+        if not index.isValid() or index.row() >= len(self.model.rows):
+            return
+        result, hit = self.model.entry(index.row())
+        self.select_added.emit(result, hit if hit is not None else result.best)
 
     def _activate(self, index: QModelIndex) -> None:
         if not index.isValid() or index.row() >= len(self.model.rows):

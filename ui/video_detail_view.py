@@ -153,6 +153,8 @@ class VideoDetailView(QWidget):
     back_requested = Signal()
     # The operator renamed one of this video's speakers in the transcript panel: (video id, label, name).
     speaker_renamed = Signal(str, str, str)
+    # "Add shot to selects" (the button, Ctrl+B): the shot under the playhead joins the basket.
+    shot_selected = Signal(object, object)  # Video, Shot
 
     def __init__(self, parent: QWidget | None = None, open_url: Callable[[QUrl], bool] | None = None) -> None:
         """`open_url` opens a folder in the desktop's file manager (QDesktopServices.openUrl)."""
@@ -190,6 +192,11 @@ class VideoDetailView(QWidget):
         self.show_folder_button.setToolTip("Open the folder of the file just saved")
         self.show_folder_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.show_folder_button.hide()
+        self.select_shot_button = QPushButton("Add shot to selects")
+        self.select_shot_button.setToolTip("Put the shot under the playhead in the selects basket (Ctrl+B); "
+                                           "Selects… in the toolbar exports the basket for editing software")
+        self.select_shot_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.select_shot_button.clicked.connect(self.select_current_shot)
         self.export_button = QToolButton()
         self.export_button.setText("Export…")
         self.export_button.setToolTip("Save the shot list or a contact sheet of the keyframes")
@@ -241,6 +248,7 @@ class VideoDetailView(QWidget):
         header.addWidget(self.folder, 1)
         header.addWidget(self.notice)
         header.addWidget(self.show_folder_button)
+        header.addWidget(self.select_shot_button)
         header.addWidget(self.export_button)
         left = QVBoxLayout()
         left.addWidget(self.player, 1)
@@ -409,6 +417,12 @@ class VideoDetailView(QWidget):
         """Index of the shot that contains the player's position."""
         return self._shot_index_at(self.player.position_s())
 
+    def select_current_shot(self) -> None:
+        """The shot under the playhead into the selects basket (shot_selected)."""
+        index = self.current_shot()
+        if self._video is not None and index is not None:
+            self.shot_selected.emit(self._video, self._shots[index])
+
     def metadata_text(self) -> dict[str, str]:
         """The metadata panel as the operator reads it: {field: value}."""
         return {name: label.text() for name, label in self._fields.items()}
@@ -479,6 +493,8 @@ class VideoDetailView(QWidget):
         if event.key() == Qt.Key.Key_Escape or (
                 event.key() == Qt.Key.Key_Left and event.modifiers() == Qt.KeyboardModifier.AltModifier):
             self.go_back()
+        elif event.key() == Qt.Key.Key_B and event.modifiers() == Qt.KeyboardModifier.ControlModifier:
+            self.select_current_shot()
         elif not self.player.handle_key(event):
             super().keyPressEvent(event)
 

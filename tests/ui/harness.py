@@ -22,12 +22,13 @@ T = TypeVar("T")
 @asynccontextmanager
 async def running_app(qtbot: Any, vip_env: dict[str, str], workers: int = 0,
                       local_workers: Callable[[], int] | None = None, people: bool = False,
-                      profiles: bool = False, watch: bool = False, api: bool = False,
+                      profiles: bool = False, watch: bool = False, api: bool = False, exports: bool = False,
                       ) -> AsyncIterator[tuple[MainView, MainController, Services]]:
     """A shown MainView with its controller started; `workers` real worker processes run
     beside it (stopped afterwards). `local_workers` stands in for the pool's count; `people`,
-    `profiles`, `watch` and `api` give the controller those services (the People page, speakers
-    linked to people; the Analysis profile page; watch folders; the REST API page)."""
+    `profiles`, `watch`, `api` and `exports` give the controller those services (the People page,
+    speakers linked to people; the Analysis profile page; watch folders; the REST API page; the
+    selects basket)."""
     settings = Settings.load(vip_env)
     pool = WorkerPool(settings, workers, env=vip_env) if workers else None
     services = await build_services(settings, Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
@@ -41,7 +42,8 @@ async def running_app(qtbot: Any, vip_env: dict[str, str], workers: int = 0,
                          offer_samples=False, local_workers=count), search=services.search,
         people=services.people if people else None, profiles=services.profiles if profiles else None,
         watch=services.watch if watch else None,
-        api_server=InProcessApiServer(settings, services) if api else None)
+        api_server=InProcessApiServer(settings, services) if api else None,
+        exports=services.exports if exports else None)
     if pool:
         pool.start()
     try:
