@@ -12,16 +12,16 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
+
+from ui.dialog_layout import page_layout
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8770
 ERROR_STYLE = "color: #b00020;"
@@ -72,13 +72,7 @@ class ApiServerDialog(QDialog):
         controls.addWidget(self.status, 1)
         controls.addWidget(self.start_button)
         controls.addWidget(self.stop_button)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.close)
-        layout = QVBoxLayout(self)
-        layout.addWidget(hint)
-        layout.addLayout(form)
-        layout.addLayout(controls)
-        layout.addWidget(buttons)
+        page_layout(self, hint, form, controls)
 
     def show_running(self, url: str) -> None:
         docs = url.removesuffix("/api/v1") + "/docs"

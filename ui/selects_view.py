@@ -16,18 +16,17 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
 from core.formatting import format_duration
+from ui.dialog_layout import page_layout
 
 FORMATS = {  # format -> (combo text, file dialog filter, suffix)
     "fcpxml": ("Final Cut Pro / Resolve (FCPXML)", "FCPXML (*.fcpxml)", ".fcpxml"),
@@ -93,14 +92,7 @@ class SelectsDialog(QDialog):
         row.addWidget(self.handles)
         row.addWidget(self.format)
         row.addWidget(self.export_button)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.close)
-        layout = QVBoxLayout(self)
-        layout.addWidget(hint)
-        layout.addWidget(self.list, 1)
-        layout.addLayout(row)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
+        page_layout(self, hint, (self.list, 1), row, self.message)
         self._dialog: QFileDialog | None = None
         self.show_picks([])
 

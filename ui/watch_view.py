@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -25,11 +24,11 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from core.models.watch import DEFAULT_EXTENSIONS, WatchFolder
+from ui.dialog_layout import page_layout
 
 COLUMNS = ("Folder", "Project", "Subfolders", "Status")
 ERROR_STYLE = "color: #b00020;"
@@ -108,19 +107,11 @@ class WatchFoldersDialog(QDialog):
 
         self.message = QLabel()
         self.message.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.close)
         table_buttons = QHBoxLayout()
         table_buttons.addWidget(self.empty_label)
         table_buttons.addStretch(1)
         table_buttons.addWidget(self.remove_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(hint)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(table_buttons)
-        layout.addWidget(self.add_box)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
+        page_layout(self, hint, (self.table, 1), table_buttons, self.add_box, self.message)
 
     def show_folders(self, folders: list[WatchFolder]) -> None:
         """The folders with what their last scan found."""
