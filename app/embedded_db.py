@@ -56,6 +56,7 @@ INSTALL_HINT = (
 )
 START_TIMEOUT_S = 30.0
 KEEPER_INTERVAL_S = 1.0
+PARENT_EXIT_WAIT_S = 3.0  # a dying parent's lock on the users file outlives its death signal this long at most
 
 
 class EmbeddedDatabaseError(RuntimeError):
@@ -214,9 +215,7 @@ class EmbeddedDatabase:
         with self._start_lock():
             users, self._users, self.uri = self._users, None, None
             fcntl.flock(users, fcntl.LOCK_UN)
-            try:
-                fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+            if not self._last_user(users):
                 users.close()
                 log.info("embedded_db_left_running", users=_lock_holders(self._dir / "users.lock"))
                 return  # others still use it
@@ -224,6 +223,24 @@ class EmbeddedDatabase:
                 self._stop_server()
             finally:
                 users.close()
+
+    def _last_user(self, users: IO[bytes]) -> bool:
+        """Whether no one else holds the users lock (taking it exclusively). A parent that is
+        dying still holds its lock for a moment after its death signal reached this process (the
+        kernel sends it as the parent's threads exit, before the last one closes the files): while
+        the only other holder is the parent and it is exiting, try again for up to
+        PARENT_EXIT_WAIT_S, so that the last to leave still stops the server."""
+        deadline = time.monotonic() + PARENT_EXIT_WAIT_S
+        while True:
+            try:
+                fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                holders = _lock_holder_pids(self._dir / "users.lock") - {os.getpid()}
+                parent = os.getppid()
+                if time.monotonic() > deadline or not holders <= {parent} or not _exiting(parent):
+                    return False
+                time.sleep(0.05)
 
     def __enter__(self) -> str:
         return self.acquire()
@@ -351,6 +368,26 @@ class _FileLock:
         assert self._file is not None
         fcntl.flock(self._file, fcntl.LOCK_UN)
         self._file.close()
+
+
+def _lock_holder_pids(lock: Path) -> set[int]:
+    """The pids holding a flock on `lock`, from /proc/locks (Linux; empty elsewhere)."""
+    try:
+        inode = lock.stat().st_ino
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return set()
+    return {int(f[4]) for f in (line.split() for line in lines)
+            if len(f) >= 6 and f[1] == "FLOCK" and f[5].rsplit(":", 1)[-1] == str(inode) and f[4].isdigit()}
+
+
+def _exiting(pid: int) -> bool:
+    """Whether process `pid` is gone or on its way out (its main thread a zombie, threads exiting)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X", "x")
 
 
 def _lock_holders(lock: Path) -> list[str]:
