@@ -38,8 +38,9 @@ def test_add_a_watch_folder_and_its_files_are_queued(qloop: asyncio.AbstractEven
             qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
             await wait_until(lambda: dialog.message.text() == f"Watching {ingest} for project “Ingest”.",
                              "the folder to be added")
-            assert dialog.table.rowCount() == 1 and dialog.table.item(0, 1).text() == "Ingest"
-            assert "Ingest" in view.projects.names()  # the new project is listed
+            await wait_until(lambda: dialog.table.rowCount() == 1, "the folder in the list")
+            assert dialog.table.item(0, 1).text() == "Ingest"
+            await wait_until(lambda: "Ingest" in view.projects.names(), "the new project in the list")
             qtbot.keyClicks(dialog.folder_edit, str(ingest))
             qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
             await wait_until(lambda: "is watched already" in dialog.message.text(), "the refusal")
