@@ -11,8 +11,9 @@ with the headless one); the headless build works, so install scenedetect without
     .venv/bin/pip install --no-deps scenedetect
 
 Data: the generated, labelled set of benchmarks/shotset.py (built into --set-dir, default
-~/.cache/vip-shotset, and reused) and the reference videos in ../shared/media/pyscenedetect
-when present (category "reference"; see REFERENCE for the ground truth used per file and
+~/.cache/vip-shotset, and reused) and the optional reference videos in
+$VIP_TEST_MEDIA/pyscenedetect (default: shared/media beside the checkout) when present
+(category "reference"; see REFERENCE for the ground truth used per file and
 why). "overall" pools every video.
 
 PySceneDetect runs with default settings (AdaptiveDetector(), ContentDetector()) through
@@ -38,6 +39,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import time
@@ -53,7 +55,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from shotset import CATEGORIES, Truth, build_shotset  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "media" / "pyscenedetect"
+# Optional reference videos outside the repository: VIP_TEST_MEDIA (as for the tests), by default
+# a `shared/media` folder beside the checkout.
+SHARED = Path(os.environ.get("VIP_TEST_MEDIA") or ROOT.parent / "shared" / "media") / "pyscenedetect"
 INSTALL = ('.venv/bin/pip install "opencv-python-headless<5" click tqdm && '
            ".venv/bin/pip install --no-deps scenedetect")
 DETECTORS = ("ours", "adaptive", "content")

@@ -8,7 +8,7 @@ import multiprocessing
 import sys
 
 if __name__ == "__main__":
-    multiprocessing.freeze_support()  # first, before anything else (PITFALLS.md)
+    multiprocessing.freeze_support()  # first, before anything else (docs/PITFALLS.md, "PyInstaller")
     from app.cli import main
 
     sys.exit(main())

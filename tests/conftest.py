@@ -29,7 +29,9 @@ if os.environ.get("VIP_BLOCK_QT"):
 
     sys.meta_path.insert(0, _BlockQt())
 
-SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
+# Optional reference videos kept outside the repository (tests that need them skip without them):
+# VIP_TEST_MEDIA, or by default a `shared/media` folder beside the checkout.
+SHARED_MEDIA = Path(os.environ.get("VIP_TEST_MEDIA") or Path(__file__).resolve().parents[2] / "shared" / "media")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -103,7 +105,7 @@ def slow_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def shared_media() -> Path:
     folder = SHARED_MEDIA / "pyscenedetect"
     if not folder.is_dir():
-        pytest.skip(f"shared test media not present at {folder}")
+        pytest.skip(f"optional test media not present at {folder} (set VIP_TEST_MEDIA)")
     return folder
 
 

@@ -1,8 +1,9 @@
 """A job record: the single source of truth for a unit of work and its live progress.
 
-Shape (ARCHITECTURE.md §4): {_id, kind, video_id, project_id, status, stages[], progress,
-message, eta_s, attempts, worker_id, heartbeat_at, cancel_requested, error, cost_usd,
-created_at, updated_at}. Only the worker that owns a running job writes its progress.
+Shape (docs/ARCHITECTURE.md §4): {_id, kind, video_id, project_id, status, stages[], progress,
+message, eta_s, attempts, worker_id, heartbeat_at, cancel_requested, error, cost_usd, force,
+created_at, updated_at}; the repository adds the `updated_minute`, `created_day` and
+`project_day` stamps. Only the worker that owns a running job writes its progress.
 """
 
 from __future__ import annotations

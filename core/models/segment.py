@@ -43,7 +43,8 @@ class Box:
 
 @dataclass
 class TextSegment:
-    """One entry of the `segments` collection (ARCHITECTURE.md §3).
+    """One segment (docs/ARCHITECTURE.md §3): a row of a `segment_sets` document (a document of
+    its own in `segments` for summaries and in the old layout).
 
     kind: "speech" (words with times), "ocr" (boxes), "face" (boxes, image_path), ...
     `stage` and `version` say which analyzer produced it, so a re-run replaces exactly

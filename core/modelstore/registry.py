@@ -1,4 +1,4 @@
-"""The models VIP Desktop uses, each file pinned by size and SHA-256 (MODELS.md)."""
+"""The models VIP Desktop uses, each file pinned by size and SHA-256 (docs/MODELS.md)."""
 
 from __future__ import annotations
 

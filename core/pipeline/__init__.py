@@ -28,7 +28,8 @@ __all__ = ["CaptionsStage", "EmbedStage", "FacesStage", "JobRunner", "OcrStage",
 def default_stages(data_dir: Path | None = None, providers: ProviderAccess | None = None,
                    people: Callable[[], PeopleRepository] | None = None,
                    target_language: Callable[[Video], str | None] | None = None) -> list[Stage]:
-    """Return the pipeline's stages in the order they run (ARCHITECTURE.md §5).
+    """Return the pipeline's stages in pipeline order (docs/ARCHITECTURE.md §5); the job runner
+    starts each once the earlier stages it requires or uses have ended, heaviest remaining work first.
 
     `data_dir` holds the user models dir (`models/`); by default the folder above the
     media cache the runner is given. `providers` gives the stages that may call cloud

@@ -1,4 +1,4 @@
-"""What every provider call looks like to the gateway (ARCHITECTURE.md §6).
+"""What every provider call looks like to the gateway (docs/ARCHITECTURE.md §6).
 
 A provider (local model, OpenAI-compatible endpoint, Gemini) turns a `ProviderRequest`
 into a `ProviderResponse`, or raises `ProviderError`. It knows nothing of caching, budgets

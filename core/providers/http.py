@@ -1,7 +1,7 @@
 """Send one JSON or multipart HTTP request to a cloud provider and classify its failure.
 
 Standard library only (`urllib.request`). Runs in worker processes and on GUI worker
-threads; it never retries, caches or sleeps: the gateway does that (ARCHITECTURE.md §6).
+threads; it never retries, caches or sleeps: the gateway does that (docs/ARCHITECTURE.md §6).
 Every failure becomes a `ProviderError`: 429 (with `Retry-After`), 408, 5xx, timeouts and
 connection errors are retryable; other 4xx, redirects and malformed answers are not.
 Secrets (API keys) passed in `secrets` are masked in every message; URLs are never quoted in
