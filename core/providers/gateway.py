@@ -1,4 +1,4 @@
-"""The one gateway every provider call goes through (ARCHITECTURE.md §6).
+"""The one gateway every provider call goes through (docs/ARCHITECTURE.md §6).
 
 `ProviderGateway.call` does, in this order: cache lookup → (on a hit: a ledger entry at zero
 cost with the cost saved, and return) → budget check for paid providers, holding the call's

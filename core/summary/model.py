@@ -1,6 +1,6 @@
 """A video's summary: an overview and timestamped chapters (and, from an LLM, a commentary script).
 
-Stored as segments (ARCHITECTURE.md §3): kind "summary" — one with unit "overview" (time 0)
+Stored as segments (docs/ARCHITECTURE.md §3): kind "summary" — one with unit "overview" (time 0)
 and one per chapter — and kind "commentary", one per line. `source` says who wrote it:
 "local-extractive" (sentences picked from the transcript and on-screen text, no AI writing)
 or "<provider>/<model>". A local summary keeps every picked sentence with its own time (a
