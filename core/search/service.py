@@ -87,6 +87,11 @@ def found_words(text: str, words: list[str]) -> tuple[str, ...]:
 
 
 class SearchService:
+    """Search the library (keyword and meaning, fused, grouped per video) over this host's index,
+    after `sync()` with MongoDB. Used by the GUI's search box (ui.search_controller), `vip search`
+    and `vip index`, the REST API's search route and the self-test (async; index and embedding
+    work on threads)."""
+
     def __init__(self, index: IndexReader, embed: Callable[[str], npt.NDArray[np.float32]],
                  videos: AsyncVideoRepository, shots: AsyncShotRepository, sync: IndexSync,
                  who: WhoLookup | None = None) -> None:

@@ -46,6 +46,10 @@ class Exported:
 
 
 class ExportService:
+    """Export one video in any format (shot lists, contact sheet, subtitles, summary, editing-software
+    hand-off) and the selects timeline, finding the inputs through the library. Used by `vip export`
+    and `vip selects`, the REST API's export routes and the GUI's selects basket (async)."""
+
     def __init__(self, library: LibraryService, people: PeopleService | None = None) -> None:
         self._library, self._people = library, people
 

@@ -69,6 +69,9 @@ def _identify(path: Path) -> tuple[str, int]:
 
 
 class ImportService:
+    """Import files and folders into a project, one video per distinct content fingerprint. Used by
+    AnalysisService (the GUI, `vip analyze`, the REST API, watch folders) and the self-test (async)."""
+
     def __init__(self, videos: AsyncVideoRepository) -> None:
         self._videos = videos
 

@@ -24,6 +24,10 @@ class JobLauncher(Protocol):
 
 
 class JobService:
+    """Create, list, follow, cancel and retry analysis jobs over the job records; enqueues through
+    the `JobLauncher` port. Used by the GUI's jobs panel and poll, `vip analyze`/`vip jobs`, the REST
+    API's jobs routes and AnalysisService (async; GUI loop or CLI)."""
+
     def __init__(
         self,
         jobs: AsyncJobRepository,

@@ -31,6 +31,9 @@ log = structlog.get_logger(__name__)
 
 
 class LibraryService:
+    """Read the library: videos, shots, segments, summaries, faces, workers, and remove videos. Used by
+    the GUI's pages, the CLI commands, the REST API's video routes and ExportService (async)."""
+
     def __init__(
         self,
         videos: AsyncVideoRepository,

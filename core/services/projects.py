@@ -12,6 +12,9 @@ DEFAULT_PROJECT = "Default"
 
 
 class ProjectService:
+    """Create, find and list projects, and the default project. Used by the GUI, the CLI commands, the
+    REST API and the analysis and watch services (async)."""
+
     def __init__(self, projects: AsyncProjectRepository) -> None:
         self._projects = projects
 

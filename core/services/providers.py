@@ -78,6 +78,10 @@ class Estimate:
 
 
 class ProviderService:
+    """Cloud providers and their keys, per-project routing, budgets, costs and estimates. Used by the
+    GUI's Providers and Costs pages, `vip providers|route|budget|costs`, the REST API's providers
+    and costs routes, and AnalysisService's estimate (async; blocking work on threads)."""
+
     def __init__(self, projects: AsyncProjectRepository, routing: AsyncRoutingRepository,
                  ledger: AsyncProviderCallRepository, prices: Callable[[], PriceTable],
                  keys: KeyStore, base_urls: dict[str, str],

@@ -63,6 +63,10 @@ def _listing(folder: WatchFolder) -> dict[str, tuple[int, float]]:
 
 
 class WatchService:
+    """Add, list and remove watch folders and scan them (see the module docstring); what it takes is
+    queued through AnalysisService. Used by the GUI session's watch page and scans and by `vip watch`
+    (async, on their event loop)."""
+
     def __init__(self, repo: AsyncWatchRepository, analysis: AnalysisService, projects: ProjectService,
                  clock: Callable[[], datetime] = utc_now) -> None:
         self._repo, self._analysis, self._projects, self._clock = repo, analysis, projects, clock
