@@ -1,4 +1,10 @@
-"""What a pipeline stage is, and what it gets to work with."""
+"""What a pipeline stage is, and what it gets to work with.
+
+Every stage (the `*_stage` modules) runs in a worker process, in one of the job runner's lane
+threads (core.pipeline.runner): it reads and writes through the repositories its StageContext
+carries and reports progress through `report`, never by writing the job record itself. The
+pipeline order and the order stages start in are in docs/ARCHITECTURE.md §5.
+"""
 
 from __future__ import annotations
 
