@@ -11,7 +11,7 @@ from app.settings import Settings
 from app.wiring import Services, with_services
 from core.errors import VipError
 from core.models import Project
-from core.providers import CAPABILITIES, LOCAL, Route
+from core.models.routing import CAPABILITIES, LOCAL, Route
 
 
 async def _project(services: Services, name: str) -> Project:

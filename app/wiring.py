@@ -6,17 +6,20 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from app.embedded_db import DatabaseLease
 from app.migrate import MigrationProgress, TerminalProgress, prepare_database
 from app.settings import Settings
 from core.errors import VipError
+from core.modelstore import MINILM, ModelLoader
 from core.pipeline import JobRunner, default_stages
 from core.pipeline.runner import RunnerConfig
 from core.providers import PriceTable, Provider, ProviderGateway
@@ -28,6 +31,13 @@ from core.providers.openai_compat import OpenAICompatibleProvider
 from core.providers.stage_access import GatewayAccess
 from core.repositories import (
     ApiCacheRepository,
+    AsyncFaceRejectionRepository,
+    AsyncJobRepository,
+    AsyncPassageRepository,
+    AsyncSegmentRepository,
+    AsyncShotRepository,
+    AsyncVideoRepository,
+    AsyncWorkerRepository,
     BudgetHoldRepository,
     AsyncProjectRepository,
     AsyncProviderCallRepository,
@@ -43,16 +53,56 @@ from core.repositories import (
     connect_async,
 )
 from core.repositories.routing import AsyncRoutingRepository, RoutingRepository
-from core.repositories.people import PeopleRepository
-from core.repositories.profiles import ProfileRepository
+from core.repositories.people import AsyncPeopleRepository, PeopleRepository
+from core.repositories.profiles import AsyncProfileRepository, ProfileRepository
+from core.search.embedder import TextEmbedder
+from core.search.index import SearchIndex
+from core.search.service import SearchService
+from core.search.sync import IndexSync
 from core.services.analysis import AnalysisService
 from core.services.exports import ExportService
 from core.services.providers import ProviderService
 from core.services.watch import WatchService
 from core.repositories.watch import AsyncWatchRepository
-from core.services import ClientServices, StaleJobReaper, client_services
+from core.services import ClientServices, ImportService, JobLauncher, JobService, LibraryService, ProjectService, StaleJobReaper
+from core.services.listing_cache import ListingCache
+from core.services.people import PeopleService, WhoLookup
+from core.services.profiles import ProfileService
 from core.timeutil import utc_now
 from tasks import AnalysisTasks, HueyLauncher, WorkerRuntime, make_huey
+
+
+def search_service(db: AsyncDatabase[dict[str, Any]], data_dir: Path) -> SearchService:
+    """Search over this host's indexes in `<data_dir>/index`, synced from `db`; the query
+    embedder (`<data_dir>/models`) loads on the first search, on a worker thread."""
+    videos = AsyncVideoRepository(db)
+    index = SearchIndex(data_dir / "index")
+    embedder = ModelLoader(lambda store: TextEmbedder(store.files(MINILM.name), cpu_threads=1))
+    who = WhoLookup(PeopleService(AsyncPeopleRepository(db)), videos, AsyncSegmentRepository(db))
+    return SearchService(index, lambda text: embedder.get(data_dir).embed_one(text), videos,
+                         AsyncShotRepository(db), IndexSync(videos, AsyncPassageRepository(db), index), who)
+
+
+def client_services(db: AsyncDatabase[dict[str, Any]], launcher: JobLauncher,
+                    stage_names: list[str], data_dir: Path,
+                    stage_requires: Mapping[str, Sequence[str]] | None = None) -> ClientServices:
+    """Wire the repositories of `db` into the services (runs on the event loop that owns db);
+    `data_dir` holds this host's search indexes and models. `stage_names` are the pipeline's
+    stages in order, `stage_requires` what each needs (a project's profile picks among them)."""
+    videos = AsyncVideoRepository(db)
+    profiles = ProfileService(AsyncProfileRepository(db), stage_names, stage_requires)
+    return ClientServices(
+        projects=ProjectService(AsyncProjectRepository(db)),
+        imports=ImportService(videos),
+        library=LibraryService(videos, AsyncWorkerRepository(db), AsyncShotRepository(db),
+                               AsyncSegmentRepository(db), AsyncJobRepository(db),
+                               AsyncFaceRejectionRepository(db), ListingCache(data_dir / "cache"),
+                               AsyncPeopleRepository(db)),
+        jobs=JobService(AsyncJobRepository(db), videos, launcher, stage_names, profiles),
+        search=search_service(db, data_dir),
+        profiles=profiles,
+        people=PeopleService(AsyncPeopleRepository(db)),
+    )
 
 
 def make_tasks(settings: Settings) -> AnalysisTasks:

@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 from core.search.fusion import rrf  # noqa: E402  (benchmarks run from a checkout)
 from core.search.index import SearchIndex  # noqa: E402
 from core.search.filters import SearchFilters  # noqa: E402
-from core.search.passage import DIM, MODALITIES, Passage, VideoFacts  # noqa: E402
+from core.models.passage import DIM, MODALITIES, Passage, VideoFacts
 
 CACHE = Path.home() / ".cache" / "vip-desktop-bench"
 CORPUS_VERSION = 1

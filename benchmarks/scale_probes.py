@@ -28,7 +28,7 @@ from core.pipeline import JobRunner, StageContext, default_stages
 from core.pipeline.progress import ProgressReporter
 from core.pipeline.runner import RunnerConfig
 from core.repositories import JobRepository, ProviderCallRepository, SegmentRepository, ShotRepository, VideoRepository
-from core.services import client_services
+from app.wiring import client_services
 
 CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 

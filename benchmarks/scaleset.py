@@ -40,15 +40,15 @@ from core.repositories import (
     AsyncFaceRejectionRepository,
     AsyncJobRepository,
     AsyncVideoRepository,
-    ProviderCall,
     ProviderCallRepository,
     SegmentRepository,
     ShotRepository,
     VideoRepository,
 )
-from core.search.passage import DIM, Passage
+from core.models.costs import ProviderCall
+from core.models.passage import DIM, Passage
 from core.search.passage_builder import passage_id
-from core.summary.model import LOCAL, Chapter, Moment, Summary
+from core.models.summary import LOCAL, Chapter, Moment, Summary
 
 WORDS = ("the invoice harbour tower river budget meeting camera shipment contract engine market "
          "weather station report signal window garden bridge council project delivery quarter "

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from core.formatting import format_duration
 from core.models import Shot, TextSegment, Video
 from core.subtitles import to_srt, to_vtt
-from core.summary.model import Summary, to_json, to_markdown
+from core.models.summary import Summary, to_json, to_markdown
 
 FORMATS = ("csv", "json", "edl", "contact-sheet")
 SUBTITLE_FORMATS = ("srt", "vtt")

@@ -24,7 +24,7 @@ from opentimelineio.opentime import RationalTime, TimeRange
 
 from core.formatting import format_duration
 from core.models import Shot, TextSegment, Video
-from core.summary.model import Chapter
+from core.models.summary import Chapter
 
 if TYPE_CHECKING:
     from core.export import PersonOnScreen

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.repositories import CostTotal, ProviderCall
+from core.models.costs import CostTotal, ProviderCall
 from core.services import ProjectService
 from core.services.providers import ProviderService
 from core.timeutil import utc_now

@@ -25,7 +25,7 @@ from core.models import Job, Shot, TextSegment, Video
 from core.models.profile import AnalysisProfile
 from core.search.results import SearchHit, VideoResult
 from core.search.service import SearchService
-from core.providers.routing import CLOUD_CAPABLE
+from core.models.routing import CLOUD_CAPABLE
 from core.services import ImportService, JobService, LibraryService, ProjectService
 from core.services.profiles import ProfileService
 from core.services.providers import Estimate, ProviderService

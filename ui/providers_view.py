@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from core.errors import VipError
 from core.providers.keys import env_var_names
 from core.providers.prices import DEFAULT_PRICES
-from core.providers.routing import CAPABILITIES, CLOUD_CAPABLE, LOCAL, Route, Routing
+from core.models.routing import CAPABILITIES, CLOUD_CAPABLE, LOCAL, Route, Routing
 from core.services import ProjectService
 from core.services.providers import ProviderService, ProviderStatus
 from ui.task_set import TaskSet

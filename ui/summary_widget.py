@@ -15,7 +15,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QTextDocument
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from core.summary.model import ON_SCREEN, Moment, Summary
+from core.models.summary import ON_SCREEN, Moment, Summary
 from ui.transcript_widget import format_line_time
 
 NOT_RUN_TEXT = "No summary yet — it is written when the analysis of this video has finished"

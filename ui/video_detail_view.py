@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from core.export import PersonOnScreen, write_export
 from core.formatting import format_duration
 from core.models import Shot, TextSegment, Video
-from core.summary.model import Summary
+from core.models.summary import Summary
 from ui.faces_widget import FacesWidget
 from ui.onscreen_text_widget import OCR_STAGE, OnScreenTextWidget
 from ui.player_widget import KEY_HELP, PlayerWidget

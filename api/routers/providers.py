@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from api import deps
 from core.errors import NotFound
-from core.providers.routing import CAPABILITIES
+from core.models.routing import CAPABILITIES
 from core.services.projects import ProjectService
 from core.services.providers import ProviderService
 

@@ -17,7 +17,7 @@ from core.models.segment import TextSegment
 from core.pipeline.stage import StageContext
 from core.providers.access import ProviderAccess
 from core.providers.base import ProviderRequest
-from core.providers.routing import Route
+from core.models.routing import Route
 
 NOT_CONFIGURED = "No vision provider chosen for this project (Providers page): no captions"
 MAX_KEYFRAMES = 200  # per video: caps what one long video can cost

@@ -29,7 +29,7 @@ from core.modelstore import ModelLoader
 from core.pipeline.stage import StageContext
 from core.providers.access import ProviderAccess
 from core.providers.base import ProviderRequest
-from core.providers.routing import Route
+from core.models.routing import Route
 from core.speech import SAMPLE_RATE, DecodedAudio, SpokenSegment, WhisperTranscriber, decode_audio
 
 NO_SPEECH = "No speech"

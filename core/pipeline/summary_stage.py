@@ -11,8 +11,8 @@ from __future__ import annotations
 from core.errors import VipError
 from core.pipeline.stage import StageContext
 from core.providers.access import ProviderAccess
-from core.providers.routing import Route
-from core.search.passage import Passage
+from core.models.routing import Route
+from core.models.passage import Passage
 from core.summary.extractive import local_summary
 from core.summary.llm import llm_summary
 

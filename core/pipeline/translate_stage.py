@@ -24,7 +24,7 @@ from core.models.segment import TextSegment
 from core.modelstore import ModelLoader
 from core.pipeline.stage import StageContext
 from core.providers.access import ProviderAccess
-from core.providers.routing import Route
+from core.models.routing import Route
 from core.speech import Transcript, WhisperTranscriber, decode_audio
 from core.speech.translation import language_name, llm_translate, speaker_at, translated_segments
 

@@ -13,18 +13,15 @@ if TYPE_CHECKING:
     from core.providers.base import BudgetExceeded, Provider, ProviderError, ProviderRequest, ProviderResponse
     from core.providers.gateway import GatewayResult, ProviderGateway
     from core.providers.prices import PriceTable, UnknownPrice
-    from core.providers.routing import CAPABILITIES, CLOUD_CAPABLE, LOCAL, Route, Routing
 
 _HOMES = {
     "BudgetExceeded": "base", "Provider": "base", "ProviderError": "base", "ProviderRequest": "base",
     "ProviderResponse": "base", "GatewayResult": "gateway", "ProviderGateway": "gateway", "PriceTable": "prices",
-    "UnknownPrice": "prices", "CAPABILITIES": "routing", "CLOUD_CAPABLE": "routing", "LOCAL": "routing",
-    "Route": "routing", "Routing": "routing",
+    "UnknownPrice": "prices",
 }
 
-__all__ = ["CAPABILITIES", "CLOUD_CAPABLE", "LOCAL", "BudgetExceeded", "GatewayResult", "PriceTable", "Provider",
-           "ProviderError", "ProviderGateway", "ProviderRequest", "ProviderResponse", "Route", "Routing",
-           "UnknownPrice"]
+__all__ = ["BudgetExceeded", "GatewayResult", "PriceTable", "Provider",
+           "ProviderError", "ProviderGateway", "ProviderRequest", "ProviderResponse", "UnknownPrice"]
 
 
 def __getattr__(name: str) -> Any:

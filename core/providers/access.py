@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from core.providers.base import ProviderRequest
-from core.providers.routing import Route
+from core.models.routing import Route
 
 
 class ProviderAccess(Protocol):

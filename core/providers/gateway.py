@@ -24,7 +24,8 @@ from core.providers.base import Provider, ProviderError, ProviderRequest, Provid
 from core.providers.budgets import BudgetChecker
 from core.providers.cache import cache_key
 from core.providers.prices import PriceTable, UnknownPrice
-from core.repositories import ApiCacheRepository, CachedResponse, ProviderCall, ProviderCallRepository
+from core.repositories import ApiCacheRepository, CachedResponse, ProviderCallRepository
+from core.models.costs import ProviderCall
 from core.timeutil import utc_now
 
 log = structlog.get_logger(__name__)

@@ -6,7 +6,7 @@ from typing import Any
 
 from core.providers.base import ProviderRequest
 from core.providers.gateway import ProviderGateway
-from core.providers.routing import Route
+from core.models.routing import Route
 from core.repositories.routing import RoutingRepository
 
 

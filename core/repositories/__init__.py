@@ -14,18 +14,13 @@ from core.repositories.leases import LeaseRepository
 from core.repositories.migrations import MigrationOutcome, Step, has_data, mark_all_done, pending_migrations, run_migrations
 from core.repositories.passages import AsyncPassageRepository, PassageRepository
 from core.repositories.projects import AsyncProjectRepository, ProjectRepository
-from core.repositories.provider_calls import (
-    AsyncProviderCallRepository,
-    CostTotal,
-    ProviderCall,
-    ProviderCallRepository,
-)
+from core.repositories.provider_calls import AsyncProviderCallRepository, ProviderCallRepository
 from core.repositories.segment_sets import MigrationReport, migrate_segment_sets
 from core.repositories.segments import AsyncSegmentRepository, SegmentRepository
 from core.repositories.shots import AsyncShotRepository, ShotRepository
 from core.repositories.summaries import AsyncSummaryRepository, SummaryRepository
 from core.repositories.videos import AsyncVideoRepository, VideoRepository
-from core.repositories.workers import AsyncWorkerRepository, WorkerRecord, WorkerRepository
+from core.repositories.workers import AsyncWorkerRepository, WorkerRepository
 
 __all__ = [
     "database_unavailable",
@@ -35,9 +30,7 @@ __all__ = [
     "AsyncProviderCallRepository",
     "BudgetHoldRepository",
     "CachedResponse",
-    "CostTotal",
     "ProjectRepository",
-    "ProviderCall",
     "ProviderCallRepository",
     "AsyncSegmentRepository",
     "SegmentRepository",
@@ -56,7 +49,6 @@ __all__ = [
     "MigrationReport",
     "ShotRepository",
     "VideoRepository",
-    "WorkerRecord",
     "WorkerRepository",
     "connect",
     "connect_async",

@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database as SyncDatabase
 
 from core.repositories import segment_sets as sets
-from core.search.passage import Passage
+from core.models.passage import Passage
 
 KIND = sets.PASSAGE_KIND
 _FIELDS = {"_id": 1, "video_id": 1, "modality": 1, "unit": 1, "start_s": 1, "end_s": 1, "text": 1, "embedding": 1}

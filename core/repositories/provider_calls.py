@@ -15,7 +15,6 @@ ledger is marked by its first `record`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -24,7 +23,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database as SyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from core.models.ids import new_id
+from core.models.costs import CostTotal, ProviderCall
 from core.repositories import ledger_days as ld
 from core.repositories.jobs import MIGRATIONS
 from core.repositories.ledger_days import TotalsBy
@@ -37,68 +36,9 @@ LEDGER_DAYS_MARK = "provider_calls.day"
 _BACKFILL_CHUNK = 500
 
 
-@dataclass(frozen=True)
-class ProviderCall:
-    """One ledger entry: what was asked of which provider, what it used and cost."""
-
-    provider: str
-    model: str
-    operation: str
-    ok: bool
-    cached: bool = False
-    units: dict[str, float] = field(default_factory=dict)
-    unit_prices: dict[str, float] = field(default_factory=dict)  # USD per billing unit (prices.UNIT_SCALE)
-    cost_usd: float = 0.0
-    saved_usd: float = 0.0
-    estimated: bool = False  # units are the request's estimate: the provider reported no usage
-    error: str | None = None
-    attempts: int = 1
-    latency_ms: float = 0.0
-    project_id: str | None = None
-    video_id: str | None = None
-    job_id: str | None = None
-    cache_key: str | None = None
-    price_version: str = ""
-    at: datetime = field(default_factory=utc_now)
-    id: str = field(default_factory=new_id)
-
-    def to_doc(self) -> dict[str, Any]:
-        return {
-            "_id": self.id, "provider": self.provider, "model": self.model, "operation": self.operation,
-            "ok": self.ok, "cached": self.cached, "units": dict(self.units),
-            "unit_prices": dict(self.unit_prices), "cost_usd": self.cost_usd, "saved_usd": self.saved_usd,
-            "estimated": self.estimated, "error": self.error, "attempts": self.attempts,
-            "latency_ms": self.latency_ms, "project_id": self.project_id, "video_id": self.video_id,
-            "job_id": self.job_id, "cache_key": self.cache_key, "price_version": self.price_version,
-            "at": self.at, "day": ld.day_of(self.at),
-        }
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> ProviderCall:
-        return cls(
-            id=doc["_id"], provider=doc.get("provider", ""), model=doc.get("model", ""),
-            operation=doc.get("operation", ""), ok=bool(doc.get("ok")), cached=bool(doc.get("cached")),
-            units={k: float(v) for k, v in (doc.get("units") or {}).items()},
-            unit_prices={k: float(v) for k, v in (doc.get("unit_prices") or {}).items()},
-            cost_usd=float(doc.get("cost_usd") or 0.0), saved_usd=float(doc.get("saved_usd") or 0.0),
-            estimated=bool(doc.get("estimated")), error=doc.get("error"),
-            attempts=int(doc.get("attempts") or 1), latency_ms=float(doc.get("latency_ms") or 0.0),
-            project_id=doc.get("project_id"), video_id=doc.get("video_id"), job_id=doc.get("job_id"),
-            cache_key=doc.get("cache_key"), price_version=doc.get("price_version", ""),
-            at=as_utc(doc.get("at")) or utc_now(),
-        )
-
-
-@dataclass(frozen=True)
-class CostTotal:
-    """Calls, cost and cache savings of one project, provider or day."""
-
-    key: str
-    cost_usd: float = 0.0
-    saved_usd: float = 0.0
-    calls: int = 0
-    cached_calls: int = 0
-    failed_calls: int = 0
+def entry_doc(call: ProviderCall) -> dict[str, Any]:
+    """The ledger entry of `call` as stored: the call's fields and its UTC `day`."""
+    return {**call.to_doc(), "day": ld.day_of(call.at)}
 
 
 def _query(project_id: str | None, since: datetime | None, until: datetime | None) -> dict[str, Any]:
@@ -212,7 +152,7 @@ class ProviderCallRepository:
             if not self._is_stamped() and self._coll.find_one({}, {"_id": 1}) is None:
                 _insert_mark(self._db)
                 self._stamped = True
-        ld.run_sync(self._db, _record_plan(call.to_doc(), self._months_seen))
+        ld.run_sync(self._db, _record_plan(entry_doc(call), self._months_seen))
 
     def _is_stamped(self) -> bool:
         if not self._stamped:

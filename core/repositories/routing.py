@@ -7,7 +7,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database as SyncDatabase
 
-from core.providers.routing import Routing
+from core.models.routing import Routing
 
 
 class RoutingRepository:

@@ -36,7 +36,7 @@ from pymongo.database import Database as SyncDatabase
 
 from core.models.ids import new_id
 from core.models.segment import Box, TextSegment, Word
-from core.search.passage import DIM, Passage
+from core.models.passage import DIM, Passage
 
 log = structlog.get_logger(__name__)
 

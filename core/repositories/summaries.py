@@ -9,7 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database as SyncDatabase
 
 from core.models.ids import new_id
-from core.summary.model import Chapter, CommentaryLine, Moment, Summary
+from core.models.summary import Chapter, CommentaryLine, Moment, Summary
 
 KINDS = ("summary", "commentary")
 

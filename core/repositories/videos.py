@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -13,16 +12,8 @@ from pymongo.errors import DuplicateKeyError
 
 from core.models import MediaInfo, Segment, Timeline, Video, VideoStatus
 from core.repositories.search_revs import SEARCH_STAGE, bump_search_rev, bump_search_rev_async, search_rev
-from core.search.passage import VideoFacts
+from core.models.passage import SearchState, VideoFacts
 from core.timeutil import as_utc, utc_now
-
-
-@dataclass(frozen=True)
-class SearchState:
-    """A video as the search index sees it; `rev` is None until its passages are ready."""
-
-    facts: VideoFacts
-    rev: str | None
 
 
 class AsyncVideoRepository:

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from core.errors import ModelError
 from core.modelstore import MINILM
-from core.search.passage import DIM
+from core.models.passage import DIM
 
 MAX_TOKENS = 256  # the model's training length; longer text is truncated
 BATCH = 32

@@ -35,7 +35,8 @@ import numpy.typing as npt
 from core.search.keyword_index import SCHEMA as KEYWORD_SCHEMA
 from core.search.keyword_index import KeywordIndex
 from core.search.filters import SearchFilters
-from core.search.passage import DIM, MODALITIES, IndexHit, Passage, VideoFacts
+from core.search.passage import IndexHit
+from core.models.passage import DIM, MODALITIES, Passage, VideoFacts
 from core.search.index_tables import (ROW, SCHEMA, VERSION, IndexWriter, VideoTable, json_keys, modality_mask,
                                      transaction)
 from core.search.vector_index import (STORED, Keys, Scores, Snapshot, VectorView, remove_snapshot,

@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from core.search.filters import SearchFilters
 from core.search.keyword_index import KeywordIndex
-from core.search.passage import MODALITIES, VideoFacts
+from core.models.passage import MODALITIES, VideoFacts
 from core.search.vector_index import Keys, rename_snapshot
 
 MODALITY_BITS = 3  # a passage key is serial << MODALITY_BITS | modality: filters read the modality off the key

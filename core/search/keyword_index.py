@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from core.search.passage import MODALITIES
+from core.models.passage import MODALITIES
 
 COLUMNS = tuple(f"m_{m}" for m in MODALITIES)
 SCHEMA = f"""

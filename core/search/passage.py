@@ -1,44 +1,8 @@
-"""What the search indexes hold: passages (searchable text with a time range and a vector).
-
-A passage is one search unit of one video: a transcript line, a transcript window
-(~20-40 s of consecutive lines), an on-screen text segment, or a caption/label. The embed
-stage writes them to MongoDB (one `segment_sets` document per video, kind "passage", vectors
-as float32 bytes: core.repositories.segment_sets); the local indexes (core.search.index) are
-caches rebuilt from there.
-"""
+"""What the search indexes answer: a hit on one passage (core.models.passage), with its score."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-
-import numpy as np
-import numpy.typing as npt
-
-DIM = 384  # all-MiniLM-L6-v2
-MODALITIES = ("speech", "text", "visual")  # spoken words, on-screen text, captions/labels
-
-
-@dataclass(frozen=True)
-class VideoFacts:
-    """What search filters on, per video (copied into the index with its passages)."""
-
-    video_id: str
-    project_id: str
-    duration_s: float
-    imported_at: datetime  # timezone-aware UTC
-
-
-@dataclass
-class Passage:
-    id: str  # the segment _id in MongoDB
-    video_id: str
-    modality: str  # one of MODALITIES
-    unit: str  # "line" | "window" | "ocr" | "caption"
-    start_s: float
-    end_s: float
-    text: str
-    vector: npt.NDArray[np.float32] = field(repr=False, default_factory=lambda: np.zeros(DIM, np.float32))
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

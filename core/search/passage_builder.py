@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Sequence
 
 from core.models.segment import TextSegment
-from core.search.passage import Passage
+from core.models.passage import Passage
 
 WINDOW_MIN_S = 20.0
 WINDOW_MAX_S = 40.0

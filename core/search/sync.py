@@ -18,8 +18,9 @@ from typing import Protocol
 import structlog
 
 from core.repositories.passages import AsyncPassageRepository
-from core.repositories.videos import AsyncVideoRepository, SearchState
-from core.search.passage import Passage, VideoFacts
+from core.repositories.videos import AsyncVideoRepository
+from core.models.passage import SearchState
+from core.models.passage import Passage, VideoFacts
 
 log = structlog.get_logger(__name__)
 

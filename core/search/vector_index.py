@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from usearch.index import Index, search
 
-from core.search.passage import DIM
+from core.models.passage import DIM
 
 # Measured on bench_search's 1M clustered corpus (recall@10 against exact search, single query):
 # connectivity 16: 0.93 at expansion 200, 0.97 at 500; connectivity 32: 0.975 at 200, 0.985 at 500,

@@ -1,6 +1,6 @@
 """Use cases the GUI and the CLI call (async), and the worker-side recovery (sync)."""
 
-from core.services.client import ClientServices, client_services
+from core.services.client import ClientServices
 from core.media.formats import VIDEO_EXTENSIONS
 from core.services.importing import ImportItem, ImportResult, ImportService
 from core.services.jobs import JobLauncher, JobService
@@ -10,7 +10,6 @@ from core.services.recovery import StaleJobReaper
 
 __all__ = [
     "ClientServices",
-    "client_services",
     "VIDEO_EXTENSIONS",
     "ImportItem",
     "ImportResult",

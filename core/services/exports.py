@@ -16,7 +16,7 @@ from core.nle import (TIMELINE_FORMATS, HandOffError, Marker, Media, Select, med
                       render_timeline, render_video, selects_timeline, video_markers)
 from core.services.library import LibraryService
 from core.services.people import PeopleService
-from core.summary.model import to_json, to_markdown
+from core.models.summary import to_json, to_markdown
 
 FORMATS = ("csv", "json", "edl", "contact-sheet", *SUBTITLE_FORMATS, *SUMMARY_FORMATS, *HAND_OFF_FORMATS)
 MEDIA_TYPES = {"csv": "text/csv", "json": "application/json", "edl": "text/plain", "contact-sheet": "image/jpeg",

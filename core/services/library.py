@@ -16,7 +16,7 @@ from core.repositories.people import AsyncPeopleRepository
 from core.media.fingerprint import fingerprint
 from core.models import Shot, TextSegment, Video
 from core.services.listing_cache import ListingCache
-from core.summary.model import Summary
+from core.models.summary import Summary
 from core.repositories import (
     AsyncFaceRejectionRepository,
     AsyncJobRepository,
@@ -24,8 +24,8 @@ from core.repositories import (
     AsyncShotRepository,
     AsyncVideoRepository,
     AsyncWorkerRepository,
-    WorkerRecord,
 )
+from core.models.worker import WorkerRecord
 
 log = structlog.get_logger(__name__)
 

@@ -15,8 +15,9 @@ from core.models import Project, Video
 from core.providers.base import ProviderError
 from core.providers.keys import KeyStore, env_var_names
 from core.providers.prices import PriceTable, UnknownPrice
-from core.providers.routing import Route, Routing
-from core.repositories import AsyncProjectRepository, AsyncProviderCallRepository, CostTotal, ProviderCall
+from core.models.routing import Route, Routing
+from core.repositories import AsyncProjectRepository, AsyncProviderCallRepository
+from core.models.costs import CostTotal, ProviderCall
 from core.repositories.routing import AsyncRoutingRepository
 
 # Pre-run estimate model (stated on every estimate): speech ~150 words a minute at ~1.3 tokens a

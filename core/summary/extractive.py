@@ -24,9 +24,9 @@ import numpy.typing as npt
 
 from core.models.segment import TextSegment
 from core.models.shot import Shot
-from core.search.passage import Passage
+from core.models.passage import Passage
 from core.summary.filler import is_filler, strip_filler
-from core.summary.model import LOCAL, ON_SCREEN, SPOKEN, Chapter, Moment, Summary
+from core.models.summary import LOCAL, ON_SCREEN, SPOKEN, Chapter, Moment, Summary
 
 OVERVIEW_SENTENCES = 3
 SPOKEN_PER_CHAPTER = 2

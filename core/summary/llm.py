@@ -17,7 +17,7 @@ from core.errors import VipError
 from core.models.segment import TextSegment
 from core.models.shot import Shot
 from core.providers.base import ProviderRequest
-from core.summary.model import Chapter, CommentaryLine, Summary
+from core.models.summary import Chapter, CommentaryLine, Summary
 
 MAX_PROMPT_CHARS = 24_000  # about 6k tokens of transcript: longer videos are sampled evenly
 SYSTEM = ("You summarise videos for a video archive. Answer with JSON only, no prose around it: "

@@ -28,7 +28,8 @@ from core.repositories import (
 )
 from core.repositories import segment_sets as sets
 from core.repositories.jobs import JOB_DAYS_MARK, MIGRATIONS
-from core.repositories.provider_calls import LEDGER_DAYS_MARK, ProviderCall
+from core.repositories.provider_calls import LEDGER_DAYS_MARK
+from core.models.costs import ProviderCall
 from core.timeutil import utc_now
 from tests.conftest import run_vip
 from tests.core.test_segment_sets import (

@@ -39,7 +39,7 @@ from core.repositories import (
     VideoRepository,
     connect_async,
 )
-from core.services import client_services
+from app.wiring import client_services
 from tests.core.test_runner import add_video_job, make_runner
 from tests.core.test_services import RecordingLauncher
 

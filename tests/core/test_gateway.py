@@ -33,10 +33,10 @@ from core.repositories import (
     AsyncProviderCallRepository,
     Database,
     ProjectRepository,
-    ProviderCall,
     ProviderCallRepository,
     connect_async,
 )
+from core.models.costs import ProviderCall
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 OPENAI_KEY = "sk-proj-Abc123Def456Ghi789Jkl012"

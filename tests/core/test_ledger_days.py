@@ -21,11 +21,10 @@ from core.repositories import provider_calls as pc
 from core.repositories.jobs import MIGRATIONS
 from core.repositories.provider_calls import (
     AsyncProviderCallRepository,
-    CostTotal,
-    ProviderCall,
     ProviderCallRepository,
     backfill_ledger_days,
 )
+from core.models.costs import CostTotal, ProviderCall
 
 NOW = datetime(2026, 12, 5, 8, 30, tzinfo=timezone.utc)
 ZONES: list[tzinfo] = [timezone.utc, ZoneInfo("America/New_York"), ZoneInfo("Asia/Kolkata")]
@@ -153,7 +152,7 @@ def test_a_day_read_while_open_and_again_once_rolled_up(ledger: ProviderCallRepo
 def test_rollups_are_a_function_of_the_rows_so_concurrent_writers_agree(ledger: ProviderCallRepository, sync_db: Any,
                                                                         clock: list[datetime]) -> None:
     rows = [c for c in calls(80, seed=3, days=3) if c.at < NOW - timedelta(days=2)]
-    docs = [c.to_doc() for c in rows]
+    docs = [pc.entry_doc(c) for c in rows]
     day = docs[0]["day"]
     mine = [d for d in docs if d["day"] == day]
     assert ld.day_rollup(day, mine) == ld.day_rollup(day, list(reversed(mine)))
@@ -218,9 +217,7 @@ def test_an_old_ledger_is_summed_whole_until_backfilled(sync_db: Any, database: 
                                                         clock: list[datetime]) -> None:
     rows = calls(120, seed=6)
     for call in rows:  # as the previous release stored them: no `day`, no months
-        doc = call.to_doc()
-        del doc["day"]
-        sync_db["provider_calls"].insert_one(doc)
+        sync_db["provider_calls"].insert_one(call.to_doc())
     old = ProviderCallRepository(sync_db)
     assert old.totals("provider") == expected(rows, "provider")  # the old way: every row
     assert sync_db[MIGRATIONS].find_one({"_id": pc.LEDGER_DAYS_MARK}) is None

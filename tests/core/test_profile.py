@@ -13,11 +13,12 @@ from core.errors import VipError
 from core.models import Video
 from core.models.profile import AnalysisProfile, stages_to_run
 from core.pipeline import default_stages
-from core.providers.routing import Route, Routing
+from core.models.routing import Route, Routing
 from core.repositories import AsyncVideoRepository, Database, connect, connect_async
 from core.repositories.profiles import AsyncProfileRepository, ProfileRepository
 from core.repositories.routing import AsyncRoutingRepository, RoutingRepository
-from core.services import ClientServices, client_services
+from core.services import ClientServices
+from app.wiring import client_services
 from tests.core.test_services import RecordingLauncher
 
 T = TypeVar("T")

@@ -17,7 +17,8 @@ from core.models.segment import TextSegment
 from core.pipeline import EmbedStage, ProbeStage
 from core.repositories import Database, SegmentRepository, connect_async
 from core.search.filters import SearchFilters
-from core.services import ClientServices, client_services
+from core.services import ClientServices
+from app.wiring import client_services
 from tests.core.test_runner import make_runner
 from tests.core.test_services import RecordingLauncher
 from tests.media import MediaSet

@@ -20,7 +20,8 @@ from core.search.fusion import rrf
 from core.search.index import SearchIndex
 from core.search.keyword_index import fts_query
 from core.search.filters import SearchFilters
-from core.search.passage import DIM, IndexHit, Passage, VideoFacts
+from core.search.passage import IndexHit
+from core.models.passage import DIM, Passage, VideoFacts
 from core.search.vector_index import VectorView, to_stored
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

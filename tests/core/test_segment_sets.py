@@ -24,7 +24,7 @@ from core.repositories import (
     migrate_segment_sets,
 )
 from core.repositories import segment_sets as sets
-from core.search.passage import DIM, Passage
+from core.models.passage import DIM, Passage
 
 
 def speech(video_id: str, n: int, stage: str = "speech") -> list[TextSegment]:

@@ -14,7 +14,8 @@ import pytest
 from core.errors import VipError
 from core.models import JobStatus, VideoStatus
 from core.repositories import Database, connect_async
-from core.services import ImportService, JobService, LibraryService, ProjectService, client_services
+from core.services import ImportService, JobService, LibraryService, ProjectService
+from app.wiring import client_services
 from tests.media import MediaSet
 
 T = TypeVar("T")

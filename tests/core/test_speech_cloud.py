@@ -18,7 +18,7 @@ from core.pipeline.speech_stage import chunk_bounds
 from core.pipeline.stage import StageContext
 from core.providers.base import BudgetExceeded, ProviderError, ProviderRequest
 from core.providers.cache import cache_key
-from core.providers.routing import Route, Routing
+from core.models.routing import Route, Routing
 from core.repositories import JobRepository, SegmentRepository, ShotRepository, VideoRepository
 from core.speech import decode_audio
 from tests.core.test_runner import add_video_job, make_runner

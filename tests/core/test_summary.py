@@ -14,10 +14,11 @@ from core.models.segment import TextSegment
 from core.models.shot import Shot
 from core.pipeline import CaptionsStage, EmbedStage, JobRunner, ProbeStage, SummaryStage, VisualStage
 from core.pipeline.runner import RunnerConfig
-from core.providers import PriceTable, ProviderGateway, Routing
+from core.providers import PriceTable, ProviderGateway
+from core.models.routing import Routing
 from core.providers.base import BudgetExceeded, ProviderRequest, ProviderResponse
 from core.providers.budgets import BudgetChecker
-from core.providers.routing import Route
+from core.models.routing import Route
 from core.providers.stage_access import GatewayAccess
 from core.repositories import (
     ApiCacheRepository,
@@ -29,10 +30,10 @@ from core.repositories import (
     VideoRepository,
 )
 from core.repositories.routing import RoutingRepository
-from core.search.passage import Passage
+from core.models.passage import Passage
 from core.summary.extractive import chapter_spans, local_summary
 from core.summary.filler import is_filler, strip_filler
-from core.summary.model import LOCAL_LABEL, ON_SCREEN, SPOKEN, Moment, Summary, to_json, to_markdown
+from core.models.summary import LOCAL_LABEL, ON_SCREEN, SPOKEN, Moment, Summary, to_json, to_markdown
 from tests.core.test_runner import add_video_job, make_runner
 from tests.media import MediaSet
 

@@ -20,10 +20,11 @@ from core.models.segment import TextSegment
 from core.modelstore import ModelLoader
 from core.pipeline import ProbeStage, SpeechStage
 from core.pipeline.translate_stage import TranslateStage, TranslatingTranscriber
-from core.providers import PriceTable, ProviderGateway, Routing
+from core.providers import PriceTable, ProviderGateway
+from core.models.routing import Routing
 from core.providers.base import ProviderRequest, ProviderResponse
 from core.providers.budgets import BudgetChecker
-from core.providers.routing import Route
+from core.models.routing import Route
 from core.providers.stage_access import GatewayAccess
 from core.repositories import (
     ApiCacheRepository,

@@ -193,7 +193,7 @@ def queue_analysis(servers: Servers, clips: Path, client_dir: Path) -> list[Any]
     and queue one analysis job per video, through Redis."""
     from core.pipeline import default_stages
     from core.repositories import Database, connect, connect_async, ensure_indexes
-    from core.services import client_services
+    from app.wiring import client_services
     from tasks import AnalysisTasks, HueyLauncher, make_huey
 
     database = Database(servers.mongo_uri, servers.db_name)

@@ -19,7 +19,8 @@ from core.repositories import (
     VideoRepository,
     connect_async,
 )
-from core.services import StaleJobReaper, client_services
+from core.services import StaleJobReaper
+from app.wiring import client_services
 from core.timeutil import utc_now
 from tasks import AnalysisTasks, HueyLauncher, WorkerRuntime, make_huey
 from tests.core.test_runner import add_video_job

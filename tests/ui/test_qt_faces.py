@@ -16,7 +16,7 @@ from core.faces import FaceRejection
 from core.models import Shot, TextSegment, Video
 from core.models.segment import Box
 from core.repositories import Database, SegmentRepository, connect_async
-from core.services import client_services
+from app.wiring import client_services
 from tests.core.test_services import RecordingLauncher
 from tests.ui.test_qt_transcript import near, shots, video  # noqa: F401 (fixtures)
 from tests.ui.waiting import wait_until

@@ -20,7 +20,7 @@ from core.models.person import Person, PersonAppearance
 from core.models.segment import Box
 from core.repositories import Database, connect_async
 from core.repositories.people import AsyncPeopleRepository, PeopleRepository
-from core.services import client_services
+from app.wiring import client_services
 from core.services.people import PeopleService
 from tests.core.test_services import RecordingLauncher
 from tests.ui.test_qt_transcript import near, video  # noqa: F401 (fixture)

@@ -26,16 +26,16 @@ from app.wiring import Services, build_services
 from core.providers.base import ProviderError
 from core.providers.keys import KeyStore
 from core.providers.prices import PriceTable
-from core.providers.routing import CLOUD_CAPABLE, LOCAL, Route
+from core.models.routing import CLOUD_CAPABLE, LOCAL, Route
 from core.repositories import (
     AsyncProjectRepository,
     AsyncProviderCallRepository,
     Database,
-    ProviderCall,
     ProviderCallRepository,
     connect,
     connect_async,
 )
+from core.models.costs import ProviderCall
 from core.repositories.routing import AsyncRoutingRepository
 from core.services.providers import ProviderService
 from core.timeutil import utc_now

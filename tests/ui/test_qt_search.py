@@ -22,7 +22,8 @@ from PySide6.QtCore import Qt
 from core.models import Shot, Video
 from core.models.video import MediaInfo
 from core.search.filters import SearchFilters
-from core.search.passage import DIM, IndexHit
+from core.search.passage import IndexHit
+from core.models.passage import DIM
 from core.search.results import SearchHit, VideoResult
 from core.search.service import SearchService
 from core.search.sync import SyncReport

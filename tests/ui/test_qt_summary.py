@@ -18,9 +18,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from core.models import MediaInfo, Shot, TextSegment, Video, VideoStatus
-from core.search.passage import Passage
+from core.models.passage import Passage
 from core.summary.extractive import local_summary
-from core.summary.model import LOCAL, Chapter, CommentaryLine, Summary
+from core.models.summary import LOCAL, Chapter, CommentaryLine, Summary
 from tests.ui.waiting import wait_until
 from ui.summary_widget import NOT_RUN_TEXT, SummaryWidget
 from ui.video_detail_view import VideoDetailView

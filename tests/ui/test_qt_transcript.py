@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit
 from core.models import MediaInfo, Shot, TextSegment, Video, VideoStatus, Word
 from core.search.results import SearchHit, VideoResult
 from core.subtitles import parse_srt
-from core.summary.model import LOCAL, Chapter, Summary
+from core.models.summary import LOCAL, Chapter, Summary
 from tests.ui.waiting import wait_until
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView

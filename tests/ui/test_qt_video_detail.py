@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit
 
 from core.export import parse_edl
 from core.models import MediaInfo, Segment, Shot, Timeline, Video, VideoStatus
-from core.summary.model import LOCAL, Chapter, Summary
+from core.models.summary import LOCAL, Chapter, Summary
 from tests.ui.waiting import wait_until
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
