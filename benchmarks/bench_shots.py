@@ -1,7 +1,7 @@
 """Shot-boundary accuracy: our ShotDetector against PySceneDetect, per category.
 
     .venv/bin/python benchmarks/bench_shots.py [--json] [--set-dir DIR] [--jobs N]
-                                               [--variant V] [--frames sampler|reformat]
+                                               [--variant V]
 
 Needs PySceneDetect and OpenCV (benchmark only, not runtime dependencies). scenedetect's
 metadata asks for opencv-python (the GUI build, which needs X/GL libraries and clashes
@@ -43,7 +43,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from shotset import CATEGORIES, Truth, build_shotset  # noqa: E402
+from shotset import CATEGORIES, Truth, build_shotset, sampled_frames  # noqa: E402
 
 # Optional reference videos outside the repository: VIP_TEST_MEDIA (as for the tests), by default
 # a `shared/media` folder beside the checkout.
@@ -148,33 +148,18 @@ def match(truth: Sequence[Truth], found: Sequence[tuple[int, str]], fps: float) 
 # ---------------------------------------------------------------- running detectors
 
 
-def _sampled_frames(path: Path) -> Iterator[tuple[int, float, Any]]:
-    """Frames as the visual pass makes them (core.visual.sampler.FrameSampler)."""
+def run_ours(path: Path) -> tuple[list[tuple[int, str]], int, float]:
+    """Our detections, the frame count and the seconds spent in push()/finish() (the visual
+    pass's sampler and detector, without its keyframes and sprite)."""
     import av
 
-    from core.visual.sampler import FrameSampler
-
-    sampler = FrameSampler()
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for index, frame in enumerate(container.decode(stream)):
-            yield index, float(frame.time or 0.0), sampler.rgb(frame)
-
-
-def run_ours(path: Path, frames: str = "sampler") -> tuple[list[tuple[int, str]], int, float]:
-    """Our detections, the frame count and the seconds spent in push()/finish()."""
-    import av
-
-    from core.visual.frames import iter_small_frames
     from core.visual.shots import ShotDetector
 
     with av.open(str(path)) as container:
         rate = container.streams.video[0].average_rate
     det = ShotDetector(float(rate) if rate else 25.0)
     spent, n = 0.0, 0
-    source = _sampled_frames(path) if frames == "sampler" else iter_small_frames(path)
-    for index, t, rgb in source:
+    for index, t, rgb in sampled_frames(path):
         t0 = time.perf_counter()
         det.push(index, t, rgb)
         spent += time.perf_counter() - t0
@@ -238,13 +223,13 @@ def collect_videos(set_dir: Path, jobs: int, variant: str = "") -> tuple[list[Vi
     return videos, notes, gen_s
 
 
-def evaluate(videos: Sequence[Video], jobs: int, frames: str = "sampler") -> dict[str, Any]:
+def evaluate(videos: Sequence[Video], jobs: int) -> dict[str, Any]:
     """Run the three detectors on every video and gather the figures."""
     per_video: list[dict[str, Any]] = []
     ours_s, count = 0.0, 0
     ours: dict[Path, list[tuple[int, str]]] = {}
     for v in videos:
-        found, n, spent = run_ours(v.path, frames)
+        found, n, spent = run_ours(v.path)
         ours[v.path] = found
         ours_s += spent
         count += n
@@ -308,7 +293,7 @@ def print_table(res: dict[str, Any], notes: dict[str, str]) -> None:
         for d in DETECTORS:
             print(f"  {d:<8} found {[f[0] for f in v[d]['found']]}  F1 {v[d]['f1']:.3f}")
     print()
-    print(f"ours ({res.get('ours_frames', 'sampler')} frames): {res['ours_ms_per_frame']:.3f} ms "
+    print(f"ours: {res['ours_ms_per_frame']:.3f} ms "
           f"per frame in push() over {res['frames']} "
           f"frames; kind right for {100 * res['ours_kind_agreement']:.0f} % of matches; "
           f"PySceneDetect backend(s): {', '.join(res['pyscenedetect_backends'])}")
@@ -321,9 +306,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--set-dir", type=Path, default=Path.home() / ".cache" / "vip-shotset")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--variant", default="", help="reseed the generated set (a held-out set)")
-    ap.add_argument("--frames", choices=("reformat", "sampler"), default="sampler",
-                    help="small frames for our detector: iter_small_frames (swscale) or the "
-                         "visual pass's FrameSampler")
     args = ap.parse_args(argv)
     if importlib.util.find_spec("scenedetect") is None:
         print(f"PySceneDetect is not installed; install it with:\n  {INSTALL}")
@@ -332,8 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     videos, notes, gen_s = collect_videos(args.set_dir, args.jobs, args.variant)
     if not SHARED.is_dir():
         print(f"reference videos not found at {SHARED}: skipping them")
-    res = evaluate(videos, args.jobs, args.frames)
-    res["ours_frames"] = args.frames
+    res = evaluate(videos, args.jobs)
     res["reference_truth"] = notes
     res["shotset_seconds"] = round(gen_s, 1)
     res["total_seconds"] = round(time.monotonic() - t0, 1)

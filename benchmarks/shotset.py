@@ -34,10 +34,11 @@ import json
 import random
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 W, H = 640, 360
 CATEGORIES = ("cuts", "fades", "dissolves", "flashes", "motion", "mixed")
@@ -382,13 +383,26 @@ def build_shotset(folder: Path, jobs: int = 2, variant: str = "") -> list[Clip]:
     return clips
 
 
+def sampled_frames(path: Path) -> Iterator[tuple[int, float, Any]]:
+    """(index, time, 72x128 RGB) of every frame, as the visual pass samples them
+    (core.visual.sampler.FrameSampler)."""
+    import av
+
+    from core.visual.sampler import FrameSampler
+
+    sampler = FrameSampler()
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for index, frame in enumerate(container.decode(stream)):
+            yield index, float(frame.time or 0.0), sampler.rgb(frame)
+
+
 def verify_clip(clip: Clip) -> list[str]:
     """Decode `clip` and return the ways its frames disagree with its ground truth."""
     import numpy as np
 
-    from core.visual.frames import iter_small_frames
-
-    lum = np.stack([rgb.astype(np.float32).mean(axis=2) for _, _, rgb in iter_small_frames(clip.path)])
+    lum = np.stack([rgb.astype(np.float32).mean(axis=2) for _, _, rgb in sampled_frames(clip.path)])
     problems = []
     if len(lum) != clip.n_frames:
         problems.append(f"{len(lum)} frames decoded, {clip.n_frames} planned")

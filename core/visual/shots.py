@@ -26,11 +26,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from core.visual.frames import SMALL_H, SMALL_W, iter_small_frames
+from core.visual.sampler import SMALL_H, SMALL_W
 
 _F32 = np.float32
 
@@ -80,7 +79,7 @@ def _distance(a: _Feat, b: _Feat) -> float:
 class ShotDetector:
     """Find shot boundaries in frames pushed one at a time, in order.
 
-    push() takes the (72, 128, 3) uint8 frames of iter_small_frames; finish() flushes the
+    push() takes the (72, 128, 3) uint8 frames of core.visual.sampler.FrameSampler; finish() flushes the
     delayed decisions and returns the boundaries in frame order.
     """
 
@@ -348,15 +347,3 @@ class ShotDetector:
             if 0 <= f - c.frame <= guard and c.brightening < 1 / 1.3:
                 return True
         return False
-
-
-def detect(path: Path) -> list[Boundary]:
-    """Decode `path` once and return its shot boundaries."""
-    import av
-
-    with av.open(str(path)) as container:
-        rate = container.streams.video[0].average_rate
-    detector = ShotDetector(float(rate) if rate else 25.0)
-    for index, time_s, rgb in iter_small_frames(path):
-        detector.push(index, time_s, rgb)
-    return detector.finish()

@@ -20,7 +20,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from core.errors import MediaError
-from core.media.probe import _reason, open_container
+from core.media.probe import _reason, open_container, probe
 from core.models import MediaInfo, Segment, Shot, Timeline
 from core.visual.framelog import FrameLog
 from core.visual.keyframes import KEYFRAME_WIDTH, KeyframeCandidates
@@ -101,6 +101,12 @@ def run_visual_pass(path: Path, video_id: str, media: MediaInfo, out_dir: Path,
         candidates.discard()
         sampled.discard()
         raise
+
+
+def detect_shots(path: Path, work_dir: Path) -> list[Boundary]:
+    """The shot boundaries the visual stage finds in `path`: the whole visual pass, as a job
+    runs it (its keyframes, sprite and sampled frames land in `work_dir`)."""
+    return run_visual_pass(path, "", probe(path), work_dir, lambda _f, _m: None).boundaries
 
 
 def _shots(video_id: str, boundaries: list[Boundary], log: FrameLog) -> list[Shot]:

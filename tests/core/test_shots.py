@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.visual.frames import SMALL_H, SMALL_W, iter_small_frames
-from core.visual.shots import Boundary, ShotDetector, detect
+from core.visual.shots import Boundary, ShotDetector
+from core.visual.visual_pass import detect_shots
 
 FPS = 25
 SIZE = "320x180"
@@ -33,6 +33,11 @@ def _scene(source: str, frames: int, label: str, hue: int = 0, extra: str = "") 
 TESTSRC = f"testsrc2=s={SIZE}:r={FPS}"
 BARS = f"smptebars=s={SIZE}:r={FPS}"
 MANDEL = f"mandelbrot=s={SIZE}:r={FPS}"
+
+
+def detect(path: Path) -> list[Boundary]:
+    """The boundaries the visual stage finds (the whole visual pass, as a job runs it)."""
+    return detect_shots(path, path.parent / (path.stem + "-pass"))
 
 
 def _kinds(found: list[Boundary]) -> list[tuple[int, str]]:
@@ -76,15 +81,11 @@ def test_white_flash_and_fast_motion_are_not_boundaries(tmp_path: Path) -> None:
     assert detect(_render(tmp_path / "pan.mp4", motion)) == []
 
 
-def test_small_frames_report_pts_times_of_a_late_stream(tmp_path: Path) -> None:
-    video = _render(tmp_path / "late.mp4", _scene(TESTSRC, 20, "v"), "-output_ts_offset", "1.5")
-    frames = list(iter_small_frames(video))
-    assert [i for i, _, _ in frames] == list(range(20))
-    times = [t for _, t, _ in frames]
-    assert times[0] == pytest.approx(1.5, abs=0.05)
-    assert np.diff(times) == pytest.approx([1 / FPS] * 19, abs=1e-3)
-    rgb = frames[0][2]
-    assert rgb.shape == (SMALL_H, SMALL_W, 3) and rgb.dtype == np.uint8
+def test_boundaries_carry_the_pts_times_of_a_late_stream(tmp_path: Path) -> None:
+    graph = ";".join([_scene(TESTSRC, 30, "a"), _scene(BARS, 30, "b", hue=120), "[a][b]concat=n=2:v=1:a=0[v]"])
+    found = detect(_render(tmp_path / "late.mp4", graph, "-output_ts_offset", "1.5"))
+    assert [(b.frame, b.kind) for b in found] == [(30, "cut")]
+    assert found[0].time_s == pytest.approx(1.5 + 30 / FPS, abs=0.5 / FPS)
 
 
 def _texture(seed: int) -> np.ndarray:
