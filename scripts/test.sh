@@ -18,9 +18,11 @@ run_pytest() {
   return $rc
 }
 
-echo "[test] 1/4 import rules (import-linter) and types (mypy --strict on core, tasks, api)"
+echo "[test] 1/4 import rules (import-linter) and types (mypy --strict on core, tasks, api and"
+echo "       packaging/bundle_tools, the bundle steps build.spec runs)"
 .venv/bin/lint-imports
 .venv/bin/mypy core tasks api
+.venv/bin/mypy --strict packaging/bundle_tools
 echo "[test] 2/4 core and tasks with Qt blocked (they must not need PySide6)"
 VIP_BLOCK_QT=1 run_pytest -q -p no:pytest-qt tests/core tests/tasks
 echo "[test] 3/4 full suite"
