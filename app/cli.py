@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from app.settings import Settings
+from core.models.segment import Modality
 from core.models.status import JobStatus
 
 
@@ -78,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("query", nargs="?", default="",
                         help="words or a question; put exact phrases in double quotes")
     search.add_argument("--project", help="search one project (default: all projects)")
-    search.add_argument("--kind", choices=["speech", "text", "visual"], help="only spoken words, on-screen text "
+    search.add_argument("--kind", choices=[str(m) for m in Modality], help="only spoken words, on-screen text "
                         "or visual captions")
     search.add_argument("--min-duration", type=float, metavar="S", help="only videos at least S seconds long")
     search.add_argument("--max-duration", type=float, metavar="S", help="only videos at most S seconds long")

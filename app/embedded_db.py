@@ -43,7 +43,7 @@ from app.processes import bundle_dirs, is_frozen
 
 if TYPE_CHECKING:
     from app.settings import Settings
-    from core.repositories.database import Database
+    from core.repositories.database import DatabaseAddress
 
 log = structlog.get_logger(__name__)
 
@@ -477,15 +477,15 @@ class DatabaseLease:
         self._embedded: EmbeddedDatabase | None = None
         self.embedded = settings.mongo_uri is None
 
-    def acquire(self) -> Database:
+    def acquire(self) -> DatabaseAddress:
         """Blocking (may start FerretDB): call from a thread when on the GUI loop."""
-        from core.repositories.database import Database  # here: keeps PyMongo out of the GUI's first paint
+        from core.repositories.database import DatabaseAddress  # here: keeps PyMongo out of the GUI's first paint
 
         if self._settings.mongo_uri:
-            return Database(self._settings.mongo_uri, self._settings.db_name)
+            return DatabaseAddress(self._settings.mongo_uri, self._settings.db_name)
         self._embedded = EmbeddedDatabase(self._settings.data_dir, self._settings.log_dir,
                                           self._settings.ferretdb)
-        return Database(self._embedded.acquire(), self._settings.db_name)
+        return DatabaseAddress(self._embedded.acquire(), self._settings.db_name)
 
     def release(self) -> None:
         if self._embedded:

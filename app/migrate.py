@@ -18,7 +18,7 @@ import structlog
 
 from app.settings import Settings
 from core.repositories import (
-    Database,
+    DatabaseAddress,
     MigrationOutcome,
     Step,
     connect,
@@ -36,7 +36,7 @@ MigrationProgress = Callable[[str, int, int], None]
 FINISHED = -1
 
 
-def prepare_database(settings: Settings, database: Database, holder: str,
+def prepare_database(settings: Settings, database: DatabaseAddress, holder: str,
                      progress: MigrationProgress | None = None) -> MigrationOutcome | None:
     """Create the indexes and run the migrations this database still needs (sync).
 

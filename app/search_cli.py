@@ -11,12 +11,10 @@ from typing import TextIO
 from app.settings import Settings
 from app.wiring import Services, with_services
 from core.formatting import format_duration
+from core.models.segment import Modality
 from core.search.filters import SearchFilters
 from core.search.results import VideoResult
 from core.search.who import parse_who
-
-KINDS = {"speech": ("speech",), "text": ("text",), "visual": ("visual",)}
-
 
 async def run_search(settings: Settings, query: str, project_name: str | None, kind: str | None,
                      limit: int, as_json: bool,
@@ -34,7 +32,7 @@ async def run_search(settings: Settings, query: str, project_name: str | None, k
                 return 2
             project_id = project.id
         await services.search.sync()
-        filters = SearchFilters(project_id=project_id, modalities=KINDS[kind] if kind else (),
+        filters = SearchFilters(project_id=project_id, modalities=(str(Modality(kind)),) if kind else (),
                                 min_duration_s=duration[0], max_duration_s=duration[1],
                                 imported_after=imported[0], imported_before=imported[1],
                                 person=who[0], speaker=who[1])

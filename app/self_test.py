@@ -33,7 +33,7 @@ from app.wiring import Services, build_services
 from app.worker_pool import WorkerPool
 from core.media.samples import SampleSpec, write_sample
 from core.models import JobStatus, StageStatus
-from core.repositories import Database, connect, ensure_indexes
+from core.repositories import DatabaseAddress, connect, ensure_indexes
 from core.modelstore import ModelStore
 
 # Settings that would point the self-test at the operator's own data, database or queue.
@@ -147,7 +147,7 @@ class _State:
     env: dict[str, str]
     missing_models: dict[str, str] = field(default_factory=dict)  # model name -> status
     lease: DatabaseLease | None = None
-    database: Database | None = None
+    database: DatabaseAddress | None = None
     pool: WorkerPool | None = None
     clip: Path | None = None
     video_id: str | None = None
@@ -225,7 +225,7 @@ def _start_database(state: _State) -> str:
             f"no TCP port; {version}, answers from its indexes")
 
 
-def _check_index_use(database: Database) -> str:
+def _check_index_use(database: DatabaseAddress) -> str:
     """The bundled server is the patched build (packaging/ferretdb-sqlite-pushdown.patch): a
     lookup by `_id` is answered from an index, not by reading the whole collection."""
     client, db = connect(database)

@@ -41,7 +41,7 @@ from core.repositories import (
     BudgetHoldRepository,
     AsyncProjectRepository,
     AsyncProviderCallRepository,
-    Database,
+    DatabaseAddress,
     JobRepository,
     LeaseRepository,
     ProjectRepository,
@@ -128,7 +128,7 @@ class Services(ClientServices):
         await self._client.close()
 
 
-async def build_services(settings: Settings, database: Database,
+async def build_services(settings: Settings, database: DatabaseAddress,
                          migration_progress: MigrationProgress | None = None) -> Services:
     """Create the GUI/CLI services; on the way (in a thread) ensure the indexes and run the
     one-off migrations an older release's data needs, reporting to `migration_progress`."""

@@ -67,7 +67,7 @@ async def measure(work: Path, videos: list[Path]) -> dict[str, float]:
     from app.wiring import build_services
     from app.worker_pool import WorkerPool
     from core.models import JobStatus
-    from core.repositories import Database
+    from core.repositories import DatabaseAddress
     from core.timeutil import utc_now
     from ui.main_controller import ControllerConfig, MainController
     from ui.main_view import MainView
@@ -79,7 +79,7 @@ async def measure(work: Path, videos: list[Path]) -> dict[str, float]:
         env["VIP_MONGO_URI"] = await asyncio.to_thread(server.acquire)
     env["VIP_DB_NAME"] = f"bench_progress_{int(time.time())}"
     settings = Settings.load(env)
-    services = await build_services(settings, Database(env["VIP_MONGO_URI"], env["VIP_DB_NAME"]))
+    services = await build_services(settings, DatabaseAddress(env["VIP_MONGO_URI"], env["VIP_DB_NAME"]))
     pool = WorkerPool(settings, 2, env=env)
     await asyncio.to_thread(pool.start)
     view = MainView()

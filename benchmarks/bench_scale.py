@@ -62,7 +62,7 @@ from app.wiring import Services, build_services  # noqa: E402
 from benchmarks import scale_probes as probes  # noqa: E402
 from benchmarks.scaleset import FillStats, LibraryFiller, Shape  # noqa: E402
 from core.pipeline import default_stages  # noqa: E402
-from core.repositories import AsyncPassageRepository, AsyncVideoRepository, Database, connect, connect_async  # noqa: E402
+from core.repositories import AsyncPassageRepository, AsyncVideoRepository, DatabaseAddress, connect, connect_async  # noqa: E402
 from core.search.filters import SearchFilters  # noqa: E402
 from core.search.index import SearchIndex  # noqa: E402
 from core.search.sync import IndexSync  # noqa: E402
@@ -147,7 +147,7 @@ class Bench:
         self.figures: dict[str, dict[str, Any]] = {}
 
     async def __aenter__(self) -> Bench:
-        self.database: Database = await asyncio.to_thread(self.lease.acquire)
+        self.database: DatabaseAddress = await asyncio.to_thread(self.lease.acquire)
         self.services: Services = await build_services(self.settings, self.database)
         self.sync_client, self.sync_db = connect(self.database)
         self.async_client, self.async_db = connect_async(self.database)
@@ -275,8 +275,8 @@ class Bench:
     async def new_video(self, fig: dict[str, Any]) -> None:
         """Analysing one new video in this library against an empty database on the same server."""
         empty_name = f"{self.cfg.db_name}_bench_empty_{uuid.uuid4().hex[:8]}"
-        client, empty_sync = connect(Database(self.database.uri, empty_name))
-        aclient, empty_async = connect_async(Database(self.database.uri, empty_name))
+        client, empty_sync = connect(DatabaseAddress(self.database.uri, empty_name))
+        aclient, empty_async = connect_async(DatabaseAddress(self.database.uri, empty_name))
         tmp = Path(tempfile.mkdtemp(prefix="bench-scale-"))
         runs: dict[str, list[dict[str, Any]]] = {"empty": [], "library": []}
         try:

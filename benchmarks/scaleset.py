@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from core.faces.rejections import FaceRejection
-from core.models import Job, JobStatus, MediaInfo, Segment, Shot, Stage, StageStatus, TextSegment, Timeline, Video
+from core.models import Job, JobStatus, MediaInfo, Segment, Shot, StageRecord, StageStatus, TextSegment, Timeline, Video
 from core.models import VideoStatus
 from core.models.segment import Box, Word
 from core.repositories import (
@@ -210,7 +210,7 @@ def make_jobs(video: Video, count: int, stage_names: list[str], start: int = 0, 
             created = _after_import(video, timedelta(hours=n))
         finished = created + timedelta(minutes=4)
         failed = n % 7 == 6
-        stages = [Stage(name, StageStatus.SUCCEEDED, 1.0, "Done", created, finished) for name in stage_names]
+        stages = [StageRecord(name, StageStatus.SUCCEEDED, 1.0, "Done", created, finished) for name in stage_names]
         if failed:
             stages[-1].status = StageStatus.FAILED
         jobs.append(Job(kind="analyze", video_id=video.id, project_id=video.project_id, stages=stages,
@@ -291,7 +291,7 @@ class LibraryFiller:
             self._segments.summaries.replace_for_video(video.id, summary, "summary",
                                                        self.stage_versions.get("summary", 1))
             for stage, version in self.stage_versions.items():
-                self._videos.record_stage(video.id, stage, "succeeded", version)
+                self._videos.record_stage(video.id, stage, StageStatus.SUCCEEDED, version)
             for call in calls:
                 self._ledger.record(call)
             self._videos.set_status(video.id, VideoStatus.READY)

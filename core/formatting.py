@@ -1,11 +1,12 @@
-"""Human-readable text for durations, ETAs and job progress (shared by the GUI and the CLI)."""
+"""Human-readable text for durations, ETAs and job progress (shared by the GUI and the CLI); the
+one m:ss clock is core.timeutil.format_timestamp."""
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from core.models import JobStatus
+from core.timeutil import format_timestamp
 
 if TYPE_CHECKING:
     from core.models import Job
@@ -15,22 +16,7 @@ def format_duration(seconds: float | None) -> str:
     """Return 'm:ss' or 'h:mm:ss'; '—' when unknown."""
     if seconds is None:
         return "—"
-    total = int(round(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def format_timestamp(seconds: float) -> str:
-    """Return a moment in a video as 'm:ss', or 'h:mm:ss' past an hour.
-
-    The one clock of the review screen's lists (shots, transcript, on-screen text, faces,
-    search hits). Rounded down, so a line never reads later than the player's clock shows.
-    """
-    total = int(math.floor(max(0.0, seconds) + 1e-6))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return format_timestamp(round(seconds))
 
 
 def format_eta(seconds: float | None) -> str:

@@ -1,7 +1,8 @@
-"""Time helpers shared by the models and the repositories."""
+"""Time helpers shared by the models and the repositories, and the one m:ss clock."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 
 
@@ -18,3 +19,15 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+def format_timestamp(seconds: float) -> str:
+    """Return a moment in a video as 'm:ss', or 'h:mm:ss' past an hour.
+
+    The one clock of the review screen's lists (shots, transcript, on-screen text, faces,
+    search hits). Rounded down, so a line never reads later than the player's clock shows.
+    """
+    total = int(math.floor(max(0.0, seconds) + 1e-6))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -67,11 +67,11 @@ def mongo_uri(server_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def database(mongo_uri: str) -> Iterator["Database"]:
+def database(mongo_uri: str) -> Iterator["DatabaseAddress"]:
     """A fresh, empty database on the shared server (dropped afterwards)."""
-    from core.repositories import Database, connect, ensure_indexes
+    from core.repositories import DatabaseAddress, connect, ensure_indexes
 
-    db_ref = Database(mongo_uri, f"test_{uuid.uuid4().hex[:12]}")
+    db_ref = DatabaseAddress(mongo_uri, f"test_{uuid.uuid4().hex[:12]}")
     client, db = connect(db_ref)
     ensure_indexes(db)
     yield db_ref
@@ -80,7 +80,7 @@ def database(mongo_uri: str) -> Iterator["Database"]:
 
 
 @pytest.fixture
-def sync_db(database: "Database") -> Iterator[object]:
+def sync_db(database: "DatabaseAddress") -> Iterator[object]:
     from core.repositories import connect
 
     client, db = connect(database)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from core.models.segment import Box, TextSegment
+from core.models.segment import Box, SegmentKind, TextSegment
 
 SAME_PLACE_IOU = 0.3  # boxes of one face in consecutive samples overlap at least this much
 GAP_S = 0.05  # a sample that starts within this of the previous one's end continues it
@@ -41,7 +41,7 @@ def face_appearances(segments: Iterable[TextSegment]) -> list[FaceAppearance]:
     """Appearances of the face segments among `segments`, ordered by start time."""
     samples: dict[float, list[TextSegment]] = {}
     for s in segments:
-        if s.kind == "face" and s.boxes:
+        if s.kind == SegmentKind.FACE and s.boxes:
             samples.setdefault(s.start_s, []).append(s)
     done: list[FaceAppearance] = []
     current: list[FaceAppearance] = []

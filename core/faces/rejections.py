@@ -16,7 +16,7 @@ from typing import Any
 
 from core.faces.appearances import FaceAppearance, face_appearances, iou
 from core.models.ids import new_id
-from core.models.segment import Box, TextSegment
+from core.models.segment import Box, SegmentKind, TextSegment
 from core.timeutil import utc_now
 
 SAME_FACE_IOU = 0.5  # a detection at least this close to a marked box, at an overlapping time, is that face
@@ -44,7 +44,7 @@ class FaceRejection:
 
     def covers(self, segment: TextSegment) -> bool:
         """Whether this mark names `segment`: same video, overlapping time, about the same place."""
-        return (segment.video_id == self.video_id and segment.kind == "face" and bool(segment.boxes)
+        return (segment.video_id == self.video_id and segment.kind == SegmentKind.FACE and bool(segment.boxes)
                 and segment.start_s < self.end_s and self.start_s < segment.end_s
                 and iou(segment.boxes[0], self.box) >= SAME_FACE_IOU)
 

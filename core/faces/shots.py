@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from core.models.segment import TextSegment
+from core.models.segment import SegmentKind, TextSegment
 from core.models.shot import Shot
 
 KEYFRAME_TOLERANCE_S = 0.25  # the decoded frame nearest a keyframe time lies within half a frame of it
@@ -14,7 +14,7 @@ def faces_per_shot(shots: Iterable[Shot], segments: Iterable[TextSegment]) -> di
     """Shot index → number of face segments at that shot's keyframe sample (0 when none)."""
     starts: dict[float, int] = {}
     for segment in segments:
-        if segment.kind == "face":
+        if segment.kind == SegmentKind.FACE:
             starts[segment.start_s] = starts.get(segment.start_s, 0) + 1
     counts: dict[int, int] = {}
     for shot in shots:

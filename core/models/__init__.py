@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 from core.models.status import JobStatus, StageStatus, VideoStatus
 
 if TYPE_CHECKING:
-    from core.models.job import Job, JobError, Stage
+    from core.models.job import Job, JobError, StageRecord
     from core.models.project import Project
     from core.models.segment import Box, TextSegment, Word
     from core.models.shot import Segment, Shot, Timeline
     from core.models.video import MediaInfo, Video
 
 _HOMES = {
-    "Job": "job", "JobError": "job", "Stage": "job", "Project": "project", "Box": "segment",
+    "Job": "job", "JobError": "job", "StageRecord": "job", "Project": "project", "Box": "segment",
     "TextSegment": "segment", "Word": "segment", "Segment": "shot", "Shot": "shot", "Timeline": "shot",
     "MediaInfo": "video", "Video": "video",
 }
@@ -37,7 +37,7 @@ __all__ = [
     "Project",
     "Segment",
     "Shot",
-    "Stage",
+    "StageRecord",
     "StageStatus",
     "Timeline",
     "Video",

@@ -34,7 +34,10 @@ class JobError:
 
 
 @dataclass
-class Stage:
+class StageRecord:
+    """One stage of a job as the job record holds it (its status, progress and message); the
+    pipeline's stage itself is core.pipeline.stage.Stage."""
+
     name: str
     status: StageStatus = StageStatus.PENDING
     progress: float = 0.0
@@ -55,7 +58,7 @@ class Stage:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Stage:
+    def from_doc(cls, doc: dict[str, Any]) -> StageRecord:
         return cls(
             name=doc["name"],
             status=StageStatus(doc.get("status", "pending")),
@@ -72,7 +75,7 @@ class Job:
     kind: str
     video_id: str
     project_id: str
-    stages: list[Stage]
+    stages: list[StageRecord]
     id: str = field(default_factory=new_id)
     status: JobStatus = JobStatus.QUEUED
     progress: float = 0.0
@@ -89,7 +92,7 @@ class Job:
     updated_at: datetime = field(default_factory=utc_now)
 
     @property
-    def current_stage(self) -> Stage | None:
+    def current_stage(self) -> StageRecord | None:
         """Return the stage that is running, or the next one to run, or the last one."""
         for stage in self.stages:
             if stage.status in (StageStatus.RUNNING, StageStatus.FAILED, StageStatus.CANCELED):
@@ -144,7 +147,7 @@ class Job:
             kind=doc.get("kind", "analyze"),
             video_id=doc["video_id"],
             project_id=doc["project_id"],
-            stages=[Stage.from_doc(s) for s in doc.get("stages") or []],
+            stages=[StageRecord.from_doc(s) for s in doc.get("stages") or []],
             status=JobStatus(doc.get("status", "queued")),
             progress=float(doc.get("progress") or 0.0),
             message=doc.get("message", ""),

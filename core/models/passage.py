@@ -17,8 +17,10 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
+from core.models.segment import Modality
+
 DIM = 384  # all-MiniLM-L6-v2
-MODALITIES = ("speech", "text", "visual")  # spoken words, on-screen text, captions/labels
+MODALITIES: tuple[str, ...] = tuple(m.value for m in Modality)  # index order of the search index's columns
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,8 @@ class SearchState:
 class Passage:
     id: str  # the segment _id in MongoDB
     video_id: str
-    modality: str  # one of MODALITIES
-    unit: str  # "line" | "window" | "ocr" | "caption"
+    modality: str  # a Modality
+    unit: str  # a Unit
     start_s: float
     end_s: float
     text: str

@@ -3,9 +3,50 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from core.models.ids import new_id
+
+
+class SegmentKind(StrEnum):
+    """What a stored segment holds. Which kinds search reads, as which modality and unit, is
+    PASSAGE_OF below."""
+
+    SPEECH = "speech"  # a transcript line: words with times, a speaker
+    TRANSLATION = "translation"  # a transcript line in another language (a second track)
+    OCR = "ocr"  # on-screen text with its boxes
+    FACE = "face"  # a face appearance: boxes, image_path
+    CAPTION = "caption"  # a keyframe caption or label from a vision provider
+    SUMMARY = "summary"  # the overview and chapters (core.repositories.summaries)
+    COMMENTARY = "commentary"  # an LLM's commentary lines
+
+
+class Modality(StrEnum):
+    """What a passage is, as search filters it (the GUI's kind menu, `vip search --kind`, the
+    REST API's `kind`)."""
+
+    SPEECH = "speech"  # spoken words
+    TEXT = "text"  # on-screen text
+    VISUAL = "visual"  # captions and labels of keyframes
+
+
+class Unit(StrEnum):
+    """How much of a video one passage covers."""
+
+    LINE = "line"  # one transcript line
+    WINDOW = "window"  # ~20-40 s of consecutive transcript lines
+    OCR = "ocr"  # one on-screen text segment
+    CAPTION = "caption"  # one keyframe caption
+
+
+# The one mapping from a stored segment's kind to the passage search makes of it (transcript
+# lines also make WINDOW passages, core.search.passage_builder).
+PASSAGE_OF: dict[SegmentKind, tuple[Modality, Unit]] = {
+    SegmentKind.SPEECH: (Modality.SPEECH, Unit.LINE),
+    SegmentKind.OCR: (Modality.TEXT, Unit.OCR),
+    SegmentKind.CAPTION: (Modality.VISUAL, Unit.CAPTION),
+}
 
 
 @dataclass
@@ -46,7 +87,7 @@ class TextSegment:
     """One segment (docs/ARCHITECTURE.md §3): a row of a `segment_sets` document (a document of
     its own in `segments` for summaries and in the old layout).
 
-    kind: "speech" (words with times), "ocr" (boxes), "face" (boxes, image_path), ...
+    kind: a SegmentKind ("speech" words with times, "ocr" boxes, "face" boxes and image_path, ...).
     `stage` and `version` say which analyzer produced it, so a re-run replaces exactly
     its own output. No nested arrays: words and boxes are lists of documents.
     """
@@ -70,7 +111,7 @@ class TextSegment:
         return {
             "_id": self.id,
             "video_id": self.video_id,
-            "kind": self.kind,
+            "kind": str(self.kind),
             "start_s": self.start_s,
             "end_s": self.end_s,
             "text": self.text,

@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.timeutil import format_timestamp
+
 LOCAL = "local-extractive"
 LOCAL_LABEL = "Local extractive summary — sentences picked from the transcript and on-screen text, not written by AI"
 SPOKEN = "spoken"
@@ -76,30 +78,24 @@ class Summary:
                 "commentary": [{"start_s": c.start_s, "text": c.text} for c in self.commentary]}
 
 
-def clock(seconds: float) -> str:
-    total = int(max(0.0, seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def to_markdown(title: str, summary: Summary, origin_s: float = 0.0) -> str:
     """The summary as Markdown; times on the player's clock (media time minus `origin_s`)."""
     lines = [f"# {title}", "", f"*{summary.label}*", "", "## Overview", ""]
     if summary.overview_points:
-        lines += [f"- **{clock(m.start_s - origin_s)}** {m.display_text}" for m in summary.overview_points]
+        lines += [f"- **{format_timestamp(m.start_s - origin_s)}** {m.display_text}" for m in summary.overview_points]
     else:
         lines.append(summary.overview or "—")
     lines.append("")
     if summary.chapters:
         lines += ["## Chapters", ""]
         for c in summary.chapters:
-            lines.append(f"- **{clock(c.start_s - origin_s)}** {c.title}" + (f" — {c.text}" if c.text else ""))
-            lines += [f"  - **{clock(m.start_s - origin_s)}** {m.display_text}" for m in c.points]
+            about = f" — {c.text}" if c.text else ""
+            lines.append(f"- **{format_timestamp(c.start_s - origin_s)}** {c.title}{about}")
+            lines += [f"  - **{format_timestamp(m.start_s - origin_s)}** {m.display_text}" for m in c.points]
         lines.append("")
     if summary.commentary:
         lines += ["## Commentary", ""]
-        lines += [f"- **{clock(c.start_s - origin_s)}** {c.text}" for c in summary.commentary]
+        lines += [f"- **{format_timestamp(c.start_s - origin_s)}** {c.text}" for c in summary.commentary]
         lines.append("")
     return "\n".join(lines)
 

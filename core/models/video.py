@@ -95,6 +95,11 @@ class Video:
     speakers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
+    def origin_s(self) -> float:
+        """The media time of the first frame, where the player's clock reads 0:00 (0 before probe)."""
+        return self.media.start_s if self.media else 0.0
+
+    @property
     def name(self) -> str:
         return Path(self.path).name
 

@@ -13,7 +13,7 @@ import hashlib
 from pathlib import Path
 
 from core.errors import VipError
-from core.models.segment import TextSegment
+from core.models.segment import SegmentKind, TextSegment
 from core.pipeline.stage import StageContext
 from core.providers.access import ProviderAccess
 from core.providers.base import ProviderRequest
@@ -61,7 +61,7 @@ class CaptionsStage:
             labels = [str(label) for label in data.get("labels") or []]
             if text or labels:
                 captions.append(TextSegment(
-                    video_id=video.id, kind="caption", stage=self.name, version=self.version,
+                    video_id=video.id, kind=SegmentKind.CAPTION, stage=self.name, version=self.version,
                     start_s=shot.start_s, end_s=shot.end_s,
                     text=text + (f" [{', '.join(labels)}]" if labels else "")))
         ctx.segments.replace_for_stage(video.id, self.name, captions)

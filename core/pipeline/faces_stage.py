@@ -23,7 +23,7 @@ from PIL import Image
 
 from core.faces import FaceBox
 from core.faces.detector import HogFaceDetector
-from core.models.segment import Box, TextSegment
+from core.models.segment import Box, SegmentKind, TextSegment
 from core.modelstore import ModelLoader
 from core.ocr import iter_ocr_frames
 from core.pipeline.stage import StageContext
@@ -94,7 +94,7 @@ class FacesStage:
                 previous = found
             end = frame.time_s + self.every_s
             end = min(end, video_end) if video_end > frame.time_s else end
-            segments += [TextSegment(video_id=video.id, kind="face", stage=self.name, version=self.version,
+            segments += [TextSegment(video_id=video.id, kind=SegmentKind.FACE, stage=self.name, version=self.version,
                                      start_s=round(frame.time_s, 3), end_s=round(end, 3), text="",
                                      boxes=[box], image_path=path) for box, path in found]
             ctx.report(0.02 + 0.97 * media.fraction_at(frame.time_s), f"Found {len(segments)} faces")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from core.models.segment import Box, TextSegment
+from core.models.segment import Box, SegmentKind, TextSegment
 from core.modelstore import PP_OCR, ModelLoader
 from core.ocr import OcrEngine, TrackBuilder, iter_ocr_frames
 from core.ocr.frames import EVERY_S, MAX_WIDTH
@@ -70,6 +70,6 @@ class OcrStage:
         boxes = [Box(round(x), round(y), max(1, round(w)), max(1, round(h)), round(score, 4))
                  for x, y, w, h, score in track.boxes]
         end = min(track.last_s + self.every_s, end_s) if end_s > track.last_s else track.last_s + self.every_s
-        return TextSegment(video_id=video_id, kind="ocr", stage=self.name, version=self.version,
+        return TextSegment(video_id=video_id, kind=SegmentKind.OCR, stage=self.name, version=self.version,
                            start_s=round(track.start_s, 3), end_s=round(end, 3), text=track.text,
                            confidence=round(track.confidence, 4), boxes=boxes)

@@ -266,12 +266,12 @@ class JobRunner:
                 record.status, record.finished_at = StageStatus.FAILED, utc_now()
                 record.error = _job_error(exc, self._config.media_dir)
                 record.message = record.error.message
-                self._persist(lambda: self._videos.record_stage(video.id, stage.name, "failed", stage.version))
+                self._persist(lambda: self._videos.record_stage(video.id, stage.name, StageStatus.FAILED, stage.version))
                 log.warning("stage_failed", stage=stage.name, error=record.error.message)
                 return record.error
         record.status, record.progress, record.finished_at = StageStatus.SUCCEEDED, 1.0, utc_now()
         record.message = ctx.summary or "Done"
-        self._persist(lambda: self._videos.record_stage(video.id, stage.name, "succeeded", stage.version))
+        self._persist(lambda: self._videos.record_stage(video.id, stage.name, StageStatus.SUCCEEDED, stage.version))
         job.progress = reporter.overall()
         self._persist(reporter.flush)
         log.info("stage_finished", stage=stage.name)

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.errors import VipError
-from core.models.segment import TextSegment, Word
+from core.models.segment import SegmentKind, TextSegment, Word
 from core.modelstore import ModelLoader
 from core.pipeline.stage import StageContext
 from core.providers.access import ProviderAccess
@@ -183,7 +183,7 @@ class SpeechStage:
             for segment in self._cloud_segments(data, duration_s):
                 seg_start, seg_end, text = segment
                 offset = audio.start_s + chunk_start_s
-                stored.append(TextSegment(video_id=video.id, kind="speech", stage=self.name, version=self.version,
+                stored.append(TextSegment(video_id=video.id, kind=SegmentKind.SPEECH, stage=self.name, version=self.version,
                                           start_s=round(seg_start + offset, 3), end_s=round(seg_end + offset, 3),
                                           text=text, language=language or None))
                 if language:
@@ -253,7 +253,7 @@ class SpeechStage:
     def _segment(self, video_id: str, spoken: SpokenSegment, offset_s: float, language: str) -> TextSegment:
         words = [Word(w.text, round(w.start_s + offset_s, 3), round(w.end_s + offset_s, 3), round(w.probability, 4))
                  for w in spoken.words if w.text]
-        return TextSegment(video_id=video_id, kind="speech", stage=self.name, version=self.version,
+        return TextSegment(video_id=video_id, kind=SegmentKind.SPEECH, stage=self.name, version=self.version,
                            start_s=round(spoken.start_s + offset_s, 3), end_s=round(spoken.end_s + offset_s, 3),
                            text=spoken.text, language=language, confidence=round(spoken.confidence, 4),
                            words=words)

@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from core.errors import VipError
 from core.models import Video
-from core.models.segment import TextSegment
+from core.models.segment import SegmentKind, TextSegment
 from core.modelstore import ModelLoader
 from core.pipeline.stage import StageContext
 from core.providers.access import ProviderAccess
@@ -111,7 +111,7 @@ class TranslateStage:
         for spoken in transcript.segments:
             start, end = round(spoken.start_s + audio.start_s, 3), round(spoken.end_s + audio.start_s, 3)
             if spoken.text:
-                stored.append(TextSegment(video_id=video.id, kind="translation", stage=self.name,
+                stored.append(TextSegment(video_id=video.id, kind=SegmentKind.TRANSLATION, stage=self.name,
                                           version=self.version, start_s=start, end_s=end, text=spoken.text,
                                           language="en", confidence=round(spoken.confidence, 4),
                                           speaker=speaker_at(start, end, speech)))

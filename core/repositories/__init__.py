@@ -7,7 +7,7 @@ models; documents never leave this package.
 
 from core.repositories.api_cache import ApiCacheRepository, CachedResponse
 from core.repositories.budget_holds import BudgetHoldRepository
-from core.repositories.database import Database, connect, connect_async, database_unavailable, ensure_indexes, ping
+from core.repositories.database import DatabaseAddress, connect, connect_async, database_unavailable, ensure_indexes, ping
 from core.repositories.face_rejections import AsyncFaceRejectionRepository
 from core.repositories.jobs import AsyncJobRepository, JobRepository
 from core.repositories.leases import LeaseRepository
@@ -43,7 +43,7 @@ __all__ = [
     "SummaryRepository",
     "AsyncVideoRepository",
     "AsyncWorkerRepository",
-    "Database",
+    "DatabaseAddress",
     "JobRepository",
     "LeaseRepository",
     "MigrationReport",

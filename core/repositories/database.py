@@ -48,7 +48,7 @@ _CLIENT_OPTIONS: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
-class Database:
+class DatabaseAddress:
     """Where the data lives: a MongoDB URI and a database name."""
 
     uri: str
@@ -89,14 +89,14 @@ async def ping_async(db: AsyncDatabase[dict[str, Any]]) -> bool:
         return False
 
 
-def connect(database: Database) -> tuple[MongoClient[dict[str, Any]], SyncDatabase[dict[str, Any]]]:
+def connect(database: DatabaseAddress) -> tuple[MongoClient[dict[str, Any]], SyncDatabase[dict[str, Any]]]:
     """Open a sync client (worker processes and threads); the caller closes it."""
     client: MongoClient[dict[str, Any]] = MongoClient(database.uri, **_CLIENT_OPTIONS)
     return client, client[database.name]
 
 
 def connect_async(
-    database: Database,
+    database: DatabaseAddress,
 ) -> tuple[AsyncMongoClient[dict[str, Any]], AsyncDatabase[dict[str, Any]]]:
     """Open an async client bound to the running event loop; `await client.close()` when done."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(database.uri, **_CLIENT_OPTIONS)

@@ -10,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database as SyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from core.models import MediaInfo, Segment, Timeline, Video, VideoStatus
+from core.models import MediaInfo, Segment, StageStatus, Timeline, Video, VideoStatus
 from core.repositories.search_revs import SEARCH_STAGE, bump_search_rev, bump_search_rev_async, search_rev
 from core.models.passage import SearchState, VideoFacts
 from core.timeutil import as_utc, utc_now
@@ -169,7 +169,7 @@ class VideoRepository:
         with _WRITES:
             self._coll.update_one({"_id": video_id}, {"$set": {"cost_usd": cost_usd}})
 
-    def record_stage(self, video_id: str, stage: str, status: str, version: int) -> None:
+    def record_stage(self, video_id: str, stage: str, status: StageStatus, version: int) -> None:
         """Store which analyzer version produced (or failed to produce) a stage's output."""
         with _WRITES:
             self._coll.update_one(
@@ -177,7 +177,7 @@ class VideoRepository:
                 {
                     "$set": {
                         f"stages.{stage}": {
-                            "status": status,
+                            "status": str(status),
                             "version": version,
                             "finished_at": utc_now(),
                         }

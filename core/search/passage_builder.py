@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from core.models.segment import TextSegment
 from core.models.passage import Passage
+from core.models.segment import PASSAGE_OF, Modality, SegmentKind, TextSegment, Unit
 
 WINDOW_MIN_S = 20.0
 WINDOW_MAX_S = 40.0
@@ -28,9 +28,9 @@ def passage_id(video_id: str, unit: str, start_s: float, text: str) -> str:
     return f"p-{digest}"
 
 
-def _passage(video_id: str, modality: str, unit: str, start_s: float, end_s: float, text: str) -> Passage:
-    return Passage(id=passage_id(video_id, unit, start_s, text), video_id=video_id, modality=modality, unit=unit,
-                   start_s=round(start_s, 3), end_s=round(end_s, 3), text=text)
+def _passage(video_id: str, modality: Modality, unit: Unit, start_s: float, end_s: float, text: str) -> Passage:
+    return Passage(id=passage_id(video_id, unit, start_s, text), video_id=video_id, modality=str(modality),
+                   unit=str(unit), start_s=round(start_s, 3), end_s=round(end_s, 3), text=text)
 
 
 def transcript_windows(lines: Sequence[TextSegment]) -> list[tuple[float, float, str]]:
@@ -60,12 +60,12 @@ def build_passages(video_id: str, speech: Sequence[TextSegment], on_screen: Sequ
     """The passages of one video, vectors not yet filled in; `captions` are keyframe captions
     from a vision provider (modality "visual")."""
     lines = sorted((s for s in speech if len(s.text.strip()) >= MIN_CHARS), key=lambda s: s.start_s)
-    passages = [_passage(video_id, "speech", "line", s.start_s, s.end_s, s.text.strip()) for s in lines]
-    passages += [_passage(video_id, "speech", "window", start, end, text)
+    passages = [_passage(video_id, *PASSAGE_OF[SegmentKind.SPEECH], s.start_s, s.end_s, s.text.strip())
+                for s in lines]
+    passages += [_passage(video_id, Modality.SPEECH, Unit.WINDOW, start, end, text)
                  for start, end, text in transcript_windows(lines)]
-    passages += [_passage(video_id, "text", "ocr", s.start_s, s.end_s, s.text.strip())
-                 for s in on_screen if len(s.text.strip()) >= MIN_CHARS]
-    passages += [_passage(video_id, "visual", "caption", s.start_s, s.end_s, s.text.strip())
-                 for s in captions if len(s.text.strip()) >= MIN_CHARS]
+    for kind, segments in ((SegmentKind.OCR, on_screen), (SegmentKind.CAPTION, captions)):
+        passages += [_passage(video_id, *PASSAGE_OF[kind], s.start_s, s.end_s, s.text.strip())
+                     for s in segments if len(s.text.strip()) >= MIN_CHARS]
     unique = {p.id: p for p in passages}  # the same text at the same time only once
     return sorted(unique.values(), key=lambda p: (p.start_s, p.unit, p.id))

@@ -172,7 +172,7 @@ class SearchService:
                                        project_id=video.project_id,
                                        duration_s=video.media.duration_s if video.media else 0.0,
                                        score=float(len(spans)), hits=hits[:HITS_PER_VIDEO * 4],
-                                       media_start_s=video.media.start_s if video.media else 0.0))
+                                       media_start_s=video.origin_s))
         for result in results[:limit]:
             result.keyframe_path = await self._keyframe(result.video_id, result.best.start_s)
         return results[:limit]
@@ -197,7 +197,7 @@ class SearchService:
                                        project_id=video.project_id,
                                        duration_s=video.media.duration_s if video.media else 0.0,
                                        score=_video_score(entries), hits=hits,
-                                       media_start_s=video.media.start_s if video.media else 0.0))
+                                       media_start_s=video.origin_s))
         for result in results:
             result.keyframe_path = await self._keyframe(result.video_id, result.best.start_s)
         return results

@@ -25,7 +25,9 @@ from core.models.passage import Passage, VideoFacts
 log = structlog.get_logger(__name__)
 
 
-class IndexWriter(Protocol):
+class SyncedIndex(Protocol):
+    """What the sync writes to: this host's search index (core.search.index.SearchIndex)."""
+
     def revs(self) -> dict[str, str]: ...
 
     def replace_video(self, facts: VideoFacts, passages: list[Passage], rev: str) -> None: ...
@@ -51,7 +53,7 @@ class SyncReport:
 
 
 class IndexSync:
-    def __init__(self, videos: AsyncVideoRepository, passages: AsyncPassageRepository, index: IndexWriter) -> None:
+    def __init__(self, videos: AsyncVideoRepository, passages: AsyncPassageRepository, index: SyncedIndex) -> None:
         self._videos = videos
         self._passages = passages
         self._index = index

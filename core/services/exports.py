@@ -86,7 +86,7 @@ class ExportService:
                 why = (f"its analysis failed: {video.error}" if video.error
                        else f"analyse it first (vip analyze {video.path})")
                 raise NothingToExport(f"{video.name} has no summary — {why}")
-            origin = video.media.start_s if video.media else 0.0
+            origin = video.origin_s
             return to_markdown(video.name, summary, origin) if fmt == "summary-md" else to_json(summary)
         if fmt in SUBTITLE_FORMATS:
             speech = await self._library.segments(video.id, "speech")

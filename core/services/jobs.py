@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from core.errors import Conflict, NotFound, VipError
-from core.models import Job, JobStatus, Stage, Video, VideoStatus
+from core.models import Job, JobStatus, StageRecord, Video, VideoStatus
 from core.repositories import AsyncJobRepository, AsyncVideoRepository
 from core.services.profiles import ProfileService
 from core.timeutil import utc_now
@@ -71,7 +71,7 @@ class JobService:
                 kind="analyze",
                 video_id=video.id,
                 project_id=video.project_id,
-                stages=[Stage(name=n) for n in stages_of[video.project_id]],
+                stages=[StageRecord(name=n) for n in stages_of[video.project_id]],
                 force=force,
             )
             await self._jobs.add(job)

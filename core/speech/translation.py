@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from core.errors import VipError
-from core.models.segment import TextSegment
+from core.models.segment import SegmentKind, TextSegment
 from core.providers.base import ProviderRequest
 from core.subtitles import language_name
 
@@ -124,6 +124,6 @@ def llm_translate(call: Callable[[ProviderRequest], dict[str, Any]], provider: s
 def translated_segments(originals: Sequence[TextSegment], texts: Sequence[str], target: str, stage: str,
                         version: int) -> list[TextSegment]:
     """Translation segments at the originals' times, with their speakers (one per original)."""
-    return [TextSegment(video_id=o.video_id, kind="translation", stage=stage, version=version,
+    return [TextSegment(video_id=o.video_id, kind=SegmentKind.TRANSLATION, stage=stage, version=version,
                         start_s=o.start_s, end_s=o.end_s, text=text, language=target, speaker=o.speaker)
             for o, text in zip(originals, texts, strict=True)]

@@ -18,6 +18,7 @@ from core.models.segment import TextSegment
 from core.models.shot import Shot
 from core.providers.base import ProviderRequest
 from core.models.summary import Chapter, CommentaryLine, Summary
+from core.timeutil import format_timestamp
 
 MAX_PROMPT_CHARS = 24_000  # about 6k tokens of transcript: longer videos are sampled evenly
 SYSTEM = ("You summarise videos for a video archive. Answer with JSON only, no prose around it: "
@@ -31,11 +32,6 @@ class SummaryAnswerError(VipError):
     """The provider answered, but not with a usable summary."""
 
 
-def _clock(seconds: float) -> str:
-    total = int(max(0.0, seconds))
-    return f"{total // 60}:{total % 60:02d}"
-
-
 def build_prompt(name: str, duration_s: float, origin_s: float, transcript: Sequence[TextSegment],
                  on_screen: Sequence[TextSegment], shots: Sequence[Shot]) -> str:
     """The material the model reads: times relative to the first frame (origin_s)."""
@@ -47,7 +43,7 @@ def build_prompt(name: str, duration_s: float, origin_s: float, transcript: Sequ
         text = "\n".join(lines)[:MAX_PROMPT_CHARS]
     shown = "\n".join(f"[{s.start_s - origin_s:.1f}] {s.text}" for s in on_screen[:200])
     cuts = ", ".join(f"{s.start_s - origin_s:.1f}" for s in shots[:300])
-    return (f"Video: {name}\nDuration: {duration_s:.1f} s ({_clock(duration_s)})\n\n"
+    return (f"Video: {name}\nDuration: {duration_s:.1f} s ({format_timestamp(duration_s)})\n\n"
             f"Transcript ([seconds] text):\n{text or '(no speech)'}\n\n"
             f"On-screen text:\n{shown or '(none)'}\n\nShot starts (seconds): {cuts or '(one shot)'}\n")
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from app.embedded_db import EmbeddedDatabase
-from core.models import Job, Project, Stage, Video
+from core.models import Job, Project, StageRecord, Video
 from core.models.status import JobStatus
 from core.repositories import (
-    Database,
+    DatabaseAddress,
     PassageRepository,
     ProviderCallRepository,
     SegmentRepository,
@@ -56,7 +56,7 @@ def embedded_env(tmp_path: Path) -> dict[str, str]:
 def with_db(data_dir: Path, body: Any) -> Any:
     """Run `body(db)` against the data dir's embedded server (started and stopped here)."""
     with EmbeddedDatabase(data_dir, data_dir / "logs") as uri:
-        client, db = connect(Database(uri, DB_NAME))
+        client, db = connect(DatabaseAddress(uri, DB_NAME))
         try:
             return body(db)
         finally:
@@ -77,7 +77,7 @@ def write_previous_release(db: Any) -> dict[str, Any]:
                                    + [old_passage_doc(p) for p in passages(video.id, 20 + i, seed=i)]
                                    + old_summary_docs(video.id))
     start = utc_now() - timedelta(days=40)
-    jobs = [Job(kind="analyze", video_id=v.id, project_id=project.id, stages=[Stage("probe")],
+    jobs = [Job(kind="analyze", video_id=v.id, project_id=project.id, stages=[StageRecord("probe")],
                 status=JobStatus.SUCCEEDED, progress=1.0, message="Done",
                 created_at=start + timedelta(days=i * 10), updated_at=start + timedelta(days=i * 10, minutes=5))
             for i, v in enumerate(videos)]

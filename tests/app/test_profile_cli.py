@@ -9,7 +9,7 @@ from app.settings import Settings
 from app.wiring import build_services
 from core.models import Video
 from core.pipeline import default_stages
-from core.repositories import AsyncVideoRepository, Database, connect_async
+from core.repositories import AsyncVideoRepository, DatabaseAddress, connect_async
 from tests.conftest import run_vip
 
 STAGES = [s.name for s in default_stages()]
@@ -18,7 +18,7 @@ STAGES = [s.name for s in default_stages()]
 def _new_job_stages(vip_env: dict[str, str], project_name: str) -> list[str]:
     """The stages of a job the app would queue now for a video of the project (no worker runs it)."""
     async def main() -> list[str]:
-        database = Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"])
+        database = DatabaseAddress(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"])
         services = await build_services(Settings.load(vip_env), database)
         client, db = connect_async(database)
         try:

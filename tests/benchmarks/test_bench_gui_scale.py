@@ -18,13 +18,13 @@ from app.settings import Settings
 from app.wiring import build_services
 from benchmarks.scaleset import LibraryFiller, Shape
 from core.pipeline import default_stages
-from core.repositories import Database, connect, connect_async
+from core.repositories import DatabaseAddress, connect, connect_async
 
 pytest.importorskip("qasync")
 SHAPE = Shape(segments=10, shots=3, passages=4, jobs=2, ledger=2, chapters=2)
 
 
-async def fill(database: Database, data_dir: Path, videos: int) -> None:
+async def fill(database: DatabaseAddress, data_dir: Path, videos: int) -> None:
     settings = Settings.load({"VIP_DATA_DIR": str(data_dir), "VIP_MONGO_URI": database.uri,
                               "VIP_DB_NAME": database.name})
     services = await build_services(settings, database)
@@ -44,7 +44,7 @@ def test_bench_gui_scale_opens_a_library_and_measures_it(qapp: Any, mongo_uri: s
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from benchmarks.bench_gui_scale import run, table
 
-    database = Database(mongo_uri, f"test_{uuid.uuid4().hex[:12]}")
+    database = DatabaseAddress(mongo_uri, f"test_{uuid.uuid4().hex[:12]}")
     monkeypatch.setenv("VIP_MONGO_URI", mongo_uri)
     monkeypatch.setenv("VIP_DB_NAME", database.name)
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from benchmarks.bench_scale import ROWS, Config, run, table
 from benchmarks.scaleset import Shape
-from core.repositories import Database, connect
+from core.repositories import DatabaseAddress, connect
 
 SHAPE = Shape(segments=10, shots=3, passages=4, jobs=2, ledger=2, chapters=2)
 
@@ -25,7 +25,7 @@ def test_bench_scale_fills_grows_and_measures(mongo_uri: str, tmp_path: Path) ->
     try:
         result = asyncio.run(run(cfg))
     finally:
-        client, _ = connect(Database(mongo_uri, name))
+        client, _ = connect(DatabaseAddress(mongo_uri, name))
         client.drop_database(name)
         client.close()
 

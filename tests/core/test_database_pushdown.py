@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.repositories import Database, connect
+from core.repositories import DatabaseAddress, connect
 
 
 def plan(db: Any, collection: str, filter_: dict[str, Any]) -> str | None:
@@ -18,7 +18,7 @@ def plan(db: Any, collection: str, filter_: dict[str, Any]) -> str | None:
     return " ".join(answer["queryPlanner"]["Plan"])
 
 
-def test_equality_filters_use_indexes_and_keep_mongodb_semantics(database: Database) -> None:
+def test_equality_filters_use_indexes_and_keep_mongodb_semantics(database: DatabaseAddress) -> None:
     client, db = connect(database)
     try:
         coll = db["pushdown_check"]

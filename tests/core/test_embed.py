@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from core.models import Job, JobStatus, Stage, StageStatus
+from core.models import Job, JobStatus, StageRecord, StageStatus
 from core.models.segment import TextSegment
 from core.pipeline import EmbedStage, ProbeStage
 from core.pipeline.stage import StageContext
@@ -82,14 +82,14 @@ def test_embed_runs_again_when_the_transcript_changed_in_the_same_job(
     runner = make_runner(sync_db, tmp_path, [ProbeStage(), speech, embed_stage])
     video, job = add_video_job(sync_db, media.mkv, ("probe", "speech", "embed"))
     assert runner.run(job.id) == JobStatus.SUCCEEDED
-    again = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[Stage(n) for n in ("probe", "speech", "embed")])
+    again = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[StageRecord(n) for n in ("probe", "speech", "embed")])
     sync_db["jobs"].insert_one(again.to_doc())
     assert runner.run(again.id) == JobStatus.SUCCEEDED
     done = JobRepository(sync_db).get(again.id)
     assert done and [s.status for s in done.stages] == [StageStatus.SKIPPED] * 3  # nothing changed: all skipped
     Speech.version = 2
     speech.text = "The second transcript."
-    third = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[Stage(n) for n in ("probe", "speech", "embed")])
+    third = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[StageRecord(n) for n in ("probe", "speech", "embed")])
     sync_db["jobs"].insert_one(third.to_doc())
     assert runner.run(third.id) == JobStatus.SUCCEEDED
     done = JobRepository(sync_db).get(third.id)

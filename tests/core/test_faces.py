@@ -32,7 +32,7 @@ from core.models.shot import Shot
 from core.pipeline import FacesStage, ProbeStage, VisualStage, default_stages
 from core.pipeline.stage import StageContext
 from core.repositories import (
-    Database,
+    DatabaseAddress,
     JobRepository,
     SegmentRepository,
     ShotRepository,
@@ -183,7 +183,7 @@ def test_a_not_a_face_mark_hides_that_face_wherever_it_is_found_again() -> None:
 
 
 def test_not_a_face_mark_outlives_a_re_analysis_and_goes_with_the_video(
-        database: Database, sync_db: Any, tmp_path: Path, clips: dict[str, Path],
+        database: DatabaseAddress, sync_db: Any, tmp_path: Path, clips: dict[str, Path],
         monkeypatch: pytest.MonkeyPatch) -> None:
     stage = FacesStage()
     monkeypatch.setattr(stage.loader, "get", lambda data_dir: FakeDetector())

@@ -31,7 +31,7 @@ from core.repositories import (
     BudgetHoldRepository,
     ApiCacheRepository,
     AsyncProviderCallRepository,
-    Database,
+    DatabaseAddress,
     ProjectRepository,
     ProviderCallRepository,
     connect_async,
@@ -411,7 +411,7 @@ def test_prices_file_overrides_defaults_and_carries_its_version(tmp_path: Path) 
 
 # --- totals ------------------------------------------------------------------------------------
 
-def test_totals_per_project_provider_and_day(env: Setup, database: Database) -> None:
+def test_totals_per_project_provider_and_day(env: Setup, database: DatabaseAddress) -> None:
     openai = ScriptedProvider("openai", answer("a"), answer("b"))
     gemini = ScriptedProvider("gemini", ProviderResponse(data={}, usage={"input_tokens": 258_000, "images": 1000}))
     gateway = env.gateway(openai, gemini)

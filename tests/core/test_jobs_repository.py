@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta, timezone
 
-from core.models import Job, JobStatus, Stage
-from core.repositories import Database, connect, connect_async
+from core.models import Job, JobStatus, StageRecord
+from core.repositories import DatabaseAddress, connect, connect_async
 from core.repositories.jobs import (
     JOB_DAYS_MARK,
     MIGRATIONS,
@@ -25,11 +25,11 @@ T0 = datetime(2026, 12, 5, 8, 0, 59, 500_000, tzinfo=timezone.utc)
 
 
 def job_at(at: datetime, name: str) -> Job:
-    return Job(kind="analyze", video_id=name, project_id="p", stages=[Stage(name="probe")],
+    return Job(kind="analyze", video_id=name, project_id="p", stages=[StageRecord(name="probe")],
                created_at=at, updated_at=at)
 
 
-def test_changed_since_returns_exactly_the_jobs_written_since(database: Database) -> None:
+def test_changed_since_returns_exactly_the_jobs_written_since(database: DatabaseAddress) -> None:
     since = utc_now() - timedelta(minutes=5)
 
     async def scenario() -> list[str]:
@@ -54,7 +54,7 @@ def test_the_poll_filter_asks_for_a_few_minutes_by_equality() -> None:
     assert set(changed_query(T0, T0 + timedelta(days=1))) == {"updated_at"}
 
 
-def test_worker_writes_keep_the_minute_stamp(database: Database) -> None:
+def test_worker_writes_keep_the_minute_stamp(database: DatabaseAddress) -> None:
     client, db = connect(database)
     try:
         job = job_at(T0, "v")
@@ -128,7 +128,7 @@ class CountingFind:
         return getattr(self._coll, name)
 
 
-def test_recent_walks_days_back_and_reads_only_the_newest(database: Database, monkeypatch: object) -> None:
+def test_recent_walks_days_back_and_reads_only_the_newest(database: DatabaseAddress, monkeypatch: object) -> None:
     import core.repositories.jobs as jobs_module
 
     monkeypatch.setattr(jobs_module, "utc_now", lambda: NOW)  # type: ignore[attr-defined]
@@ -155,7 +155,7 @@ def test_recent_walks_days_back_and_reads_only_the_newest(database: Database, mo
     asyncio.run(scenario())
 
 
-def test_jobs_of_an_older_release_are_listed_and_backfilled(database: Database, monkeypatch: object) -> None:
+def test_jobs_of_an_older_release_are_listed_and_backfilled(database: DatabaseAddress, monkeypatch: object) -> None:
     import core.repositories.jobs as jobs_module
 
     monkeypatch.setattr(jobs_module, "utc_now", lambda: NOW)  # type: ignore[attr-defined]
@@ -199,7 +199,7 @@ def test_jobs_of_an_older_release_are_listed_and_backfilled(database: Database, 
         client.close()
 
 
-def test_a_new_database_is_marked_by_its_first_job(database: Database) -> None:
+def test_a_new_database_is_marked_by_its_first_job(database: DatabaseAddress) -> None:
     async def scenario() -> None:
         client, db = connect_async(database)
         try:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.repositories import Database, connect, connect_async
+from core.repositories import DatabaseAddress, connect, connect_async
 from core.repositories import ledger_days as ld
 from core.repositories import provider_calls as pc
 from core.repositories.jobs import MIGRATIONS
@@ -191,7 +191,7 @@ def test_reads_touch_only_rollups_and_the_open_days(ledger: ProviderCallReposito
     assert counting.read[ld.LEDGER] == open_rows  # today's were enough
 
 
-def test_recent_calls_are_the_newest_rows(ledger: ProviderCallRepository, sync_db: Any, database: Database,
+def test_recent_calls_are_the_newest_rows(ledger: ProviderCallRepository, sync_db: Any, database: DatabaseAddress,
                                           clock: list[datetime]) -> None:
     rows = calls(150, seed=5, days=400)
     record(ledger, rows)
@@ -213,7 +213,7 @@ def test_recent_calls_are_the_newest_rows(ledger: ProviderCallRepository, sync_d
     assert projects == ["", "p1", "p2"]
 
 
-def test_an_old_ledger_is_summed_whole_until_backfilled(sync_db: Any, database: Database,
+def test_an_old_ledger_is_summed_whole_until_backfilled(sync_db: Any, database: DatabaseAddress,
                                                         clock: list[datetime]) -> None:
     rows = calls(120, seed=6)
     for call in rows:  # as the previous release stored them: no `day`, no months

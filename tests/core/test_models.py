@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from core.formatting import format_duration, format_eta, job_progress_text
-from core.models import Job, JobError, JobStatus, MediaInfo, Stage, StageStatus, Video
+from core.models import Job, JobError, JobStatus, MediaInfo, StageRecord, StageStatus, Video
 
 
 def _job(**kw: object) -> Job:
     job = Job(kind="analyze", video_id="v1", project_id="p1",
-              stages=[Stage("probe"), Stage("shots")])
+              stages=[StageRecord("probe"), StageRecord("shots")])
     for key, value in kw.items():
         setattr(job, key, value)
     return job

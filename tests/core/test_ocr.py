@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from core.models import Job, JobStatus, Stage, StageStatus
+from core.models import Job, JobStatus, StageRecord, StageStatus
 from core.ocr import TextLine, TrackBuilder, normalize_text
 from core.ocr.engine import DET
 from core.ocr.frames import OcrFrame
@@ -105,7 +105,7 @@ def test_ocr_reads_the_visual_passs_frames_and_the_job_then_deletes_them(
     assert texts == {"BREAKING NEWS", "HARBOUR CLOSED"}
     assert not sampled_frames_dir(tmp_path / "media", video.id).exists()  # scratch space, gone with the job
     # Without them (the visual pass ran in an earlier job) OCR decodes the video itself.
-    again = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[Stage("ocr")], force=True)
+    again = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[StageRecord("ocr")], force=True)
     sync_db["jobs"].insert_one(again.to_doc())
     assert make_runner(sync_db, tmp_path, [ocr_stage]).run(again.id) == JobStatus.SUCCEEDED
     assert {normalize_text(s.text).upper() for s in SegmentRepository(sync_db).for_video(video.id, "ocr")} == texts

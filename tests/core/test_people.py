@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from core.models import JobStatus
 from core.pipeline import FacesStage, PeopleStage, ProbeStage, VisualStage
-from core.repositories import Database, JobRepository, connect_async
+from core.repositories import DatabaseAddress, JobRepository, connect_async
 from core.repositories.people import AsyncPeopleRepository, PeopleRepository
 from core.services.people import PeopleService
 from tests.core.test_runner import add_video_job, make_runner
@@ -55,7 +55,7 @@ def analyse(sync_db: Any, tmp_path: Path, clip: Path) -> tuple[str, str]:
     return video.id, done.stages[3].message
 
 
-def with_people(database: Database, body: Callable[[PeopleService], Awaitable[T]]) -> T:
+def with_people(database: DatabaseAddress, body: Callable[[PeopleService], Awaitable[T]]) -> T:
     async def main() -> T:
         client, db = connect_async(database)
         try:
@@ -66,7 +66,7 @@ def with_people(database: Database, body: Callable[[PeopleService], Awaitable[T]
     return asyncio.run(main())
 
 
-def test_one_person_per_identity_across_appearances_and_videos(sync_db: Any, database: Database,
+def test_one_person_per_identity_across_appearances_and_videos(sync_db: Any, database: DatabaseAddress,
                                                                tmp_path: Path) -> None:
     first, message = analyse(sync_db, tmp_path, compose(tmp_path / "first.mp4", [OBAMA, BIDEN, OBAMA2]))
     assert message == "2 people in 3 appearances"
@@ -95,7 +95,7 @@ def test_one_person_per_identity_across_appearances_and_videos(sync_db: Any, dat
     assert cards == [("Barack Obama", 3, 2), ("Person 2", 1, 1)]
 
 
-def test_merge_split_and_not_a_face_change_the_people_listed(sync_db: Any, database: Database,
+def test_merge_split_and_not_a_face_change_the_people_listed(sync_db: Any, database: DatabaseAddress,
                                                              tmp_path: Path) -> None:
     video_id, _ = analyse(sync_db, tmp_path, compose(tmp_path / "clip.mp4", [OBAMA, BIDEN, OBAMA2]))
 

@@ -14,7 +14,7 @@ from core.models import Video
 from core.models.profile import AnalysisProfile, stages_to_run
 from core.pipeline import default_stages
 from core.models.routing import Route, Routing
-from core.repositories import AsyncVideoRepository, Database, connect, connect_async
+from core.repositories import AsyncVideoRepository, DatabaseAddress, connect, connect_async
 from core.repositories.profiles import AsyncProfileRepository, ProfileRepository
 from core.repositories.routing import AsyncRoutingRepository, RoutingRepository
 from core.services import ClientServices
@@ -29,7 +29,7 @@ FULL_REQUIRES = {"visual": ("probe",), "speech": ("probe",), "speakers": ("speec
                  "summary": ("probe", "visual"), "faces": ("probe", "visual"), "people": ("faces",)}
 
 
-def run_with_services(database: Database, tmp_path: Path, body: Callable[[ClientServices, Any], Awaitable[T]],
+def run_with_services(database: DatabaseAddress, tmp_path: Path, body: Callable[[ClientServices, Any], Awaitable[T]],
                       names: list[str] | None = None, requires: dict[str, tuple[str, ...]] | None = None) -> T:
     async def main() -> T:
         client, db = connect_async(database)
@@ -64,7 +64,7 @@ def test_essential_stages_always_run_and_dependents_follow_their_input() -> None
     assert stages_to_run(FULL, AnalysisProfile().with_changes(on=["translate"]), FULL_REQUIRES) == FULL
 
 
-def test_profile_is_stored_per_project_next_to_the_routing(database: Database, tmp_path: Path) -> None:
+def test_profile_is_stored_per_project_next_to_the_routing(database: DatabaseAddress, tmp_path: Path) -> None:
     async def body(services: ClientServices, db: Any) -> None:
         assert services.profiles is not None
         first = await services.projects.create("First")
@@ -103,7 +103,7 @@ def test_profile_is_stored_per_project_next_to_the_routing(database: Database, t
         client.close()
 
 
-def test_new_jobs_run_only_the_projects_profile_stages(database: Database, tmp_path: Path) -> None:
+def test_new_jobs_run_only_the_projects_profile_stages(database: DatabaseAddress, tmp_path: Path) -> None:
     async def body(services: ClientServices, db: Any) -> None:
         assert services.profiles is not None
         lean = await services.projects.create("Lean")

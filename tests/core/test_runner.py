@@ -13,14 +13,14 @@ import pytest
 
 from core.errors import MediaError
 from core.media.fingerprint import fingerprint
-from core.models import Job, JobStatus, Stage, StageStatus, Video, VideoStatus
+from core.models import Job, JobStatus, StageRecord, StageStatus, Video, VideoStatus
 from core.pipeline import JobRunner, ProbeStage
 from core.pipeline.progress import ProgressReporter
 from core.pipeline.runner import RunnerConfig
 from core.pipeline.stage import StageContext
 from core.repositories import (
     AsyncJobRepository,
-    Database,
+    DatabaseAddress,
     JobRepository,
     SegmentRepository,
     ShotRepository,
@@ -36,7 +36,7 @@ def add_video_job(db: Any, path: Path, stages: tuple[str, ...] = ("probe",)) -> 
     fp, size = fingerprint(path) if path.exists() else ("missing", 0)
     video = Video(project_id="p1", path=str(path), fingerprint=fp, size_bytes=size)
     db["videos"].insert_one(video.to_doc())
-    job = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[Stage(n) for n in stages])
+    job = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[StageRecord(n) for n in stages])
     db["jobs"].insert_one(job.to_doc())
     return video, job
 
@@ -67,13 +67,13 @@ def test_probe_job_succeeds_and_stores_metadata_and_poster(sync_db: Any, media: 
 def test_up_to_date_stage_is_skipped_unless_forced(sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
     video, job = add_video_job(sync_db, media.good)
     make_runner(sync_db, tmp_path).run(job.id)
-    again = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[Stage("probe")])
+    again = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[StageRecord("probe")])
     sync_db["jobs"].insert_one(again.to_doc())
     make_runner(sync_db, tmp_path).run(again.id)
     skipped = JobRepository(sync_db).get(again.id)
     assert skipped and skipped.stages[0].status == StageStatus.SKIPPED
     assert skipped.stages[0].message == "Up to date (v1)"
-    forced = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[Stage("probe")], force=True)
+    forced = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[StageRecord("probe")], force=True)
     sync_db["jobs"].insert_one(forced.to_doc())
     make_runner(sync_db, tmp_path).run(forced.id)
     rerun = JobRepository(sync_db).get(forced.id)
@@ -130,7 +130,7 @@ def test_cancel_request_stops_a_running_job(sync_db: Any, media: MediaSet, tmp_p
     assert 0 < canceled.progress < 1
 
 
-def _request_cancel(database: Database, job_id: str) -> None:
+def _request_cancel(database: DatabaseAddress, job_id: str) -> None:
     """What the GUI's Cancel button does (JobService.cancel → AsyncJobRepository.request_cancel)."""
     async def cancel() -> None:
         client, db = connect_async(database)
@@ -143,7 +143,7 @@ def _request_cancel(database: Database, job_id: str) -> None:
 
 
 def test_a_cancel_is_not_lost_when_a_progress_write_rewrites_the_whole_job(
-        sync_db: Any, database: Database, media: MediaSet, tmp_path: Path) -> None:
+        sync_db: Any, database: DatabaseAddress, media: MediaSet, tmp_path: Path) -> None:
     # FerretDB 1.x rewrites the whole document on an update: a worker's progress write that
     # races the Cancel click can put back cancel_requested=false. The worker obeys the
     # separate cancel document, which no job write touches.
@@ -159,7 +159,7 @@ def test_a_cancel_is_not_lost_when_a_progress_write_rewrites_the_whole_job(
 
 
 def test_a_job_canceled_while_its_worker_died_is_not_run_again(
-        sync_db: Any, database: Database, media: MediaSet, tmp_path: Path) -> None:
+        sync_db: Any, database: DatabaseAddress, media: MediaSet, tmp_path: Path) -> None:
     _, job = add_video_job(sync_db, media.good)
     _request_cancel(database, job.id)
     sync_db["jobs"].update_one({"_id": job.id}, {"$set": {"status": "queued", "cancel_requested": False}})
@@ -389,7 +389,7 @@ def test_a_lane_that_fails_does_not_stop_the_other_and_failures_keep_the_job_ord
     assert "not run because speech did not succeed" in (done.stages[2].message or "")
 
 
-def test_cancel_stops_every_running_lane(sync_db: Any, database: Database, media: MediaSet, tmp_path: Path) -> None:
+def test_cancel_stops_every_running_lane(sync_db: Any, database: DatabaseAddress, media: MediaSet, tmp_path: Path) -> None:
     log: list[str] = []
     never = threading.Event()
     stages = [Lane("speech", log, wait_for=never), Lane("visual", log, wait_for=never),
@@ -412,7 +412,7 @@ def test_stages_side_by_side_never_undo_each_others_video_writes(sync_db: Any, m
 
     def record(prefix: str) -> None:
         for i in range(25):
-            videos.record_stage(video.id, f"{prefix}{i}", "succeeded", i)
+            videos.record_stage(video.id, f"{prefix}{i}", StageStatus.SUCCEEDED, i)
 
     lanes = [threading.Thread(target=record, args=(p,)) for p in ("speech", "visual")]
     for lane in lanes:

@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 import pytest
 
 from core.media.fingerprint import fingerprint
-from core.models import Job, JobStatus, Stage, Video
+from core.models import Job, JobStatus, StageRecord, Video
 from core.models.segment import TextSegment
 from core.pipeline import EmbedStage, ProbeStage
-from core.repositories import Database, SegmentRepository, connect_async
+from core.repositories import DatabaseAddress, SegmentRepository, connect_async
 from core.search.filters import SearchFilters
 from core.services import ClientServices
 from app.wiring import client_services
@@ -61,12 +61,12 @@ def reanalyse(db: Any, tmp_path: Path, video: Video, lines: list[tuple[float, fl
     segments.replace_for_stage(video.id, "ocr", [TextSegment(video_id=video.id, kind="ocr", stage="ocr",
                                                              start_s=s, end_s=e, text=t) for s, e, t in captions])
     job = Job(kind="analyze", video_id=video.id, project_id=video.project_id, force=True,
-              stages=[Stage("probe"), Stage("embed")])
+              stages=[StageRecord("probe"), StageRecord("embed")])
     db["jobs"].insert_one(job.to_doc())
     assert make_runner(db, tmp_path, [ProbeStage(), stage]).run(job.id) == JobStatus.SUCCEEDED
 
 
-def with_search(database: Database, data_dir: Path, body: Callable[[ClientServices], Awaitable[T]]) -> T:
+def with_search(database: DatabaseAddress, data_dir: Path, body: Callable[[ClientServices], Awaitable[T]]) -> T:
     async def main() -> T:
         client, db = connect_async(database)
         try:
@@ -85,7 +85,7 @@ def library(sync_db: Any, tmp_path: Path, media: MediaSet, embed_stage: EmbedSta
                                 [(0.0, 5.0, "Grandma's Bread Recipe")], embed_stage)}
 
 
-def test_a_paraphrase_finds_the_spoken_sentence_at_its_moment(database: Database, tmp_path: Path,
+def test_a_paraphrase_finds_the_spoken_sentence_at_its_moment(database: DatabaseAddress, tmp_path: Path,
                                                               library: dict[str, Video]) -> None:
     async def body(services: ClientServices) -> Any:
         report = await services.search.sync()
@@ -99,7 +99,7 @@ def test_a_paraphrase_finds_the_spoken_sentence_at_its_moment(database: Database
     assert best.text.startswith("The lighthouse was built in 1852") and "meaning" in best.matched_by
 
 
-def test_exact_words_spoken_or_on_screen_are_highlighted(database: Database, tmp_path: Path,
+def test_exact_words_spoken_or_on_screen_are_highlighted(database: DatabaseAddress, tmp_path: Path,
                                                          library: dict[str, Video]) -> None:
     async def body(services: ClientServices) -> Any:
         await services.search.sync()
@@ -116,7 +116,7 @@ def test_exact_words_spoken_or_on_screen_are_highlighted(database: Database, tmp
 
 
 def test_weak_meaning_only_hits_are_cut_and_moments_come_in_time_order(
-        database: Database, sync_db: Any, tmp_path: Path, media: MediaSet, embed_stage: EmbedStage) -> None:
+        database: DatabaseAddress, sync_db: Any, tmp_path: Path, media: MediaSet, embed_stage: EmbedStage) -> None:
     """Issue 16: "invoice 4471" found the invoice on screen, then the sample videos' on-screen timers
     ("07.00 s", 0.27-0.34 similar by MiniLM) as "similar meaning" hits."""
     office = analysed(sync_db, tmp_path, media.good, "office",
@@ -146,7 +146,7 @@ def test_weak_meaning_only_hits_are_cut_and_moments_come_in_time_order(
     assert sentence.reason() == f"similar meaning ({sentence.similarity:.2f})"
 
 
-def test_filters_by_project_and_modality(database: Database, tmp_path: Path, library: dict[str, Video]) -> None:
+def test_filters_by_project_and_modality(database: DatabaseAddress, tmp_path: Path, library: dict[str, Video]) -> None:
     async def body(services: ClientServices) -> Any:
         await services.search.sync()
         in_cooking = await services.search.search("old lighthouse", SearchFilters(project_id="cooking"))
@@ -160,7 +160,7 @@ def test_filters_by_project_and_modality(database: Database, tmp_path: Path, lib
 
 
 def test_no_stale_hits_after_reanalysis_or_removal_and_rebuild_equals_incremental(
-        database: Database, sync_db: Any, tmp_path: Path, library: dict[str, Video], embed_stage: EmbedStage) -> None:
+        database: DatabaseAddress, sync_db: Any, tmp_path: Path, library: dict[str, Video], embed_stage: EmbedStage) -> None:
     data_dir = tmp_path / "data"
     queries = ["lighthouse", "bread dough", "a ferry crossing the bay", "PIER"]
 
@@ -202,7 +202,7 @@ def test_no_stale_hits_after_reanalysis_or_removal_and_rebuild_equals_incrementa
 
 
 def test_a_sync_with_nothing_changed_reads_one_counter_not_every_video(
-        database: Database, sync_db: Any, tmp_path: Path, library: dict[str, Video], embed_stage: EmbedStage,
+        database: DatabaseAddress, sync_db: Any, tmp_path: Path, library: dict[str, Video], embed_stage: EmbedStage,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """5,000 videos: reading every video's search state costs the embedded server ~4 s, at each
     start and after each finished job. The library's search revision says when it is needed."""
@@ -234,7 +234,7 @@ def test_a_sync_with_nothing_changed_reads_one_counter_not_every_video(
     assert (removed.removed, again.removed) == (1, 0) and reads == [2, 2, 1]
 
 
-def test_person_and_speaker_filters_keep_only_their_moments(database: Database, sync_db: Any, tmp_path: Path,
+def test_person_and_speaker_filters_keep_only_their_moments(database: DatabaseAddress, sync_db: Any, tmp_path: Path,
                                                             library: dict[str, Video]) -> None:
     import numpy as np
 

@@ -17,7 +17,7 @@ from core.models.segment import Box, TextSegment, Word
 from core.repositories import (
     AsyncPassageRepository,
     AsyncSegmentRepository,
-    Database,
+    DatabaseAddress,
     PassageRepository,
     SegmentRepository,
     connect_async,
@@ -91,7 +91,7 @@ def old_summary_docs(video_id: str) -> list[dict[str, Any]]:
              "text": "A remark", "title": ""}]
 
 
-def async_reads(database: Database, video_id: str, kind: str | None) -> tuple[list[TextSegment], list[Passage]]:
+def async_reads(database: DatabaseAddress, video_id: str, kind: str | None) -> tuple[list[TextSegment], list[Passage]]:
     async def main() -> tuple[list[TextSegment], list[Passage]]:
         client, db = connect_async(database)
         try:
@@ -104,7 +104,7 @@ def async_reads(database: Database, video_id: str, kind: str | None) -> tuple[li
 
 
 def test_a_stage_writes_one_set_per_kind_and_both_clients_read_the_same_segments(
-        sync_db: Any, database: Database) -> None:
+        sync_db: Any, database: DatabaseAddress) -> None:
     repo = SegmentRepository(sync_db)
     written = speech("v1", 500)
     repo.replace_for_stage("v1", "speech", list(reversed(written)))
@@ -147,7 +147,7 @@ def test_a_rerun_replaces_only_that_stages_output(sync_db: Any) -> None:
 
 
 def test_old_layout_documents_are_read_until_replaced_and_deleted_with_the_video(
-        sync_db: Any, database: Database) -> None:
+        sync_db: Any, database: DatabaseAddress) -> None:
     old_speech, old_faces, old_passages = speech("v1", 20), faces("v1"), passages("v1", 6)
     sync_db["segments"].insert_many([old_segment_doc(s) for s in old_speech + old_faces]
                                     + [old_passage_doc(p) for p in old_passages] + old_summary_docs("v1"))
@@ -205,7 +205,7 @@ def test_a_set_caught_half_rewritten_is_not_read() -> None:
     assert sets.complete_sets(first) is not None
 
 
-def test_migration_converts_an_old_layout_library_and_keeps_nothing_twice(sync_db: Any, database: Database) -> None:
+def test_migration_converts_an_old_layout_library_and_keeps_nothing_twice(sync_db: Any, database: DatabaseAddress) -> None:
     videos = ["va", "vb", "vc"]
     sync_db["videos"].insert_many([{"_id": v, "project_id": "p1", "path": f"/media/{v}.mp4"} for v in videos])
     truth: dict[str, tuple[list[TextSegment], list[Passage]]] = {}

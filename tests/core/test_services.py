@@ -13,7 +13,7 @@ import pytest
 
 from core.errors import VipError
 from core.models import JobStatus, VideoStatus
-from core.repositories import Database, connect_async
+from core.repositories import DatabaseAddress, connect_async
 from core.services import ImportService, JobService, LibraryService, ProjectService
 from app.wiring import client_services
 from tests.media import MediaSet
@@ -34,7 +34,7 @@ class RecordingLauncher:
         return set(self.enqueued)
 
 
-def with_services(database: Database, body: Callable[..., Awaitable[T]]) -> tuple[T, RecordingLauncher]:
+def with_services(database: DatabaseAddress, body: Callable[..., Awaitable[T]]) -> tuple[T, RecordingLauncher]:
     launcher = RecordingLauncher()
 
     async def main() -> T:
@@ -48,7 +48,7 @@ def with_services(database: Database, body: Callable[..., Awaitable[T]]) -> tupl
     return asyncio.run(main()), launcher
 
 
-def test_import_folder_recursively_and_dedupe_by_content(database: Database, media: MediaSet,
+def test_import_folder_recursively_and_dedupe_by_content(database: DatabaseAddress, media: MediaSet,
                                                          tmp_path: Path) -> None:
     folder = tmp_path / "shoot"
     (folder / "day2" / "cam b").mkdir(parents=True)
@@ -74,7 +74,7 @@ def test_import_folder_recursively_and_dedupe_by_content(database: Database, med
     assert sorted(v.name for v in videos) == ["a.mp4", "b.MKV"]
 
 
-def test_analyze_queues_one_job_per_video_and_reuses_open_jobs(database: Database, media: MediaSet) -> None:
+def test_analyze_queues_one_job_per_video_and_reuses_open_jobs(database: DatabaseAddress, media: MediaSet) -> None:
     async def body(projects: ProjectService, imports: ImportService, library: LibraryService,
                    jobs: JobService) -> Any:
         project = await projects.ensure()
@@ -93,7 +93,7 @@ def test_analyze_queues_one_job_per_video_and_reuses_open_jobs(database: Databas
     assert {v.status for v in videos} == {VideoStatus.QUEUED}
 
 
-def test_cancel_queued_job_then_retry(database: Database, media: MediaSet) -> None:
+def test_cancel_queued_job_then_retry(database: DatabaseAddress, media: MediaSet) -> None:
     async def body(projects: ProjectService, imports: ImportService, library: LibraryService,
                    jobs: JobService) -> Any:
         project = await projects.ensure()
@@ -113,7 +113,7 @@ def test_cancel_queued_job_then_retry(database: Database, media: MediaSet) -> No
     assert launcher.enqueued == [retried.id, retried.id]
 
 
-def test_projects_are_unique_by_name(database: Database) -> None:
+def test_projects_are_unique_by_name(database: DatabaseAddress) -> None:
     async def body(projects: ProjectService, *_: Any) -> Any:
         a = await projects.create("News")
         b = await projects.create("News ")

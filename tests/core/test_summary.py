@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from core.models import Job, JobStatus, Stage
+from core.models import Job, JobStatus, StageRecord
 from core.models.segment import TextSegment
 from core.models.shot import Shot
 from core.pipeline import CaptionsStage, EmbedStage, JobRunner, ProbeStage, SummaryStage, VisualStage
@@ -309,7 +309,7 @@ def test_jobs_and_videos_carry_their_cost_and_a_second_run_is_a_cache_hit(
     stored = VideoRepository(sync_db).get(video.id)
     assert stored and stored.cost_usd == pytest.approx(expected)
     again = Job(kind="analyze", video_id=video.id, project_id="p1", force=True,
-                stages=[Stage(n) for n in ("probe", "visual", "summary")])
+                stages=[StageRecord(n) for n in ("probe", "visual", "summary")])
     sync_db["jobs"].insert_one(again.to_doc())
     assert runner.run(again.id) == JobStatus.SUCCEEDED
     assert provider.calls == 1  # the same material and model: answered from the cache

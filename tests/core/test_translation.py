@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pytest
 
 from core.media.fingerprint import fingerprint
-from core.models import Job, JobStatus, Stage, StageStatus, Video
+from core.models import Job, JobStatus, StageRecord, StageStatus, Video
 from core.models.segment import TextSegment
 from core.modelstore import ModelLoader
 from core.pipeline import ProbeStage, SpeechStage
@@ -72,7 +72,7 @@ def _video_with_speech(db: Any, path: Path, lines: Sequence[tuple[float, float, 
     video = Video(project_id="p1", path=str(path), fingerprint=fp, size_bytes=size,
                   stages={"speech": {"status": "succeeded", "version": SpeechStage.version}})
     db["videos"].insert_one(video.to_doc())
-    job = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[Stage("probe"), Stage("translate")])
+    job = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[StageRecord("probe"), StageRecord("translate")])
     db["jobs"].insert_one(job.to_doc())
     SegmentRepository(db).replace_for_stage(video.id, "speech", _speech(video.id, lines, language))
     return video, job
@@ -202,7 +202,7 @@ def test_other_languages_go_through_the_routed_llm_in_numbered_batches(
     assert all(s.language == "fr" and s.kind == "translation" for s in stored)
 
     again = Job(kind="analyze", video_id=video.id, project_id="p1", force=True,
-                stages=[Stage("probe"), Stage("translate")])
+                stages=[StageRecord("probe"), StageRecord("translate")])
     sync_db["jobs"].insert_one(again.to_doc())
     assert make_runner(sync_db, tmp_path, [ProbeStage(), stage]).run(again.id) == JobStatus.SUCCEEDED
     assert len(provider.calls) == 2  # the same lines and model: answered from the gateway's cache
@@ -241,7 +241,7 @@ def test_real_whisper_translates_german_speech_into_english(
     video = Video(project_id="p1", path=str(german_clip), fingerprint=fp, size_bytes=size)
     sync_db["videos"].insert_one(video.to_doc())
     job = Job(kind="analyze", video_id=video.id, project_id="p1",
-              stages=[Stage("probe"), Stage("speech"), Stage("translate")])
+              stages=[StageRecord("probe"), StageRecord("speech"), StageRecord("translate")])
     sync_db["jobs"].insert_one(job.to_doc())
     assert make_runner(sync_db, tmp_path, [ProbeStage(), speech, translate]).run(job.id) == JobStatus.SUCCEEDED
     spoken = SegmentRepository(sync_db).for_video(video.id, "speech")

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from core.media.probe import probe
-from core.models import Job, JobStatus, Stage, StageStatus
+from core.models import Job, JobStatus, StageRecord, StageStatus
 from core.pipeline import ProbeStage, VisualStage
 from core.repositories import JobRepository, ShotRepository, VideoRepository
 from core.visual.visual_pass import run_visual_pass
@@ -98,7 +98,7 @@ def test_visual_stage_stores_shots_and_is_skipped_when_up_to_date(sync_db: Any, 
     done = JobRepository(sync_db).get(job.id)
     assert done and [s.status for s in done.stages] == [StageStatus.SUCCEEDED, StageStatus.SUCCEEDED]
 
-    rerun = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[Stage("probe"), Stage("visual")])
+    rerun = Job(kind="analyze", video_id=video.id, project_id="p1", stages=[StageRecord("probe"), StageRecord("visual")])
     sync_db["jobs"].insert_one(rerun.to_doc())
     assert runner.run(rerun.id) == JobStatus.SUCCEEDED
     skipped = JobRepository(sync_db).get(rerun.id)

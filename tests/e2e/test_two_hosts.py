@@ -192,11 +192,11 @@ def queue_analysis(servers: Servers, clips: Path, client_dir: Path) -> list[Any]
     """What the GUI or `vip analyze` does, in this process: import the clips into a project
     and queue one analysis job per video, through Redis."""
     from core.pipeline import default_stages
-    from core.repositories import Database, connect, connect_async, ensure_indexes
+    from core.repositories import DatabaseAddress, connect, connect_async, ensure_indexes
     from app.wiring import client_services
     from tasks import AnalysisTasks, HueyLauncher, make_huey
 
-    database = Database(servers.mongo_uri, servers.db_name)
+    database = DatabaseAddress(servers.mongo_uri, servers.db_name)
     client, db = connect(database)
     ensure_indexes(db)
     client.close()
@@ -350,8 +350,8 @@ def test_two_hosts_share_the_queue_and_survive_one_host_dying(
         assert max(set_keys.values()) == 1 and all(s["chunks"] == 1 for s in sets)
         kinds = Counter((s["stage"], s["kind"]) for s in sets)  # every clip has text: the same sets each
         assert kinds[("ocr", "ocr")] == kinds[("embed", "passage")] == VIDEOS and set(kinds.values()) == {VIDEOS}, kinds
-        from core.repositories import Database, SegmentRepository, connect
-        seg_client, seg_db = connect(Database(servers.mongo_uri, servers.db_name))
+        from core.repositories import DatabaseAddress, SegmentRepository, connect
+        seg_client, seg_db = connect(DatabaseAddress(servers.mongo_uri, servers.db_name))
         segments = SegmentRepository(seg_db)
         for video_id in video_ids:
             texts = [(s.kind, s.start_s, s.end_s, s.text) for s in segments.for_video(video_id)]

@@ -11,7 +11,7 @@ from core.models import JobStatus
 from core.pipeline import JobRunner, ProbeStage
 from core.pipeline.runner import RunnerConfig
 from core.repositories import (
-    Database,
+    DatabaseAddress,
     JobRepository,
     LeaseRepository,
     SegmentRepository,
@@ -158,7 +158,7 @@ def test_a_worker_killed_while_starting_a_job_delays_it_only_until_its_claim_exp
 
 
 def test_analyze_enqueues_an_open_queued_job_again_when_the_queue_lost_its_task(
-        database: Database, media: MediaSet, tmp_path: Path) -> None:
+        database: DatabaseAddress, media: MediaSet, tmp_path: Path) -> None:
     tasks = AnalysisTasks(make_huey(tmp_path / "queue", immediate=False))
     launcher = HueyLauncher(tasks)
 

@@ -12,7 +12,7 @@ from app.api_server import InProcessApiServer
 from app.settings import Settings
 from app.wiring import Services, build_services
 from app.worker_pool import WorkerPool
-from core.repositories import Database
+from core.repositories import DatabaseAddress
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
 
@@ -31,7 +31,7 @@ async def running_app(qtbot: Any, vip_env: dict[str, str], workers: int = 0,
     selects basket)."""
     settings = Settings.load(vip_env)
     pool = WorkerPool(settings, workers, env=vip_env) if workers else None
-    services = await build_services(settings, Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
+    services = await build_services(settings, DatabaseAddress(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
     view = MainView()
     qtbot.addWidget(view)
     view.show()

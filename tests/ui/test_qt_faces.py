@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QMenu
 from core.faces import FaceRejection
 from core.models import Shot, TextSegment, Video
 from core.models.segment import Box
-from core.repositories import Database, SegmentRepository, connect_async
+from core.repositories import DatabaseAddress, SegmentRepository, connect_async
 from app.wiring import client_services
 from tests.core.test_services import RecordingLauncher
 from tests.ui.test_qt_transcript import near, shots, video  # noqa: F401 (fixtures)
@@ -180,7 +180,7 @@ def test_not_a_face_with_the_keyboard(qtbot: Any, tmp_path: Path) -> None:
 
 
 def test_a_face_marked_not_a_face_stays_hidden_after_a_re_analysis(
-        qloop: asyncio.AbstractEventLoop, qtbot: Any, database: Database, sync_db: Any, video: Video,
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, database: DatabaseAddress, sync_db: Any, video: Video,
         tmp_path: Path) -> None:
     """Through the controller and FerretDB: the mark is stored, and hides the face when the
     faces stage has replaced the segments (new ids, same detections) and the video is reopened."""

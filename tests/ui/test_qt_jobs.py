@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.settings import Settings
 from app.wiring import build_services
-from core.repositories import Database
+from core.repositories import DatabaseAddress
 from tests.media import MediaSet
 from tests.ui.harness import running_app
 from tests.ui.waiting import wait_until
@@ -87,7 +87,7 @@ def test_jobs_queued_elsewhere_show_the_file_name(qloop: asyncio.AbstractEventLo
         async with running_app(qtbot, vip_env) as (view, controller, services):
             assert controller.project_id is not None
             other = await build_services(Settings.load(vip_env),
-                                         Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
+                                         DatabaseAddress(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
             try:
                 result = await other.imports.import_paths(controller.project_id, [media.good])
                 [job] = await other.jobs.analyze(result.added)

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 
 from core.models import Job, JobStatus, Video
-from core.repositories import AsyncJobRepository, AsyncVideoRepository, Database, connect_async
+from core.repositories import AsyncJobRepository, AsyncVideoRepository, DatabaseAddress, connect_async
 from core.timeutil import utc_now
 from tests.ui.harness import running_app
 from tests.ui.test_qt_library import make_video
@@ -106,7 +106,7 @@ def test_a_large_project_shows_its_first_page_then_pages_in_the_rest(
     async def scenario() -> None:
         async with running_app(qtbot, vip_env) as (view, controller, services):
             assert controller.project_id is not None
-            client, db = connect_async(Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
+            client, db = connect_async(DatabaseAddress(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
             videos = []
             for i in range(420):
                 video = make_video(f"clip {i:04d}.mp4", 60 + i, 1000 + i)
@@ -144,7 +144,7 @@ def test_a_project_listed_before_shows_at_once_and_the_database_corrects_it(
         qloop: asyncio.AbstractEventLoop, qtbot: Any, vip_env: dict[str, str]) -> None:
     """The second time (another session), every row comes from this host's copy at once; then the
     database's pages fix what changed meanwhile: a video removed, one failed, one added."""
-    database = Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"])
+    database = DatabaseAddress(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"])
 
     async def first_session() -> tuple[str, list[Video]]:
         async with running_app(qtbot, vip_env) as (view, controller, _services):
@@ -209,7 +209,7 @@ def test_a_project_shows_its_newest_jobs_first_then_the_rest_of_its_history(
             jobs = [job_of(v, JobStatus.SUCCEEDED, i) for i, v in enumerate(videos)]
             for i, job in enumerate(jobs):  # one an hour, the last the newest
                 job.created_at = job.updated_at = utc_now() - timedelta(hours=len(jobs) - i)
-            client, db = connect_async(Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
+            client, db = connect_async(DatabaseAddress(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
             try:
                 await db["videos"].insert_many([v.to_doc() for v in videos])
                 for job in jobs:  # as the app stores them (with their day stamps)

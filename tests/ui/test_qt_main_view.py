@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app.settings import Settings
 from app.wiring import build_services
 from app.worker_pool import WorkerPool
-from core.repositories import Database
+from core.repositories import DatabaseAddress
 from tests.media import MediaSet
 from tests.ui.harness import running_app
 from tests.ui.waiting import wait_until
@@ -45,7 +45,7 @@ def test_dropped_videos_are_analysed_with_live_progress(qloop: asyncio.AbstractE
     seen_values: list[int] = []
 
     async def scenario() -> None:
-        services = await build_services(settings, Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
+        services = await build_services(settings, DatabaseAddress(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
         view = MainView()
         qtbot.addWidget(view)
         view.show()

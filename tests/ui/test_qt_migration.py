@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from app.settings import Settings
-from core.repositories import Database, SegmentRepository, connect
+from core.repositories import DatabaseAddress, SegmentRepository, connect
 from core.repositories import segment_sets as sets
 from core.repositories.jobs import MIGRATIONS
 from tests.app.test_migration import write_previous_release
@@ -19,7 +19,7 @@ from ui.main_view import MainView
 
 def test_the_window_shows_the_storage_upgrade_and_then_the_library(qloop: asyncio.AbstractEventLoop, qtbot: Any,
                                                                      qapp: Any, vip_env: dict[str, str]) -> None:
-    database = Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"])
+    database = DatabaseAddress(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"])
     client, db = connect(database)
     try:
         before = write_previous_release(db)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QMenu
 from core.models import Video, VideoStatus
 from core.models.person import Person, PersonAppearance
 from core.models.segment import Box
-from core.repositories import Database, connect_async
+from core.repositories import DatabaseAddress, connect_async
 from core.repositories.people import AsyncPeopleRepository, PeopleRepository
 from app.wiring import client_services
 from core.services.people import PeopleService
@@ -69,7 +69,7 @@ def seed(sync_db: Any, tmp_path: Path) -> dict[str, Person]:
 
 
 @asynccontextmanager
-async def people_page(qtbot: Any, database: Database) -> AsyncIterator[tuple[PeopleView, PeopleService]]:
+async def people_page(qtbot: Any, database: DatabaseAddress) -> AsyncIterator[tuple[PeopleView, PeopleService]]:
     """The page over the real PeopleService (video names through the library), shown and loaded."""
     client, db = connect_async(database)
     services = client_services(db, RecordingLauncher(), ["probe", "faces", "people"], Path("/nonexistent"))
@@ -87,7 +87,7 @@ async def people_page(qtbot: Any, database: Database) -> AsyncIterator[tuple[Peo
 
 
 @asynccontextmanager
-async def window(qtbot: Any, database: Database, tmp_path: Path) -> AsyncIterator[tuple[MainView, MainController]]:
+async def window(qtbot: Any, database: DatabaseAddress, tmp_path: Path) -> AsyncIterator[tuple[MainView, MainController]]:
     """The main window (1280×800, shown) with its controller over the real services, search and people."""
     view = MainView()
     qtbot.addWidget(view)
@@ -118,7 +118,7 @@ def click_appearance(qtbot: Any, page: PeopleView, row: int, ctrl: bool = False)
 
 
 def test_no_people_yet_says_how_to_get_some(qloop: asyncio.AbstractEventLoop, qtbot: Any,
-                                            database: Database) -> None:
+                                            database: DatabaseAddress) -> None:
     async def scenario() -> None:
         async with people_page(qtbot, database) as (page, _):
             assert page.empty_label.isVisible() and page.empty_label.text() == EMPTY_TEXT
@@ -131,7 +131,7 @@ def test_no_people_yet_says_how_to_get_some(qloop: asyncio.AbstractEventLoop, qt
 
 
 def test_cards_filter_as_you_type_and_show_a_persons_appearances(
-        qloop: asyncio.AbstractEventLoop, qtbot: Any, database: Database, sync_db: Any, tmp_path: Path) -> None:
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, database: DatabaseAddress, sync_db: Any, tmp_path: Path) -> None:
     seed(sync_db, tmp_path)
 
     async def scenario() -> None:
@@ -162,7 +162,7 @@ def test_cards_filter_as_you_type_and_show_a_persons_appearances(
     qloop.run_until_complete(scenario())
 
 
-def test_name_a_person_in_the_name_dialog(qloop: asyncio.AbstractEventLoop, qtbot: Any, database: Database,
+def test_name_a_person_in_the_name_dialog(qloop: asyncio.AbstractEventLoop, qtbot: Any, database: DatabaseAddress,
                                           sync_db: Any, tmp_path: Path) -> None:
     people = seed(sync_db, tmp_path)
 
@@ -190,7 +190,7 @@ def test_name_a_person_in_the_name_dialog(qloop: asyncio.AbstractEventLoop, qtbo
     qloop.run_until_complete(scenario())
 
 
-def test_merge_two_cards_into_the_first_chosen(qloop: asyncio.AbstractEventLoop, qtbot: Any, database: Database,
+def test_merge_two_cards_into_the_first_chosen(qloop: asyncio.AbstractEventLoop, qtbot: Any, database: DatabaseAddress,
                                                sync_db: Any, tmp_path: Path) -> None:
     seed(sync_db, tmp_path)
 
@@ -213,7 +213,7 @@ def test_merge_two_cards_into_the_first_chosen(qloop: asyncio.AbstractEventLoop,
 
 
 def test_split_chosen_appearances_into_a_new_person(qloop: asyncio.AbstractEventLoop, qtbot: Any,
-                                                    database: Database, sync_db: Any, tmp_path: Path) -> None:
+                                                    database: DatabaseAddress, sync_db: Any, tmp_path: Path) -> None:
     seed(sync_db, tmp_path)
 
     async def scenario() -> None:
@@ -242,7 +242,7 @@ def test_split_chosen_appearances_into_a_new_person(qloop: asyncio.AbstractEvent
 
 
 def test_not_a_face_hides_the_cluster_and_undo_brings_it_back(
-        qloop: asyncio.AbstractEventLoop, qtbot: Any, database: Database, sync_db: Any, tmp_path: Path) -> None:
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, database: DatabaseAddress, sync_db: Any, tmp_path: Path) -> None:
     people = seed(sync_db, tmp_path)
 
     async def scenario() -> None:
@@ -271,7 +271,7 @@ def test_not_a_face_hides_the_cluster_and_undo_brings_it_back(
 
 
 def test_the_people_page_in_the_window_plays_an_appearance_from_its_moment(
-        qloop: asyncio.AbstractEventLoop, qtbot: Any, database: Database, sync_db: Any, video: Video,  # noqa: F811
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, database: DatabaseAddress, sync_db: Any, video: Video,  # noqa: F811
         tmp_path: Path) -> None:
     """Through the main window and its controller: the People entry shows the page, a double-click
     on an appearance opens the review screen playing from it, and ← People goes back."""
@@ -318,7 +318,7 @@ def test_the_people_page_in_the_window_plays_an_appearance_from_its_moment(
 
 
 def test_a_search_for_a_name_offers_the_person_and_opens_them(
-        qloop: asyncio.AbstractEventLoop, qtbot: Any, database: Database, sync_db: Any, tmp_path: Path) -> None:
+        qloop: asyncio.AbstractEventLoop, qtbot: Any, database: DatabaseAddress, sync_db: Any, tmp_path: Path) -> None:
     """Typing a person's name in the search box shows them above the videos; clicking them opens the
     People page with them chosen and their appearances listed."""
     people = seed(sync_db, tmp_path)

@@ -13,7 +13,7 @@ from app.wiring import Services
 from core.models import Video
 from core.models.profile import AnalysisProfile
 from core.pipeline import default_stages
-from core.repositories import AsyncVideoRepository, Database, connect_async
+from core.repositories import AsyncVideoRepository, DatabaseAddress, connect_async
 from tests.ui.harness import running_app
 from tests.ui.waiting import wait_until
 from ui.main_controller import MainController
@@ -37,7 +37,7 @@ async def open_page(view: MainView, controller: MainController) -> ProfileDialog
 
 
 async def new_job_stages(vip_env: dict[str, str], services: Services, project_id: str, name: str) -> list[str]:
-    client, db = connect_async(Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
+    client, db = connect_async(DatabaseAddress(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
     try:
         video, _ = await AsyncVideoRepository(db).add(Video(project_id=project_id, path=f"/clips/{name}.mp4",
                                                             fingerprint=f"fp-{name}", size_bytes=10))

@@ -30,7 +30,7 @@ from core.models.routing import CLOUD_CAPABLE, LOCAL, Route
 from core.repositories import (
     AsyncProjectRepository,
     AsyncProviderCallRepository,
-    Database,
+    DatabaseAddress,
     ProviderCallRepository,
     connect,
     connect_async,
@@ -74,7 +74,7 @@ class World:
 async def opened(vip_env: dict[str, str], qtbot: Any) -> AsyncIterator[World]:
     """The main window on a fresh test database, with a ProviderService whose key store has no keyring."""
     settings = Settings.load(vip_env)
-    database = Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"])
+    database = DatabaseAddress(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"])
     services = await build_services(settings, database)
     client, db = connect_async(database)
     sync_client, sync_db = connect(database)

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 
 from benchmarks.scaleset import make_shots, make_video
-from core.repositories import AsyncVideoRepository, Database, connect_async
+from core.repositories import AsyncVideoRepository, DatabaseAddress, connect_async
 from core.search.results import SearchHit, VideoResult
 from tests.ui.harness import running_app
 from tests.ui.waiting import wait_until
@@ -25,7 +25,7 @@ def test_picks_from_search_and_review_export_as_a_timeline(qloop: asyncio.Abstra
     async def scenario() -> None:
         async with running_app(qtbot, vip_env, exports=True) as (view, controller, _services):
             video = make_video(7, controller.project_id or "", {})  # 25 fps, in the library
-            client, db = connect_async(Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
+            client, db = connect_async(DatabaseAddress(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
             try:
                 video, _ = await AsyncVideoRepository(db).add(video)
             finally:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 
 from core.models.person import Person
 from core.models.segment import TextSegment
-from core.repositories import Database, SegmentRepository, VideoRepository, connect
+from core.repositories import DatabaseAddress, SegmentRepository, VideoRepository, connect
 from core.repositories.people import PeopleRepository
 from tests.media import MediaSet
 from tests.ui.harness import running_app
@@ -26,7 +26,7 @@ def test_renaming_a_speaker_in_the_transcript_is_kept(qloop: asyncio.AbstractEve
     async def scenario() -> None:
         async with running_app(qtbot, vip_env, people=True) as (view, controller, services):
             [job] = await controller.import_paths([media.good])
-            client, db = connect(Database(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
+            client, db = connect(DatabaseAddress(vip_env["VIP_MONGO_URI"], vip_env["VIP_DB_NAME"]))
             try:  # what the speech and speakers stages would have stored
                 SegmentRepository(db).replace_for_stage(job.video_id, "speech", [
                     TextSegment(video_id=job.video_id, kind="speech", stage="speech", start_s=s, end_s=e, text=t,
