@@ -15,13 +15,11 @@ from app.worker_pool import WorkerPool
 from core.formatting import format_duration, job_progress_text
 from core.errors import VipError
 from core.models import Job, JobStatus, Shot, TextSegment, Video
-from core.repositories import database_unavailable
 from core.services.analysis import NothingToAnalyze, OverBudget, Queued
 from core.services.people import VideoPerson
 
 POLL_S = 0.25
-OUTAGE_BACKOFF_S = (0.5, 1.0, 2.0, 4.0)  # while the database is away, then every 4 s
-OUTAGE_LIMIT_S = 600.0
+OUTAGE_LIMIT_S = 600.0  # a follow gives up when the database stays away this long
 BAR_WIDTH = 24
 
 
@@ -47,7 +45,7 @@ async def run_analyze(
                       f"Raise it (`vip budget {name!r} USD`), route the stages to local models "
                       f"(`vip route {name!r} summarizer local`), or run again with --yes.", file=sys.stderr)
                 return 3
-            if queued.estimate.by_capability or queued.estimate.problems:
+            if queued.estimate.routes_to_cloud:
                 print(queued.estimate.message(), *queued.estimate.problems, file=sys.stderr)
             items, jobs = queued.items, queued.unique_jobs
             if not wait:
@@ -93,37 +91,23 @@ async def _print_queued(services: Services, settings: Settings, queued: Queued, 
 
 
 async def _follow(services: Services, jobs: list[Job], pool: WorkerPool | None) -> dict[str, Job]:
-    """Poll job records until every job has finished, drawing progress bars on stderr."""
+    """Follow the job records (JobService.watch) until every job has finished, drawing progress
+    bars on stderr; while the database is away (restarting, cut off) say so and keep waiting."""
     bars = ProgressBars(sys.stderr, [j.id for j in jobs])
     names = {v.id: v.name for v in await services.library.get_many([j.video_id for j in jobs])}
-    outage_since: float | None = None
-    failures = 0
-    loop = asyncio.get_running_loop()
-    while True:
-        try:
-            current = {j.id: j for j in await services.jobs.get_many([j.id for j in jobs])}
-        except Exception as exc:
-            if not database_unavailable(exc):
-                raise
-            # Restarting (the embedded one is restarted by whoever notices first), or cut off.
-            if outage_since is None:
-                outage_since = loop.time()
-                print("vip: the database is not responding — reconnecting…", file=sys.stderr, flush=True)
-            elif loop.time() - outage_since > OUTAGE_LIMIT_S:
-                raise
-            await asyncio.sleep(OUTAGE_BACKOFF_S[min(failures, len(OUTAGE_BACKOFF_S) - 1)])
-            failures += 1
-            continue
-        if outage_since is not None:
-            print(f"vip: the database is back (away {loop.time() - outage_since:.0f} s)", file=sys.stderr, flush=True)
-            outage_since, failures = None, 0
+    current = {j.id: j for j in jobs}
+
+    def outage(away: bool, seconds: float) -> None:  # the embedded one is restarted by whoever notices first
+        print("vip: the database is not responding — reconnecting…" if away
+              else f"vip: the database is back (away {seconds:.0f} s)", file=sys.stderr, flush=True)
+
+    async for changed in services.jobs.watch(list(current), POLL_S, outage, give_up_s=OUTAGE_LIMIT_S):
+        current.update((job.id, job) for job in changed)
         bars.draw([current[j.id] for j in jobs], names)
-        if all(j.status.finished for j in current.values()):
-            bars.done()
-            return current
-        if pool:
+        if pool and not all(job.status.finished for job in current.values()):
             await asyncio.to_thread(pool.check)
-        await asyncio.sleep(POLL_S)
+    bars.done()
+    return current
 
 
 class ProgressBars:

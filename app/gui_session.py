@@ -111,7 +111,7 @@ async def gui_main(settings: Settings, lease: DatabaseLease, pool: WorkerPool,
         watchdog.stopping()
         stop.set()
 
-    view.on_close = ask_to_stop
+    view.closed.connect(ask_to_stop)
     if view.was_closed:
         ask_to_stop()
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -153,20 +153,14 @@ async def _serve(settings: Settings, lease: DatabaseLease, pool: WorkerPool, off
         return 3
     await asyncio.to_thread(pool.start)
     controller = MainController(
-        view, services.projects, services.imports, services.library, services.jobs,
+        view, services,
         ControllerConfig(
             samples_dir=settings.data_dir / "samples",
             database_text=database_text(settings, database.uri),
             offer_samples=offer_samples,
             local_workers=pool.check,
         ),
-        search=services.search,
-        providers=services.providers,
-        people=services.people,
-        profiles=services.profiles,
-        watch=services.watch,
         api_server=InProcessApiServer(settings, services),
-        exports=services.exports,
     )
     try:
         await controller.start()

@@ -475,7 +475,7 @@ def _open_window(state: _State) -> str:
                 if view is not None and video_id in view.library.video_ids() and "Status" not in seen:
                     seen.update(view.library.row_text(video_id))
                     if seen.get("Status", "").startswith(state.library_status) and view.isVisible():
-                        view.video_activated(video_id)  # open the review page: QtMultimedia's player
+                        view.video_activated.emit(video_id)  # open the review page: QtMultimedia's player
                     else:
                         seen.clear()
                 if view is not None and view.showing_detail() and view.detail.player.is_ready():

@@ -112,7 +112,12 @@ def make_tasks(settings: Settings) -> AnalysisTasks:
 class Services(ClientServices):
     """The client services plus the AsyncMongoClient they share (close it when done), the
     provider service (keys, routing, budgets, costs, estimates), and the "analyse these paths",
-    "export this video" and watch-folder use cases over them."""
+    "export this video" and watch-folder use cases over them (all present here)."""
+
+    providers: ProviderService
+    analysis: AnalysisService
+    exports: ExportService
+    watch: WatchService
 
     def __init__(self, services: ClientServices, client: AsyncMongoClient[dict[str, Any]],
                  providers: ProviderService, watch: AsyncWatchRepository) -> None:

@@ -251,6 +251,7 @@ async def _measure(data_dir: Path, query: str, shots: Path | None, settle_s: flo
     from app.gui_session import database_text, settle_garbage_collector
     from app.settings import Settings
     from app.wiring import build_services
+    from core.services import ClientServices
     from ui.main_controller import ControllerConfig, MainController
     from ui.main_view import MainView
     from ui.thumbnails import read_thumbnail
@@ -305,9 +306,10 @@ async def _measure(data_dir: Path, query: str, shots: Path | None, settle_s: flo
         opened = project
         services.projects.ensure = lambda name=None: _project(opened)  # type: ignore[method-assign]
         controller = MainController(
-            view, services.projects, services.imports, services.library, services.jobs,
+            view, ClientServices(services.projects, services.imports, services.library, services.jobs,
+                                 services.search, providers=services.providers, analysis=services.analysis),
             ControllerConfig(samples_dir=tmp / "samples", database_text=database_text(settings, database.uri),
-                             offer_samples=False), search=services.search, providers=services.providers)
+                             offer_samples=False))
         await controller.start()
         fig["start_ms"] = round(since() * 1000, 1)
         probe.enter("gc_settle")  # app.gui_session's one full collection after start-up

@@ -69,6 +69,7 @@ async def measure(work: Path, videos: list[Path]) -> dict[str, float]:
     from core.models import JobStatus
     from core.repositories import DatabaseAddress
     from core.timeutil import utc_now
+    from core.services import ClientServices
     from ui.main_controller import ControllerConfig, MainController
     from ui.main_view import MainView
 
@@ -84,8 +85,9 @@ async def measure(work: Path, videos: list[Path]) -> dict[str, float]:
     await asyncio.to_thread(pool.start)
     view = MainView()
     view.show()
-    controller = MainController(
-        view, services.projects, services.imports, services.library, services.jobs,
+    controller = MainController(  # no search (None), as before: no index sync between the polls measured
+        view, ClientServices(services.projects, services.imports, services.library, services.jobs,
+                             None, analysis=services.analysis),  # type: ignore[arg-type]
         ControllerConfig(samples_dir=work / "samples", database_text="bench", offer_samples=False,
                          local_workers=pool.check))
     delays_ms: list[float] = []

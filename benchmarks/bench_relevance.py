@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 CACHE = Path.home() / ".cache" / "vip-desktop-bench" / "relevance-v1"  # one file per topic
 TOLERANCE_S = 2.0
 TOP = 3
-RESULT_LIMIT = 20  # videos the search page asks for (ui.search_widget.RESULT_LIMIT)
+RESULT_LIMIT = 20  # videos the search page asks for (ui.search.RESULT_LIMIT)
 # Thresholds of a moment found by meaning alone: (least similarity, least share of the best one).
 # (0.30, 0.0) is how search was before issue 16 (0.30: the floor every vector hit needs).
 THRESHOLDS = tuple((floor, of_best) for floor in (0.30, 0.35, 0.40, 0.45, 0.50)

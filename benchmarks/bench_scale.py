@@ -10,7 +10,7 @@ measures with the real services (app.wiring.build_services, as `vip` builds them
 - select a project as MainController.select_project does: this host's copy of the listing (or
   the first page from the database) and the 200 newest jobs; and reading the whole project from
   the database, page by page, which the window then does in the background;
-- one GUI job-poll tick (JobService.changed_since over the last 2.25 s, as _poll_jobs asks) with
+- one GUI job-poll tick (JobService.changed_since over the last 2.25 s, as JobService.watch asks) with
   `--poll-jobs` jobs in history: wall and CPU ms (this process + the database server);
 - `vip jobs` (its service calls, and the command itself in-process), the Costs view's load
   (totals by project, provider and day, recent calls), and `vip search`'s first query in a new
@@ -68,7 +68,7 @@ from core.search.index import SearchIndex  # noqa: E402
 from core.search.sync import IndexSync  # noqa: E402
 from core.timeutil import utc_now  # noqa: E402
 
-POLL_WINDOW = timedelta(seconds=2.25)  # ui.main_controller: POLL_OVERLAP (2 s) + POLL_INTERVAL_S (0.25 s)
+POLL_WINDOW = timedelta(seconds=2.25)  # core.services.jobs: WATCH_OVERLAP (2 s) + the GUI's POLL_INTERVAL_S (0.25 s)
 COSTS_DAYS, COSTS_CALLS = 30, 200  # ui.costs_view: CHART_DAYS, RECENT_CALLS
 TARGETS = {"open_p95_ms": 150.0, "poll_cpu_ms": 5.0, "vip_jobs_ms": 300.0, "costs_ms": 300.0,
            "new_video_ratio": 1.2, "server_rss_mb": 500.0}

@@ -9,7 +9,6 @@ Runs on the GUI thread.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -21,6 +20,7 @@ from PySide6.QtCore import (
     QRect,
     QRectF,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
@@ -251,13 +251,16 @@ class ActionsDelegate(QStyledItemDelegate):
             pressed, self._pressed = self._pressed, None
             self._view.viewport().update(option.rect)  # type: ignore[attr-defined]
             if hit is not None and pressed == (job.id, hit):
-                (self._view.cancel_requested if hit == "Cancel" else self._view.retry_requested)(job.id)
+                (self._view.cancel_requested if hit == "Cancel" else self._view.retry_requested).emit(job.id)
                 return True
         return hit is not None
 
 
 class JobsWidget(QTableView):
     """Shows job records; the controller feeds it and handles the buttons' requests."""
+
+    cancel_requested = Signal(str)  # job id: its Cancel button was clicked
+    retry_requested = Signal(str)  # job id: its Retry button was clicked
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -278,8 +281,6 @@ class JobsWidget(QTableView):
         self.setColumnWidth(VIDEO, 220)
         self.setColumnWidth(PROGRESS, 300)
         self.setColumnWidth(ACTIONS, 170)
-        self.cancel_requested: Callable[[str], None] = lambda job_id: None
-        self.retry_requested: Callable[[str], None] = lambda job_id: None
 
     def clear_jobs(self) -> None:
         self.model_.clear()

@@ -9,7 +9,6 @@ bounded cache of ready-scaled pixmaps.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
     QTimer,
+    Signal,
 )
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
@@ -213,10 +213,12 @@ def placeholder(size: QSize, text: str = "") -> QPixmap:
 class LibraryModel(QAbstractTableModel):
     """The videos of one project, in the order they were added (views sort through a proxy).
 
-    `posters_wanted(video_ids)` is called (batched, after the paint that needed them) with
+    `posters_wanted(video_ids)` is emitted (batched, after the paint that needed them) with
     the videos whose poster a view is about to show and that are neither loaded nor asked for;
     answer with `set_poster` (a null image means "none": it is not asked for again).
     """
+
+    posters_wanted = Signal(list)  # video ids
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -231,7 +233,6 @@ class LibraryModel(QAbstractTableModel):
         self._flush.setSingleShot(True)
         self._flush.setInterval(0)
         self._flush.timeout.connect(self._ask_posters)
-        self.posters_wanted: Callable[[list[str]], None] = lambda video_ids: None
         self._list_placeholder = placeholder(LIST_POSTER)
 
     # -- Qt model API -----------------------------------------------------------------------
@@ -422,7 +423,7 @@ class LibraryModel(QAbstractTableModel):
         wanted = [v for v in self._wanted if v in self._pending]
         self._wanted.clear()
         if wanted:
-            self.posters_wanted(wanted)
+            self.posters_wanted.emit(wanted)
 
 
 class LibraryFilterModel(QSortFilterProxyModel):

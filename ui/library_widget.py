@@ -10,11 +10,10 @@ toggle). Both views accept dropped files and folders, open a video on Enter or d
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QContextMenuEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -56,14 +55,20 @@ POSTER_SIZE = GRID_POSTER  # what the controller decodes posters to (the grid's 
 class LibraryWidget(QTableView):
     """Lists a project's videos; accepts dropped files and folders for import.
 
-    `remove_requested(video_ids)` is called for "Remove from library…" (context menu or Delete),
+    Signals: `remove_requested(video_ids)` for "Remove from library…" (context menu or Delete),
     `analyze_requested(video_ids, force)` for Analyze / Re-analyze, `paths_dropped(paths)` for
     a drop, `posters_wanted(video_ids)` when rows whose poster is not loaded come into view.
     """
 
+    paths_dropped = Signal(list)  # list[Path]
+    remove_requested = Signal(list)  # video ids
+    analyze_requested = Signal(list, bool)  # video ids, force (all stages again)
+    posters_wanted = Signal(list)  # video ids (the model's, passed on)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.library_model = LibraryModel(self)
+        self.library_model.posters_wanted.connect(self.posters_wanted)
         self.proxy = LibraryFilterModel(self.library_model, self)
         self.setModel(self.proxy)
         self.setIconSize(LIST_POSTER)
@@ -128,9 +133,6 @@ class LibraryWidget(QTableView):
             signal.connect(self._update_count)
         self._update_count()
 
-        self.paths_dropped: Callable[[list[Path]], None] = lambda paths: None
-        self.remove_requested: Callable[[list[str]], None] = lambda video_ids: None
-        self.analyze_requested: Callable[[list[str], bool], None] = lambda video_ids, force: None
         self.analyze_action = QAction("Analyze", self)
         self.analyze_action.setToolTip("Queue analysis; stages that are up to date are skipped")
         self.analyze_action.triggered.connect(lambda: self._request_analyze(False))
@@ -138,14 +140,6 @@ class LibraryWidget(QTableView):
         self.reanalyze_action.triggered.connect(lambda: self._request_analyze(True))
         self.remove_action = QAction("Remove from library…", self)
         self.remove_action.triggered.connect(lambda: self.request_remove())
-
-    @property
-    def posters_wanted(self) -> Callable[[list[str]], None]:
-        return self.library_model.posters_wanted
-
-    @posters_wanted.setter
-    def posters_wanted(self, callback: Callable[[list[str]], None]) -> None:
-        self.library_model.posters_wanted = callback
 
     def _size_columns(self) -> None:
         """Name takes the room left; the others fit their longest usual value."""
@@ -249,12 +243,12 @@ class LibraryWidget(QTableView):
     def _request_analyze(self, force: bool) -> None:
         ids = self.selected_ids()
         if ids:
-            self.analyze_requested(ids, force)
+            self.analyze_requested.emit(ids, force)
 
     def request_remove(self) -> None:
         ids = self.selected_ids()
         if ids:
-            self.remove_requested(ids)
+            self.remove_requested.emit(ids)
 
     def show_menu(self, view: QAbstractItemView, pos: QPoint, global_pos: QPoint) -> None:
         """The context menu of the video under `pos` (selected first unless already selected)."""
@@ -292,7 +286,7 @@ class LibraryWidget(QTableView):
         if not paths:
             return False
         event.acceptProposedAction()
-        self.paths_dropped(paths)
+        self.paths_dropped.emit(paths)
         return True
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)

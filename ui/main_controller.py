@@ -1,8 +1,9 @@
 """Drive the main window from core services on the asyncio (qasync) loop.
 
 Runs on the GUI thread's event loop. Never blocks it: database calls are async
-(AsyncMongoClient), file work goes through asyncio.to_thread. Job progress is polled from
-the job records at most 4 times a second. The search page has its own controller
+(AsyncMongoClient), file work goes through asyncio.to_thread. Job progress is followed from
+the job records (JobService.watch) at most 4 times a second; "analyse these paths / videos"
+is core.services.analysis, rendered here. The search page has its own controller
 (ui.search_controller); the search indexes are synced whenever a job finishes.
 """
 
@@ -18,20 +19,14 @@ from typing import Any, Protocol
 import structlog
 from PySide6.QtGui import QImage
 
-from core.errors import VipError
+from core.errors import NotFound, VipError
 from core.faces import FaceRejection
 from core.media.samples import generate_samples
-from core.models import Job, Shot, TextSegment, Video
+from core.models import Job, Project, Shot, TextSegment, Video
 from core.models.profile import AnalysisProfile
 from core.search.results import SearchHit, VideoResult
-from core.search.service import SearchService
-from core.models.routing import CLOUD_CAPABLE
-from core.services import ImportService, JobService, LibraryService, ProjectService
-from core.services.profiles import ProfileService
-from core.services.providers import Estimate, ProviderService
-from core.services.people import PeopleService
-from core.services.exports import ExportService
-from core.services.watch import WatchService
+from core.services import ClientServices, ImportItem
+from core.services.analysis import NothingToAnalyze, OverBudget, Queued
 from core.timeutil import utc_now
 from ui.api_view import ApiServerDialog
 from ui.costs_view import CostsDialog
@@ -43,6 +38,7 @@ from ui.library_model import poster_images
 from ui.library_widget import POSTER_SIZE
 from ui.people_view import PeopleView
 from ui.search_controller import SearchController
+from ui.task_set import TaskSet
 from ui.thumbnails import read_thumbnail
 from ui.watch_view import WatchFoldersDialog
 
@@ -51,7 +47,6 @@ log = structlog.get_logger(__name__)
 POLL_INTERVAL_S = 0.25  # job records: no faster than 4×/s
 STATUS_INTERVAL_S = 2.0
 WATCH_REFRESH_S = 2.0  # the watch folders page re-reads the statuses while open
-POLL_OVERLAP = timedelta(seconds=2)  # tolerate clock differences between processes
 FIRST_VIDEOS = 100  # library rows shown with the first paint of a project; the rest pages in
 FIRST_JOBS = 40  # likewise the newest jobs ...
 JOBS_SHOWN = 200  # ... of the history the jobs panel holds
@@ -80,86 +75,73 @@ class ApiServerPort(Protocol):
 
 
 class MainController:
-    def __init__(
-        self,
-        view: MainView,
-        projects: ProjectService,
-        imports: ImportService,
-        library: LibraryService,
-        jobs: JobService,
-        config: ControllerConfig,
-        search: SearchService | None = None,
-        providers: ProviderService | None = None,
-        people: PeopleService | None = None,
-        profiles: ProfileService | None = None,
-        watch: WatchService | None = None,
-        api_server: ApiServerPort | None = None,
-        exports: ExportService | None = None,
-    ) -> None:
+    """The main window's controller over the client services: a page whose service is None
+    (providers, people, profiles, watch, exports, the REST API) is left out of the menus."""
+
+    def __init__(self, view: MainView, services: ClientServices, config: ControllerConfig,
+                 api_server: ApiServerPort | None = None) -> None:
         self.view = view
-        self._projects = projects
-        self._imports = imports
-        self._library = library
-        self._people = people
-        self._jobs = jobs
-        self._search = search
-        self._providers = providers
+        self._projects = services.projects
+        self._library = services.library
+        self._people = services.people
+        self._jobs = services.jobs
+        self._analysis = services.analysis
+        self._providers = services.providers
         self._config = config
-        self._paging: asyncio.Task[None] | None = None  # reading in the selected project's videos
-        self._finished_jobs: set[tuple[str, Any]] = set()  # (job, updated_at) that triggered an index sync
+        self._paging: asyncio.Task[Any] | None = None  # reading in the selected project's videos
         self._database_away = False  # the status poll failed: the status bar says "reconnecting…"
         self.project_id: str | None = None
         self._videos: dict[str, Video] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._loops: list[asyncio.Task[None]] = []
+        self._tasks = TaskSet(self._failed)  # every background task: a failure is logged and shown
         self._dialogs: list[Any] = []
         self.on_job_shown: Callable[[Job], None] = lambda job: None  # hook for the benchmark
-        view.projects.project_selected = lambda pid: self._spawn(self.select_project(pid))
+        view.projects.project_selected.connect(lambda pid: self._spawn(self.select_project(pid)))
         view.projects.new_button.clicked.connect(self._new_project)
-        view.library.paths_dropped = lambda paths: self._spawn(self.import_paths(paths))
-        view.library.remove_requested = self._ask_remove
-        view.library.posters_wanted = lambda ids: self._spawn(self._load_posters(ids))
-        view.library.analyze_requested = lambda ids, force: self._spawn(self.analyze_videos(
+        view.library.paths_dropped.connect(lambda paths: self._spawn(self.import_paths(paths)))
+        view.library.remove_requested.connect(self._ask_remove)
+        view.library.posters_wanted.connect(lambda ids: self._spawn(self._load_posters(ids)))
+        view.library.analyze_requested.connect(lambda ids, force: self._spawn(self.analyze_videos(
             [self._videos[v] for v in ids if v in self._videos],
-            f"{'Re-analysing' if force else 'Analysing'} {len(ids)} video(s)", force))
-        view.jobs.cancel_requested = lambda job_id: self._spawn(self._jobs.cancel(job_id))
-        view.jobs.retry_requested = lambda job_id: self._spawn(self._jobs.retry(job_id))
+            f"{'Re-analysing' if force else 'Analysing'} {len(ids)} video(s)", force)))
+        view.jobs.cancel_requested.connect(lambda job_id: self._spawn(self._jobs.cancel(job_id)))
+        view.jobs.retry_requested.connect(lambda job_id: self._spawn(self._jobs.retry(job_id)))
         view.import_files_action.triggered.connect(
             lambda: self._keep(view.choose_files(lambda p: self._spawn(self.import_paths(p)))))
         view.import_folder_action.triggered.connect(
             lambda: self._keep(view.choose_folder(lambda p: self._spawn(self.import_paths(p)))))
         view.import_samples_action.triggered.connect(lambda: self._spawn(self.import_samples()))
-        view.video_activated = lambda video_id: self._spawn(self.open_video(video_id))
+        view.video_activated.connect(lambda video_id: self._spawn(self.open_video(video_id)))
         view.detail.back_requested.connect(view.leave_detail)
         view.detail.faces.rejected.connect(lambda mark: self._spawn(self.save_face_mark(mark, True)))
         view.detail.faces.restored.connect(lambda mark: self._spawn(self.save_face_mark(mark, False)))
         self._face_marks = asyncio.Lock()  # a mark and its undo reach the database in click order
         view.detail.speaker_renamed.connect(
             lambda video_id, label, name: self._spawn(self.name_speaker(video_id, label, name)))
-        self.search = SearchController(view, search, lambda: self.project_id, self._task_done, people)
+        self.search = SearchController(view, services.search, lambda: self.project_id, self._tasks,
+                                       services.people)
         # The People page: library-wide, built when first opened, read anew when shown and when a
         # job finishes while it is on screen.
         self.people: PeopleView | None = None
         view.people_action.triggered.connect(lambda _checked=False: self.open_people())
         view.search.person_activated.connect(lambda person_id: self.open_person(person_id))
-        view.people_action.setEnabled(people is not None)
+        view.people_action.setEnabled(services.people is not None)
         view.search.moment_activated.connect(lambda result, hit: self._spawn(self.open_hit(result, hit)))
         view.providers_action.triggered.connect(self.open_providers)
         view.costs_action.triggered.connect(self.open_costs)
-        view.providers_action.setEnabled(providers is not None)
-        view.costs_action.setEnabled(providers is not None)
+        view.providers_action.setEnabled(services.providers is not None)
+        view.costs_action.setEnabled(services.providers is not None)
         view.db_label.setText(f"Database: {config.database_text}")
-        self._profiles = profiles  # the analysis profile page (open_profile)
+        self._profiles = services.profiles  # the analysis profile page (open_profile)
         view.profile_action.triggered.connect(self.open_profile)
-        view.profile_action.setEnabled(profiles is not None)
-        self._watch = watch  # watch folders: scanned while the app is open (start), the page (open_watch)
+        view.profile_action.setEnabled(services.profiles is not None)
+        self._watch = services.watch  # watch folders: scanned while the app is open (start), the page (open_watch)
         view.watch_action.triggered.connect(self.open_watch)
-        view.watch_action.setEnabled(watch is not None)
+        view.watch_action.setEnabled(services.watch is not None)
         self._api_server = api_server  # the REST API page (open_api)
-        self._exports = exports  # the selects basket's export (open_selects)
+        self._exports = services.exports  # the selects basket's export (open_selects)
         self.picks: list[Pick] = []  # the selects basket, in the operator's order (this session)
         view.selects_action.triggered.connect(self.open_selects)
-        view.selects_action.setEnabled(exports is not None)
+        view.selects_action.setEnabled(services.exports is not None)
         view.search.select_added.connect(self._add_hit_pick)
         view.detail.shot_selected.connect(self._add_shot_pick)
         view.api_action.triggered.connect(self.open_api)
@@ -170,20 +152,18 @@ class MainController:
         default = await self._projects.ensure()
         await self._reload_projects(default.id)
         await self.select_project(default.id)
-        self._loops = [asyncio.create_task(self._poll_jobs()), asyncio.create_task(self._poll_status())]
+        self._tasks.spawn(self._poll_jobs())
+        self._tasks.spawn(self._poll_status())
         if self._watch is not None:
-            self._loops.append(asyncio.create_task(self._watch.run(asyncio.Event())))
+            self._tasks.spawn(self._watch.run(asyncio.Event()))
         self._spawn(self.sync_search())
         if self._config.offer_samples and await self._library.is_empty():
             self._keep(self.view.offer_samples(lambda: self._spawn(self.import_samples())))
 
     async def stop(self) -> None:
-        paging = [self._paging] if self._paging is not None else []
-        for task in [*self._loops, *self._tasks, *paging]:
-            task.cancel()
         if self.people is not None:
             self.people.stop()
-        await asyncio.gather(*self._loops, *self._tasks, *paging, self.search.stop(), return_exceptions=True)
+        await asyncio.gather(self._tasks.close(), self.search.stop(), return_exceptions=True)
         if self._api_server is not None:
             await self._api_server.stop()  # before the services it serves are closed
 
@@ -198,9 +178,7 @@ class MainController:
             self.view.leave_detail()
         self.project_id = project_id
         project = await self._projects.get(project_id)
-        self.view.library_title.setText(f"<b>Library — {project.name if project else ''}</b>"
-                                        "&nbsp;&nbsp;<span style='color:#666'>double-click a video "
-                                        "(or press Enter) to review it</span>")
+        self.view.show_library_title(project.name if project else "")
         if self._paging is not None:
             self._paging.cancel()  # the pages of the project shown before
         # The first page of videos comes at once, the rest is read in after it (_page_in): the
@@ -224,9 +202,7 @@ class MainController:
             self.on_job_shown(job)
         if self._paging is not None:
             self._paging.cancel()  # a selection that overlapped this one
-        self._paging = asyncio.ensure_future(self._page_in(project_id, listed, pages,
-                                                           [] if listed else list(videos)))
-        self._paging.add_done_callback(self._task_done)
+        self._paging = self._tasks.spawn(self._page_in(project_id, listed, pages, [] if listed else list(videos)))
         if self.view.search.query() and self.view.search.filters(project_id).project_id is not None:
             self.search.search_again()  # "This project" is another one now
 
@@ -312,11 +288,8 @@ class MainController:
     async def open_video_at(self, video_id: str, at_s: float) -> None:
         """Open a video on the review screen (a person's appearance) and play it from `at_s` (media time)."""
         await self.open_video(video_id)
-        detail = self.view.detail
-        if self.view.showing_detail() and detail.video is not None and detail.video.id == video_id:
-            detail.side_tabs.setCurrentWidget(detail.faces)
-            detail.seek_to(at_s)
-            detail.player.play()
+        if self.view.reviewing(video_id):
+            self.view.detail.play_from(at_s, "faces")
 
     async def open_hit(self, result: VideoResult, hit: SearchHit) -> None:
         """Open a search hit on the review screen, playing from a second before it.
@@ -325,15 +298,8 @@ class MainController:
         highlights the line being spoken there (for a spoken hit its tab comes to the front).
         """
         await self.open_video(result.video_id)
-        detail = self.view.detail
-        if not self.view.showing_detail() or detail.video is None or detail.video.id != result.video_id:
-            return
-        if hit.modality == "speech":
-            detail.side_tabs.setCurrentWidget(detail.transcript)
-        elif hit.modality == "text":
-            detail.side_tabs.setCurrentWidget(detail.onscreen)
-        detail.seek_to(hit.seek_s)
-        detail.player.play()
+        if self.view.reviewing(result.video_id):
+            self.view.detail.play_from(hit.seek_s, hit.modality)
 
     async def _show_detail(self, video: Video) -> None:
         """Load what the review screen shows of `video`; a part that fails to load is named."""
@@ -371,7 +337,7 @@ class MainController:
                 log.warning("people_load_failed", video_id=video.id, error=str(exc))
                 problems.append(f"Could not load who is on screen: {exc}")
         if problems:
-            self.view.detail.notice.setText("; ".join(problems))
+            self.view.detail.show_problems(problems)
 
     async def name_speaker(self, video_id: str, label: str, name: str) -> None:
         """Store the name the operator gave a speaker in the transcript panel (it already shows it);
@@ -427,52 +393,68 @@ class MainController:
         return removed
 
     async def import_paths(self, paths: list[Path]) -> list[Job]:
-        """Import files/folders into the current project and queue analysis of new videos."""
-        assert self.project_id is not None
+        """Import files/folders into the current project and queue analysis of the new videos
+        (core.services.analysis: estimate, budget gate, queue; over budget the operator is asked)."""
+        assert self._analysis is not None
         self.view.statusBar().showMessage(f"Importing {len(paths)} item(s)…")
-        result = await self._imports.import_paths(self.project_id, paths)
-        for video in result.added:
-            self._videos[video.id] = video
-            self.view.library.show_video(video)
-        self.view.empty_hint.setVisible(not self._videos)
-        note = f" ({result.duplicates} already in the project)" if result.duplicates else ""
-        return await self.analyze_videos(result.added, f"Imported {len(result.added)} video(s){note}")
+        try:
+            queued = await self._analysis.import_and_analyze(await self._current_project(), paths, only_new=True)
+        except NothingToAnalyze as exc:
+            self.view.statusBar().showMessage(f"Imported 0 video(s): {exc}", 8000)
+            return []
+        except OverBudget as exc:
+            self._show_imported(exc.items)
+            self._ask_over_budget(exc, _imported_text(exc.items), force=False)
+            return []
+        self._show_imported(queued.items)
+        return await self._show_queued(queued, _with_estimate(_imported_text(queued.items), queued))
 
     async def analyze_videos(self, videos: list[Video], done: str, force: bool = False) -> list[Job]:
-        """Queue analysis of `videos` (all stages again with `force`), after the cloud cost estimate:
+        """Queue analysis of `videos` (all stages again with `force`) after the cloud cost estimate:
         over the project's budget, the operator is asked first; Cancel queues nothing."""
-        estimate = await self._estimate(videos)
-        if estimate is not None and estimate.over_budget:
-            self.view.statusBar().showMessage(f"{done} — over the project's budget: queue them?")
-            self._keep(self.view.confirm_over_budget(
-                self._estimate_text(estimate), lambda: self._spawn(self._queue(videos, done, force)),
-                lambda: self.view.statusBar().showMessage(
-                    f"{done}; not queued for analysis: the estimated cloud cost is over the project's "
-                    "budget", 15000)))
+        assert self._analysis is not None
+        try:
+            queued = await self._analysis.analyze_videos(await self._current_project(), videos, force)
+        except OverBudget as exc:
+            self._ask_over_budget(exc, done, force)
             return []
-        return await self._queue(videos, done + (f" — {self._estimate_text(estimate)}"
-                                                 if estimate is not None else ""), force)
+        return await self._show_queued(queued, _with_estimate(done, queued))
 
-    async def _queue(self, videos: list[Video], message: str, force: bool = False) -> list[Job]:
-        jobs = await self._jobs.analyze(videos, force=force)
-        for job in jobs:
+    def _ask_over_budget(self, refused: OverBudget, done: str, force: bool) -> None:
+        """Ask whether to queue a batch over the budget anyway; the status bar says the outcome."""
+        self.view.statusBar().showMessage(f"{done} — over the project's budget: queue them?")
+        self._keep(self.view.confirm_over_budget(
+            refused.estimate.text(), lambda: self._spawn(self._queue_anyway(refused, done, force)),
+            lambda: self.view.statusBar().showMessage(
+                f"{done}; not queued for analysis: the estimated cloud cost is over the project's "
+                "budget", 15000)))
+
+    async def _queue_anyway(self, refused: OverBudget, done: str, force: bool) -> None:
+        assert self._analysis is not None
+        queued = await self._analysis.analyze_videos(refused.project, refused.videos, force, over_budget_ok=True)
+        await self._show_queued(queued, done)
+
+    async def _show_queued(self, queued: Queued, message: str) -> list[Job]:
+        for job in queued.jobs:
             self._show_job(job)
         self.view.statusBar().showMessage(message, 15000 if len(message) > 60 else 8000)
-        await self._refresh_videos([job.video_id for job in jobs])  # "Queued", not "New", in the library
-        return jobs
+        await self._refresh_videos([job.video_id for job in queued.jobs])  # "Queued", not "New", in the library
+        return queued.jobs
 
-    async def _estimate(self, videos: list[Video]) -> Estimate | None:
-        """The batch's cloud cost when the project routes a step to the cloud; None when all is local."""
-        if self._providers is None or not videos or self.project_id is None:
-            return None
-        routing = await self._providers.routing(self.project_id)
-        if all(routing.route(c).is_local for c in CLOUD_CAPABLE):
-            return None
-        return await self._providers.estimate(self.project_id, videos)
+    def _show_imported(self, items: list[ImportItem]) -> None:
+        """Add the newly imported videos' rows at once (before any question about the budget)."""
+        for item in items:
+            if item.created:
+                self._videos[item.video.id] = item.video
+                self.view.library.show_video(item.video)
+        self.view.empty_hint.setVisible(not self._videos)
 
-    @staticmethod
-    def _estimate_text(estimate: Estimate) -> str:
-        return " ".join([estimate.message(), *(f"Not estimated: {p}." for p in estimate.problems)])
+    async def _current_project(self) -> Project:
+        assert self.project_id is not None
+        project = await self._projects.get(self.project_id)
+        if project is None:
+            raise NotFound("The selected project is no longer in the database")
+        return project
 
     # -- providers and costs -------------------------------------------------------------------
     def open_providers(self) -> ProvidersDialog | None:
@@ -696,24 +678,14 @@ class MainController:
 
     # -- polling -------------------------------------------------------------------------------
     async def _poll_jobs(self) -> None:
-        since = utc_now()
-        while True:
-            await asyncio.sleep(POLL_INTERVAL_S)
-            started = utc_now()
-            try:
-                changed = await self._jobs.changed_since(since - POLL_OVERLAP)
-            except Exception:  # noqa: BLE001 - the database may be restarting; keep polling
-                log.warning("job_poll_failed", exc_info=True)
-                continue
-            since = started
-            ended = {(job.id, job.updated_at) for job in changed if job.status.finished} - self._finished_jobs
-            if ended:
-                if len(self._finished_jobs) > 10_000:
-                    self._finished_jobs.clear()
-                self._finished_jobs |= ended
+        """Follow the job records for the app's life (JobService.watch, every failure tolerated:
+        the database may be restarting): show what changed; a job that ended syncs the search
+        indexes and reloads the People page on screen (a people stage may have added someone)."""
+        async for changed in self._jobs.watch(interval_s=POLL_INTERVAL_S, tolerate=lambda exc: True):
+            if any(job.status.finished for job in changed):
                 self._spawn(self.sync_search())
                 if self.people is not None and self.view.showing_people():
-                    self.people.reload()  # a people stage may have added or joined someone
+                    self.people.reload()
             await self._show_changed_jobs(changed)
 
     async def _show_changed_jobs(self, changed: list[Job]) -> None:
@@ -811,19 +783,25 @@ class MainController:
 
     # -- plumbing ------------------------------------------------------------------------------
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
+        self._tasks.spawn(coro)
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
-            log.error("ui_action_failed", error=str(exc), exc_info=exc)
-            self.view.show_error("Something went wrong", str(exc))
+    def _failed(self, exc: BaseException) -> None:
+        log.error("ui_action_failed", error=str(exc), exc_info=exc)
+        self.view.show_error("Something went wrong", str(exc))
 
     def _keep(self, dialog: Any) -> None:
         self._dialogs = [d for d in self._dialogs if d.isVisible()] + [dialog]
+
+
+def _imported_text(items: list[ImportItem]) -> str:
+    added = sum(1 for item in items if item.created)
+    note = f" ({len(items) - added} already in the project)" if len(items) > added else ""
+    return f"Imported {added} video(s){note}"
+
+
+def _with_estimate(done: str, queued: Queued) -> str:
+    """The status bar's line for a queued batch: the estimate follows when a step runs in the cloud."""
+    return f"{done} — {queued.estimate.text()}" if queued.estimate.routes_to_cloud else done
 
 
 def _stage_name(job: Job | None) -> str | None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
 from core.media.formats import VIDEO_EXTENSIONS
 from ui.jobs_widget import JobsWidget
 from ui.library_widget import LibraryWidget
-from ui.search_widget import SearchWidget
+from ui.search import SearchWidget
 
 if TYPE_CHECKING:
     from core.models import Project
@@ -51,6 +52,8 @@ VIDEO_FILTER = "Videos (" + " ".join(f"*{e}" for e in sorted(VIDEO_EXTENSIONS)) 
 class ProjectsWidget(QWidget):
     """Sidebar listing projects; emits selections through `project_selected`."""
 
+    project_selected = Signal(str)  # project id
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
@@ -61,7 +64,6 @@ class ProjectsWidget(QWidget):
         layout.addWidget(title)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.new_button)
-        self.project_selected: Callable[[str], None] = lambda project_id: None
         self.list.currentItemChanged.connect(self._on_current)
 
     def set_projects(self, projects: list[Project], current_id: str | None) -> None:
@@ -81,20 +83,22 @@ class ProjectsWidget(QWidget):
 
     def _on_current(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         if item is not None:
-            self.project_selected(item.data(Qt.ItemDataRole.UserRole))
+            self.project_selected.emit(item.data(Qt.ItemDataRole.UserRole))
 
 
 class MainView(QMainWindow):
     """Widgets only; MainController decides what they show and what their actions do."""
 
+    closed = Signal()  # the window was closed: the session ends (app.gui_session)
+    video_activated = Signal(str)  # video id: double-click or Enter on a library row
+
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("VIP Desktop")
         self.resize(1280, 800)
-        # Closing the window ends the session (app.gui_session sets on_close); no asyncio here:
-        # this module is imported before the window's first paint (start-up time).
+        # Closing the window ends the session (app.gui_session connects `closed`); no asyncio
+        # here: this module is imported before the window's first paint (start-up time).
         self.was_closed = False
-        self.on_close: Callable[[], None] = lambda: None
         self.projects = ProjectsWidget()
         self.library = LibraryWidget()
         self.jobs = JobsWidget()
@@ -131,7 +135,6 @@ class MainView(QMainWindow):
         self.pages = QStackedWidget()
         self.pages.addWidget(self.library_page)
         self.pages.addWidget(self.search)
-        self.video_activated: Callable[[str], None] = lambda video_id: None
         self.library.activated.connect(self._on_library_activated)
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(self.projects)
@@ -256,14 +259,14 @@ class MainView(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         self.close_media()
         self.was_closed = True
-        self.on_close()
+        self.closed.emit()
         event.accept()
 
     # -- pages: the library, or one video under review --------------------------------------
     def _on_library_activated(self, index: QModelIndex) -> None:
         video_id = self.library.video_id_at(index)
         if video_id:
-            self.video_activated(video_id)
+            self.video_activated.emit(video_id)
 
     def add_people_page(self, page: PeopleView) -> None:
         """Add the People page beside the others (the controller builds it over its service)."""
@@ -315,6 +318,15 @@ class MainView(QMainWindow):
 
     def showing_detail(self) -> bool:
         return self._detail is not None and self.pages.currentWidget() is self._detail
+
+    def reviewing(self, video_id: str) -> bool:
+        """True when the review screen is shown with `video_id` on it."""
+        return self.showing_detail() and self.detail.video is not None and self.detail.video.id == video_id
+
+    def show_library_title(self, project_name: str) -> None:
+        """Title the library with the project's name and how to open a video."""
+        self.library_title.setText(f"<b>Library — {html.escape(project_name)}</b>&nbsp;&nbsp;"
+                                   "<span style='color:#666'>double-click a video (or press Enter) to review it</span>")
 
     def showing_search(self) -> bool:
         return self.pages.currentWidget() is self.search

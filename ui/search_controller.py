@@ -18,22 +18,23 @@ from core.search.who import parse_who
 from core.services.people import PeopleService
 from ui.main_view import MainView
 from ui.people_view import count_text
-from ui.search_results_view import THUMB
-from ui.search_widget import RESULT_LIMIT, read_thumbnails
+from ui.search import RESULT_LIMIT, THUMB, read_thumbnails
+from ui.task_set import TaskSet
 
 log = structlog.get_logger(__name__)
 
 
 class SearchController:
     def __init__(self, view: MainView, search: SearchService | None, project_id: Callable[[], str | None],
-                 task_done: Callable[[asyncio.Task[Any]], None], people: PeopleService | None = None) -> None:
-        """`people`: also offer the people whose names match the query (None: videos only)."""
+                 tasks: TaskSet, people: PeopleService | None = None) -> None:
+        """`tasks`: the controller's (a failure is shown to the operator); `people`: also offer
+        the people whose names match the query (None: videos only)."""
         self._people = people
         self.view = view
         self._search = search
         self._project_id = project_id  # the project shown: "This project" filters on it
-        self._task_done = task_done  # shows a failure of the task to the operator
-        self._task: asyncio.Task[None] | None = None
+        self._tasks = tasks
+        self._task: asyncio.Task[Any] | None = None
         view.search.search_requested.connect(self.on_search_requested)
         if search is None:
             view.search.box.setEnabled(False)
@@ -61,8 +62,7 @@ class SearchController:
         query = self.view.search.query()
         self._task = None
         if query:
-            self._task = asyncio.ensure_future(self.run(query))
-            self._task.add_done_callback(self._task_done)
+            self._task = self._tasks.spawn(self.run(query))
 
     async def run(self, query: str) -> None:
         """Search `query` with the page's filters, show the results, then their keyframes."""

@@ -1,4 +1,5 @@
-"""The asyncio tasks a widget starts on the qasync loop: kept alive, cancelled together, failures reported."""
+"""The asyncio tasks a controller or widget starts on the qasync loop: kept alive, cancelled
+together, failures reported. The one way the ui runs background work."""
 
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ class TaskSet:
     def cancel_all(self) -> None:
         for task in list(self._tasks):
             task.cancel()
+
+    async def close(self) -> None:
+        """Cancel every task and wait until all have ended (the window or page is going away)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def __iter__(self) -> Any:
         return iter(list(self._tasks))

@@ -413,6 +413,19 @@ class VideoDetailView(QWidget):
         """Show the frame at media time `time_s` (PTS seconds, as on shots)."""
         self.player.seek(time_s)
 
+    def play_from(self, time_s: float, panel: str | None = None) -> None:
+        """Play from media time `time_s` with a side panel in front: "faces", "speech" (the
+        transcript) or "text" (on-screen text); another or None leaves the tabs as they are."""
+        tab = {"faces": self.faces, "speech": self.transcript, "text": self.onscreen}.get(panel or "")
+        if tab is not None:
+            self.side_tabs.setCurrentWidget(tab)
+        self.seek_to(time_s)
+        self.player.play()
+
+    def show_problems(self, problems: list[str]) -> None:
+        """Say which parts of the video could not be loaded (the rest is shown)."""
+        self.notice.setText("; ".join(problems))
+
     def current_shot(self) -> int | None:
         """Index of the shot that contains the player's position."""
         return self._shot_index_at(self.player.position_s())

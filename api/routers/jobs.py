@@ -3,7 +3,6 @@ Events from the job records, the source the GUI polls), cancel, retry."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -66,22 +65,18 @@ async def job_events(job_id: str, request: Request, jobs: JobService = Depends(d
     job = await jobs.find(job_id)
 
     async def stream() -> AsyncIterator[str]:
-        last = ""
-        current: Job | None = job
-        while current is not None:
-            record = JobOut.of(current).model_dump_json()
-            if current.status.finished:
-                yield _event("end", record)
-                return
-            if record != last:
-                yield _event("progress", record)
-                last = record
+        last: Job = job
+        async for changed in jobs.watch([job.id], EVENT_POLL_S):
+            for current in changed:
+                last = current
+                if not current.status.finished:
+                    yield _event("progress", JobOut.of(current).model_dump_json())
             if await request.is_disconnected():
                 return
-            await asyncio.sleep(EVENT_POLL_S)
-            found = await jobs.get_many([job.id])
-            current = found[0] if found else None
-        yield _event("end", json.dumps({"error": {"code": "not_found", "message": f"Job {job.id} was removed"}}))
+        if last.status.finished:
+            yield _event("end", JobOut.of(last).model_dump_json())
+        else:  # the watch ended without the job finishing: its record is gone
+            yield _event("end", json.dumps({"error": {"code": "not_found", "message": f"Job {job.id} was removed"}}))
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 

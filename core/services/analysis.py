@@ -1,6 +1,7 @@
-"""The operator's action "analyse these paths": import, estimate the cloud cost, refuse a batch
-that would pass the project's budget, queue. One use case for `vip analyze` and the REST API
-(the GUI's own copy in ui/main_controller.py is to move here next: issue #15)."""
+"""The operator's action "analyse these paths" (and "analyse these videos" again): import,
+estimate the cloud cost, refuse a batch that would pass the project's budget, queue. One use
+case, one set of rules, for the GUI, `vip analyze`, the REST API and watch folders; they only
+render what it returns (following the jobs is JobService.watch)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import VipError
-from core.models import Job, Project
+from core.models import Job, Project, Video
 from core.services.importing import ImportItem, ImportService
 from core.services.jobs import JobService
 from core.services.projects import ProjectService
@@ -20,10 +21,13 @@ class NothingToAnalyze(VipError):
 
 
 class OverBudget(VipError):
-    """The batch's estimated cloud cost would pass the project's budget: nothing was queued."""
+    """The batch's estimated cloud cost would pass the project's budget: nothing was queued.
+    `videos` are the batch (imported already, when it came from paths): `analyze_videos` with
+    `over_budget_ok` queues them once the operator agrees."""
 
-    def __init__(self, project: Project, estimate: Estimate) -> None:
-        self.project, self.estimate = project, estimate
+    def __init__(self, project: Project, estimate: Estimate, videos: list[Video] | None = None) -> None:
+        self.project, self.estimate, self.videos = project, estimate, list(videos or [])
+        self.items: list[ImportItem] = []  # the files imported on the way (import_and_analyze)
         super().__init__(f"Not queued: the estimated cloud cost would pass the budget of project "
                          f"'{project.name}'. {estimate.message()}")
 
@@ -64,18 +68,34 @@ class AnalysisService:
     async def analyze_paths(self, paths: list[Path], project_name: str | None = None, force: bool = False,
                             over_budget_ok: bool = False, only_new: bool = False) -> Queued:
         """Import every video under `paths` into the project (created if missing; None: Default)
-        and queue their analysis. NothingToAnalyze when no video file is there; OverBudget (nothing
-        queued) when the estimate passes the budget, unless `over_budget_ok`. `only_new`: a file
-        whose content the project has already is not analysed again (watch folders)."""
+        and queue their analysis (see import_and_analyze)."""
         project = await self._projects.ensure(project_name)
+        return await self.import_and_analyze(project, paths, force, over_budget_ok, only_new)
+
+    async def import_and_analyze(self, project: Project, paths: list[Path], force: bool = False,
+                                 over_budget_ok: bool = False, only_new: bool = False) -> Queued:
+        """Import every video under `paths` into `project` and queue their analysis.
+        NothingToAnalyze when no video file is there; OverBudget (imported, nothing queued) when
+        the estimate passes the budget, unless `over_budget_ok`. `only_new`: a file whose content
+        the project has already is not analysed again (the GUI's import, watch folders)."""
         imported = await self._imports.import_paths(project.id, paths)
         if not imported.items:
             raise NothingToAnalyze("no video files found in " + ", ".join(map(str, paths)))
         videos = [item.video for item in imported.items if item.created or not only_new]
-        if not videos:
-            return Queued(project, imported.items, await self._providers.estimate(project.id, []), [])
+        try:
+            queued = await self.analyze_videos(project, videos, force, over_budget_ok)
+        except OverBudget as refused:
+            refused.items = imported.items  # imported all the same: the GUI lists them
+            raise
+        return Queued(project, imported.items, queued.estimate, queued.jobs)
+
+    async def analyze_videos(self, project: Project, videos: list[Video], force: bool = False,
+                             over_budget_ok: bool = False) -> Queued:
+        """Queue the analysis of `videos` of `project` (all stages again with `force`) after the
+        cloud cost estimate: OverBudget, nothing queued, when it would pass the project's budget,
+        unless `over_budget_ok`. A video with an open job keeps it."""
         estimate = await self._providers.estimate(project.id, videos)
         if estimate.over_budget and not over_budget_ok:
-            raise OverBudget(project, estimate)
-        jobs = await self._jobs.analyze(videos, force=force)
-        return Queued(project, imported.items, estimate, jobs)
+            raise OverBudget(project, estimate, videos)
+        jobs = await self._jobs.analyze(videos, force=force) if videos else []
+        return Queued(project, [], estimate, jobs)

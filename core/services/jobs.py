@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from collections.abc import AsyncGenerator, Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
+
+import structlog
 
 from core.errors import Conflict, NotFound, VipError
 from core.models import Job, JobStatus, StageRecord, Video, VideoStatus
-from core.repositories import AsyncJobRepository, AsyncVideoRepository
+from core.repositories import AsyncJobRepository, AsyncVideoRepository, database_unavailable
 from core.services.profiles import ProfileService
 from core.timeutil import utc_now
+
+log = structlog.get_logger(__name__)
+
+WATCH_OVERLAP = timedelta(seconds=2)  # records written by other processes, whose clocks may lag
+OUTAGE_BACKOFF_S = (0.5, 1.0, 2.0, 4.0)  # between polls while the database is away, then every 4 s
 
 
 class JobLauncher(Protocol):
@@ -105,6 +113,55 @@ class JobService:
 
     async def get_many(self, job_ids: list[str]) -> list[Job]:
         return await self._jobs.get_many(job_ids)
+
+    async def watch(self, job_ids: Sequence[str] | None = None, interval_s: float = 0.25,
+                    on_outage: Callable[[bool, float], None] | None = None, give_up_s: float | None = None,
+                    tolerate: Callable[[BaseException], bool] = database_unavailable) -> AsyncGenerator[list[Job], None]:
+        """Poll the job records every `interval_s` and yield, after each poll, the jobs whose record
+        changed since the last batch (often none). With `job_ids`: those jobs, all of them first;
+        it ends after the batch in which the last of them finished (a removed job counts as
+        finished). Without: every job written from now on, each write once, until cancelled.
+
+        A failed poll that `tolerate`s is tried again with backoff: `on_outage(True, 0.0)` when the
+        database first does not answer, `on_outage(False, seconds_away)` when it is back; after
+        `give_up_s` away the error is raised. Runs on the caller's loop (GUI, CLI, REST API)."""
+        loop = asyncio.get_running_loop()
+        seen: dict[str, tuple[datetime, JobStatus]] = {}
+        since = utc_now()
+        away_since: float | None = None
+        failures = 0
+        while True:
+            started = utc_now()
+            try:
+                polled = (await self.get_many(list(job_ids)) if job_ids is not None
+                          else await self.changed_since(since - WATCH_OVERLAP))
+            except Exception as exc:
+                if not tolerate(exc):
+                    raise
+                if away_since is None:
+                    away_since = loop.time()
+                    log.warning("job_watch_database_away", error=str(exc))
+                    if on_outage is not None:
+                        on_outage(True, 0.0)
+                elif give_up_s is not None and loop.time() - away_since > give_up_s:
+                    raise
+                await asyncio.sleep(OUTAGE_BACKOFF_S[min(failures, len(OUTAGE_BACKOFF_S) - 1)])
+                failures += 1
+                continue
+            if away_since is not None:
+                if on_outage is not None:
+                    on_outage(False, loop.time() - away_since)
+                away_since, failures = None, 0
+            since = started
+            changed = [job for job in polled if seen.get(job.id) != (job.updated_at, job.status)]
+            if job_ids is None:
+                seen = {job.id: (job.updated_at, job.status) for job in polled}  # all a later poll can read again
+            else:
+                seen.update((job.id, (job.updated_at, job.status)) for job in changed)
+            yield changed
+            if job_ids is not None and all(job.status.finished for job in polled):
+                return
+            await asyncio.sleep(interval_s)
 
     async def cancel(self, job_id: str) -> None:
         """Ask the owning worker to stop; a job still waiting in the queue is canceled at once."""

@@ -64,6 +64,16 @@ class Estimate:
         budget = self.project.budget_usd
         return budget is not None and self.total_usd > 0 and self.spent_usd + self.total_usd > budget
 
+    @property
+    def routes_to_cloud(self) -> bool:
+        """True when a step of the batch runs in the cloud (priced or not): the estimate is worth
+        saying. All local: nothing to say, and never over budget."""
+        return bool(self.by_capability or self.problems)
+
+    def text(self) -> str:
+        """The estimate in one paragraph, the steps it could not price named at the end."""
+        return " ".join([self.message(), *(f"Not estimated: {p}." for p in self.problems)])
+
     def message(self) -> str:
         if not self.by_capability:
             return "All analysis runs locally: no cloud cost."

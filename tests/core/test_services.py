@@ -113,6 +113,32 @@ def test_cancel_queued_job_then_retry(database: DatabaseAddress, media: MediaSet
     assert launcher.enqueued == [retried.id, retried.id]
 
 
+def test_watch_yields_each_changed_job_once_and_ends_when_they_finish(database: DatabaseAddress, media: MediaSet) -> None:
+    async def body(projects: ProjectService, imports: ImportService, library: LibraryService,
+                   jobs: JobService) -> Any:
+        project = await projects.ensure()
+        first, second = (await imports.import_paths(project.id, [media.good, media.mkv])).added
+        [job] = await jobs.analyze([first])
+        followed = []
+        async for changed in jobs.watch([job.id], interval_s=0.05):  # `vip jobs wait`, the API's events
+            followed.append([(j.id, j.status) for j in changed])
+            if len(followed) == 2:
+                await jobs.cancel(job.id)
+        everything = jobs.watch(interval_s=0.05)  # the GUI's poll: every job written from now on
+        batches = [await anext(everything)]
+        [other] = await jobs.analyze([second])
+        for _ in range(6):
+            batches.append(await anext(everything))
+        await everything.aclose()
+        return job, other, followed, batches
+
+    (job, other, followed, batches), _ = with_services(database, body)
+    assert followed == [[(job.id, JobStatus.QUEUED)], [], [(job.id, JobStatus.CANCELED)]]
+    seen = [j.id for batch in batches for j in batch]
+    # The canceled job is read again by every poll of the overlap window, yet yielded once.
+    assert seen.count(job.id) == 1 and seen.count(other.id) == 1
+
+
 def test_projects_are_unique_by_name(database: DatabaseAddress) -> None:
     async def body(projects: ProjectService, *_: Any) -> Any:
         a = await projects.create("News")

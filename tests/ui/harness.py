@@ -6,6 +6,7 @@ import asyncio
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import fields
 from typing import Any, TypeVar
 
 from app.api_server import InProcessApiServer
@@ -13,6 +14,7 @@ from app.settings import Settings
 from app.wiring import Services, build_services
 from app.worker_pool import WorkerPool
 from core.repositories import DatabaseAddress
+from core.services import ClientServices
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
 
@@ -36,14 +38,15 @@ async def running_app(qtbot: Any, vip_env: dict[str, str], workers: int = 0,
     qtbot.addWidget(view)
     view.show()
     count = pool.check if pool else (local_workers or (lambda: 0))
+    chosen = client_services(services, people=services.people if people else None,
+                             profiles=services.profiles if profiles else None,
+                             watch=services.watch if watch else None,
+                             exports=services.exports if exports else None)
     controller = MainController(
-        view, services.projects, services.imports, services.library, services.jobs,
+        view, chosen,
         ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
-                         offer_samples=False, local_workers=count), search=services.search,
-        people=services.people if people else None, profiles=services.profiles if profiles else None,
-        watch=services.watch if watch else None,
-        api_server=InProcessApiServer(settings, services) if api else None,
-        exports=services.exports if exports else None)
+                         offer_samples=False, local_workers=count),
+        api_server=InProcessApiServer(settings, services) if api else None)
     if pool:
         pool.start()
     try:
@@ -54,6 +57,13 @@ async def running_app(qtbot: Any, vip_env: dict[str, str], workers: int = 0,
         if pool:
             await asyncio.to_thread(pool.stop)
         await services.close()
+
+
+def client_services(services: ClientServices, **changes: Any) -> ClientServices:
+    """The client services the controller gets: `services` with `changes` (a page's service
+    left out with None); providers are left out unless given, as analysis keeps its own."""
+    return ClientServices(**{**{f.name: getattr(services, f.name) for f in fields(ClientServices)},
+                             "providers": None, **changes})
 
 
 def run_gui_session(qloop: asyncio.AbstractEventLoop, qapp: Any, settings: Settings, view: MainView,

@@ -133,12 +133,12 @@ def test_the_grid_toggle_shows_the_videos_as_posters(qtbot: Any, window: MainVie
             image.fill(QColor("#3366aa"))
             library.set_poster(video_id, image)
 
-    library.posters_wanted = load
+    library.posters_wanted.connect(load)
     library.set_videos(videos)
     opened: list[str] = []
-    window.video_activated = opened.append
+    window.video_activated.connect(opened.append)
     removed: list[list[str]] = []
-    library.remove_requested = removed.append
+    library.remove_requested.connect(removed.append)
     assert library.isVisible() and not library.grid.isVisible()
 
     qtbot.mouseClick(library.grid_button, Qt.MouseButton.LeftButton)
@@ -198,7 +198,7 @@ def test_a_failed_video_says_why(qtbot: Any, window: MainView, videos: list[Vide
 def test_posters_are_asked_for_only_when_their_row_is_on_screen(qtbot: Any, window: MainView) -> None:
     library = window.library
     asked: list[str] = []
-    library.posters_wanted = asked.extend
+    library.posters_wanted.connect(asked.extend)
     many = [make_video(f"clip {i:04d}.mp4", 30 + i, 1_000_000 + i, days_ago=i) for i in range(2000)]
     library.set_videos(many)
     qtbot.waitUntil(lambda: len(asked) > 0)

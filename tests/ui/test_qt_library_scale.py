@@ -37,8 +37,8 @@ def test_the_jobs_panel_takes_200_jobs_at_once_and_its_buttons_answer_clicks(
     panel = window.jobs
     canceled: list[str] = []
     retried: list[str] = []
-    panel.cancel_requested = canceled.append
-    panel.retry_requested = retried.append
+    panel.cancel_requested.connect(canceled.append)
+    panel.retry_requested.connect(retried.append)
 
     panel.set_jobs([(job, video.name) for job, video in zip(jobs, videos, strict=True)])
     assert panel.model_.rowCount() == 200 and panel.job_ids() == [j.id for j in jobs]
@@ -73,7 +73,7 @@ def test_posters_are_framed_off_the_gui_thread_and_shown_only_for_rows_on_screen
         qtbot: Any, window: MainView) -> None:
     library = window.library
     asked: list[str] = []
-    library.posters_wanted = asked.extend
+    library.posters_wanted.connect(asked.extend)
     many = [make_video(f"clip {i:04d}.mp4", 30 + i, 1_000_000 + i, days_ago=i) for i in range(3000)]
     library.set_videos(many[:100])
     library.library_model.add_videos(many[100:])  # the rest of the library paged in

@@ -40,6 +40,8 @@ from core.repositories.routing import AsyncRoutingRepository
 from core.services.providers import ProviderService
 from core.timeutil import utc_now
 from tests.ui.waiting import wait_until
+from core.services.analysis import AnalysisService
+from tests.ui.harness import client_services
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
 from ui.costs_view import CostsDialog
@@ -87,11 +89,12 @@ async def opened(vip_env: dict[str, str], qtbot: Any) -> AsyncIterator[World]:
     view = MainView()
     qtbot.addWidget(view)
     view.show()
+    analysis = AnalysisService(services.projects, services.imports, providers, services.jobs)
     controller = MainController(
-        view, services.projects, services.imports, services.library, services.jobs,
+        view, client_services(services, providers=providers, analysis=analysis, profiles=None, people=None,
+                              watch=None, exports=None),
         ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
-                         offer_samples=False),
-        providers=providers)
+                         offer_samples=False))
     try:
         await controller.start()
         yield World(view, controller, services, providers, ProviderCallRepository(sync_db), key_environ)

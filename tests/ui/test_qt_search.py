@@ -29,9 +29,10 @@ from core.search.service import SearchService
 from core.search.sync import SyncReport
 from tests.ui.test_qt_transcript import LINES, FakeLibrary, _segments, near, shots, video  # noqa: F401 (fixtures)
 from tests.ui.waiting import wait_until
+from core.services import ClientServices
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
-from ui.search_widget import RESULT_LIMIT
+from ui.search import RESULT_LIMIT
 
 
 def _hit(start: float, end: float, text: str, word: str, modality: str = "speech",
@@ -95,9 +96,9 @@ def window(qtbot: Any, video: Video, shots: list[Shot], answers: dict[str, list[
     view.resize(1280, 800)
     view.show()
     search = FakeSearch(answers)
-    controller = MainController(view, None, None, FakeLibrary(video, shots, _segments("v1", LINES)),  # type: ignore[arg-type]
-                                None, ControllerConfig(samples_dir=tmp_path, database_text="none"),  # type: ignore[arg-type]
-                                search=search)  # type: ignore[arg-type]
+    controller = MainController(view, ClientServices(None, None, FakeLibrary(video, shots, _segments("v1", LINES)),  # type: ignore[arg-type]
+                                                     None, search),  # type: ignore[arg-type]
+                                ControllerConfig(samples_dir=tmp_path, database_text="none"))
     controller.project_id = "p1"
     return view, controller, search
 
@@ -448,9 +449,9 @@ def searching(qtbot: Any, video: Video, shots: list[Shot],  # noqa: F811
     qtbot.addWidget(view)
     view.resize(1280, 800)
     view.show()
-    controller = MainController(view, None, None, FakeLibrary(video, shots, _segments("v1", LINES)),  # type: ignore[arg-type]
-                                None, ControllerConfig(samples_dir=tmp_path, database_text="none"),  # type: ignore[arg-type]
-                                search=service)
+    controller = MainController(view, ClientServices(None, None, FakeLibrary(video, shots, _segments("v1", LINES)),  # type: ignore[arg-type]
+                                                     None, service),  # type: ignore[arg-type]
+                                ControllerConfig(samples_dir=tmp_path, database_text="none"))
     controller.project_id = "p1"
     return view, controller
 

@@ -25,6 +25,7 @@ from core.search.results import SearchHit, VideoResult
 from core.subtitles import parse_srt
 from core.models.summary import LOCAL, Chapter, Summary
 from tests.ui.waiting import wait_until
+from core.services import ClientServices
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
 from ui.onscreen_text_widget import OnScreenTextWidget
@@ -242,7 +243,7 @@ def test_opening_a_video_loads_its_transcript(qloop: asyncio.AbstractEventLoop, 
     qtbot.addWidget(view)
     view.show()
     library = FakeLibrary(video, shots, _segments("v1", LINES))
-    controller = MainController(view, None, None, library, None,  # type: ignore[arg-type]
+    controller = MainController(view, ClientServices(None, None, library, None, None),  # type: ignore[arg-type]
                                 ControllerConfig(samples_dir=tmp_path, database_text="none"))
 
     async def scenario() -> None:
@@ -288,7 +289,7 @@ def test_onscreen_text_tab_lists_the_text_seeks_follows_and_filters(
     view.show()
     read = Video(**{**video.__dict__, "stages": {**video.stages, "ocr": {"status": "succeeded", "version": 2}}})
     library = FakeLibrary(read, shots, _segments("v1", LINES) + _ocr("v1", ON_SCREEN))
-    controller = MainController(view, None, None, library, None,  # type: ignore[arg-type]
+    controller = MainController(view, ClientServices(None, None, library, None, None),  # type: ignore[arg-type]
                                 ControllerConfig(samples_dir=tmp_path, database_text="none"))
     detail = view.detail
     panel = detail.onscreen
@@ -348,7 +349,7 @@ def test_onscreen_text_that_fails_to_load_is_named(qloop: asyncio.AbstractEventL
     qtbot.addWidget(view)
     view.show()
     library = FakeLibrary(video, shots, _segments("v1", LINES) + _ocr("v1", ON_SCREEN), failing=("ocr",))
-    controller = MainController(view, None, None, library, None,  # type: ignore[arg-type]
+    controller = MainController(view, ClientServices(None, None, library, None, None),  # type: ignore[arg-type]
                                 ControllerConfig(samples_dir=tmp_path, database_text="none"))
 
     async def scenario() -> None:

@@ -32,6 +32,7 @@ from core.export import parse_edl
 from core.models import MediaInfo, Segment, Shot, Timeline, Video, VideoStatus
 from core.models.summary import LOCAL, Chapter, Summary
 from tests.ui.waiting import wait_until
+from core.services import ClientServices
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
 from ui.video_detail_view import VideoDetailView
@@ -238,7 +239,7 @@ def test_double_click_in_library_opens_review_and_back_returns(
     view = MainView()
     qtbot.addWidget(view)
     view.show()
-    controller = MainController(view, None, None, FakeLibrary(clip), None,  # type: ignore[arg-type]
+    controller = MainController(view, ClientServices(None, None, FakeLibrary(clip), None, None),  # type: ignore[arg-type]
                                 ControllerConfig(samples_dir=tmp_path, database_text="none"))
 
     async def scenario() -> None:

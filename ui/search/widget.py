@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 
 from core.search.filters import SearchFilters
 from core.search.results import VideoResult
-from ui.search_results_view import (THUMB, SearchResultDelegate, SearchResultsModel, SearchResultsView,
-                                    moment_count_text)
+from ui.search.delegate import SearchResultDelegate
+from ui.search.model import SearchResultsModel, moment_count_text
 from ui.thumbnails import read_thumbnail
 
 DEBOUNCE_MS = 250
@@ -48,6 +48,27 @@ PLACEHOLDER = "Search spoken words, on-screen text, meaning…  (Ctrl+F)"
 def read_thumbnails(items: list[tuple[str, str]], size: QSize) -> list[tuple[str, QImage]]:
     """Decode (video_id, keyframe path) pairs scaled to fit `size` (worker thread: QImage only)."""
     return [(video_id, read_thumbnail(path, size)) for video_id, path in items]
+
+
+class SearchResultsView(QListView):
+    """The results list: Enter opens the current row, Ctrl+B puts it in the selects basket; Up on the
+    first row and Esc return to the query box."""
+
+    enter_pressed = Signal()
+    leave_up = Signal()
+    select_pressed = Signal()  # Ctrl+B: the current row into the selects basket
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.enter_pressed.emit()
+            return
+        if event.key() == Qt.Key.Key_B and event.modifiers() == Qt.KeyboardModifier.ControlModifier:
+            self.select_pressed.emit()
+            return
+        if (event.key() == Qt.Key.Key_Up and self.currentIndex().row() <= 0) or event.key() == Qt.Key.Key_Escape:
+            self.leave_up.emit()
+            return
+        super().keyPressEvent(event)
 
 
 class SearchWidget(QWidget):
