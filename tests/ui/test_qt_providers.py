@@ -325,6 +325,20 @@ def test_over_budget_batch_asks_before_queueing(qloop: asyncio.AbstractEventLoop
             await wait_until(lambda: len(world.view.jobs.job_ids()) == 5, "the two videos' jobs")
             assert status.currentMessage().startswith("Analysing 2 video(s) — Estimated cloud cost for 2 videos")
 
+            # Re-analysing from the library passes the same budget gate: asked, Cancel, then Queue anyway.
+            await world.services.projects.set_budget(project_id, 0.0)
+            library.reanalyze_action.trigger()
+            box = await wait_until(_question, "the re-analysis question")
+            assert "Estimated cloud cost for 2 videos" in box.informativeText()
+            box.button(QMessageBox.StandardButton.Cancel).click()
+            await wait_until(lambda: "not queued" in status.currentMessage(), "the status bar to say so")
+            assert status.currentMessage().startswith("Re-analysing 2 video(s); not queued for analysis")
+            library.reanalyze_action.trigger()
+            box = await wait_until(_question, "the second re-analysis question")
+            box.button(QMessageBox.StandardButton.Yes).click()
+            await wait_until(lambda: status.currentMessage() == "Re-analysing 2 video(s)", "the queued message")
+            assert len(world.view.jobs.job_ids()) == 5  # their jobs were still open: kept, not doubled
+
     qloop.run_until_complete(scenario())
 
 
