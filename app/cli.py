@@ -21,7 +21,7 @@ def _date(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-27") from None
 
 
-# core.services.exports.FORMATS (kept here as names: the GUI's start-up imports this module and
+# core.export.FORMATS (kept here as names: the GUI's start-up imports this module and
 # not the exporters; tests/app/test_cli.py checks that the two lists agree).
 EXPORT_FORMATS = ["csv", "json", "edl", "contact-sheet", "srt", "vtt", "summary-md", "summary-json", "otio", "fcpxml",
                   "xmeml", "resolve-markers", "avid-markers", "youtube-chapters"]

@@ -1,7 +1,10 @@
-"""Export a video: shot list (CSV, JSON, CMX 3600 EDL), contact sheet, subtitles, summary.
+"""Export a video: shot list (CSV, JSON, CMX 3600 EDL), contact sheet, subtitles, summary, and
+(through core.nle) editing-software hand-off.
 
-`write_export` is the one dispatch the review screen uses; it blocks on disk, so the GUI
-calls it through asyncio.to_thread.
+FORMATS is the one list of formats (with each one's media type and file suffix) and `render` the
+one dispatch; core.services.exports.ExportService finds a video's inputs and calls it for the
+GUI, `vip export` and the REST API. Rendering blocks (the contact sheet reads keyframes), so
+async callers run it through asyncio.to_thread.
 """
 
 from __future__ import annotations
@@ -21,11 +24,21 @@ from core.models import Shot, TextSegment, Video
 from core.subtitles import to_srt, to_vtt
 from core.models.summary import Summary, to_json, to_markdown
 
-FORMATS = ("csv", "json", "edl", "contact-sheet")
 SUBTITLE_FORMATS = ("srt", "vtt")
 SUMMARY_FORMATS = ("summary-md", "summary-json")
 HAND_OFF_FORMATS = ("otio", "fcpxml", "xmeml", "resolve-markers", "avid-markers", "youtube-chapters")  # core.nle
 TRACKS = ("original", "translation", "both")  # subtitles: the transcript, its translation, or one below the other
+SHOT_LIST_FORMATS = ("csv", "json", "edl")
+FORMATS = (*SHOT_LIST_FORMATS, "contact-sheet", *SUBTITLE_FORMATS, *SUMMARY_FORMATS, *HAND_OFF_FORMATS)
+MEDIA_TYPES = {"csv": "text/csv", "json": "application/json", "edl": "text/plain", "contact-sheet": "image/jpeg",
+               "srt": "application/x-subrip", "vtt": "text/vtt", "summary-md": "text/markdown",
+               "summary-json": "application/json", "otio": "application/json", "fcpxml": "application/xml",
+               "xmeml": "application/xml", "resolve-markers": "text/plain", "avid-markers": "text/plain",
+               "youtube-chapters": "text/plain"}
+SUFFIXES = {"csv": ".csv", "json": ".json", "edl": ".edl", "contact-sheet": "-contact-sheet.jpg", "srt": ".srt",
+            "vtt": ".vtt", "summary-md": "-summary.md", "summary-json": "-summary.json", "otio": ".otio",
+            "fcpxml": ".fcpxml", "xmeml": ".xml", "resolve-markers": "-markers.edl", "avid-markers": "-markers.txt",
+            "youtube-chapters": "-chapters.txt"}
 
 
 @dataclass(frozen=True)
@@ -51,17 +64,12 @@ def _fps(video: Video) -> float:
     return video.media.fps if video.media and video.media.fps else 25.0
 
 
-def _origin(video: Video) -> float:
-    """Times in exports count from the first frame (streams may start at PTS > 0)."""
-    return video.media.start_s if video.media else 0.0
-
-
 def shots_csv(video: Video, shots: list[Shot]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["shot", "start_s", "end_s", "duration_s", "start_tc", "end_tc", "start_frame",
                      "end_frame", "transition", "keyframe_s", "keyframe"])
-    fps, origin = _fps(video), _origin(video)
+    fps, origin = _fps(video), video.origin_s
     for shot in shots:
         writer.writerow([shot.index + 1, f"{shot.start_s:.3f}", f"{shot.end_s:.3f}",
                          f"{shot.duration_s:.3f}", timecode(shot.start_s - origin, fps),
@@ -89,7 +97,7 @@ def shots_json(video: Video, shots: list[Shot], people: Sequence[PersonOnScreen]
 
 def shots_edl(video: Video, shots: list[Shot]) -> str:
     """CMX 3600 EDL: one video event per shot, source and record times equal (a cut list)."""
-    fps, origin = _fps(video), _origin(video)
+    fps, origin = _fps(video), video.origin_s
     reel = "AX"
     lines = [f"TITLE: {Path(video.name).stem[:60]}", "FCM: NON-DROP FRAME", ""]
     for number, shot in enumerate(shots, start=1):
@@ -111,9 +119,8 @@ def parse_edl(text: str) -> list[tuple[int, str, str]]:
     return events
 
 
-def contact_sheet(video: Video, shots: list[Shot], target: Path, columns: int = 5,
-                  tile_width: int = 256) -> Path:
-    """Write a grid of the shots' keyframes with their number and start time (PNG or JPEG)."""
+def contact_sheet(video: Video, shots: list[Shot], columns: int = 5, tile_width: int = 256) -> Image.Image:
+    """A grid of the shots' keyframes with their number and start time."""
     tiles = [s for s in shots if s.keyframe_path and Path(s.keyframe_path).is_file()]
     if not tiles:
         raise ValueError(f"{video.name} has no keyframes yet: run the analysis first")
@@ -140,20 +147,7 @@ def contact_sheet(video: Video, shots: list[Shot], target: Path, columns: int = 
             sheet.paste(thumb, (x + (tile_width - thumb.width) // 2, y + (tile_height - thumb.height) // 2))
         draw.text((x, y + tile_height + 3), f"#{shot.index + 1}  {format_duration(shot.start_s)}",
                   fill=(220, 220, 220), font=font)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(target)
-    return target
-
-
-def export_text(fmt: str, video: Video, shots: list[Shot], people: Sequence[PersonOnScreen] = ()) -> str:
-    """Return the shot list in a text format: csv, json (with the people on screen) or edl."""
-    if fmt == "csv":
-        return shots_csv(video, shots)
-    if fmt == "json":
-        return shots_json(video, shots, people)
-    if fmt == "edl":
-        return shots_edl(video, shots)
-    raise ValueError(f"unknown text export format {fmt!r}; choose csv, json or edl")
+    return sheet
 
 
 def subtitles(fmt: str, video: Video, transcript: list[TextSegment] | None,
@@ -177,37 +171,35 @@ def subtitles(fmt: str, video: Video, transcript: list[TextSegment] | None,
     return write(primary, second, names, speakers)
 
 
-def render_text(fmt: str, video: Video, shots: list[Shot], transcript: list[TextSegment] | None = None,
-                summary: Summary | None = None, *, translation: list[TextSegment] | None = None,
-                track: str = "original", speakers: bool = True, people: Sequence[PersonOnScreen] = (),
-                on_screen: Sequence[TextSegment] = ()) -> str:
-    """Return a text export: the shot list (csv, json, edl), subtitles (srt, vtt; see `subtitles`),
-    the summary (summary-md, summary-json; times on the player's clock), or the video with its
-    markers for editing software (core.nle's formats: otio, fcpxml, xmeml, resolve-markers, ...)."""
+def render(fmt: str, video: Video, shots: list[Shot], transcript: list[TextSegment] | None = None,
+           summary: Summary | None = None, *, translation: list[TextSegment] | None = None,
+           track: str = "original", speakers: bool = True, people: Sequence[PersonOnScreen] = (),
+           on_screen: Sequence[TextSegment] = ()) -> bytes:
+    """`video` in `fmt` (FORMATS), as the file's bytes: the shot list (csv, json with the people on
+    screen, edl), the contact sheet (JPEG), subtitles (srt, vtt; see `subtitles`), the summary
+    (summary-md, summary-json; times on the player's clock), or the video with its markers for
+    editing software (core.nle's formats). ValueError for an unknown format or a missing input."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; choose {', '.join(FORMATS)}")
+    if fmt == "contact-sheet":
+        out = io.BytesIO()
+        contact_sheet(video, shots).save(out, format="JPEG", quality=90)
+        return out.getvalue()
     if fmt in HAND_OFF_FORMATS:
         from core.nle import render_video, video_markers  # OpenTimelineIO: loaded on the first hand-off
 
         markers = video_markers(video, shots, transcript or [], on_screen, summary.chapters if summary else [], people)
-        return render_video(fmt, video, markers)
-    if fmt in SUBTITLE_FORMATS:
-        return subtitles(fmt, video, transcript, translation, track, speakers=speakers)
-    if fmt in SUMMARY_FORMATS:
+        text = render_video(fmt, video, markers)
+    elif fmt in SUBTITLE_FORMATS:
+        text = subtitles(fmt, video, transcript, translation, track, speakers=speakers)
+    elif fmt in SUMMARY_FORMATS:
         if summary is None:
             raise ValueError(f"{video.name} has no summary yet")
-        return to_markdown(video.name, summary, _origin(video)) if fmt == "summary-md" else to_json(summary)
-    return export_text(fmt, video, shots, people)
-
-
-def write_export(fmt: str, video: Video, path: Path, shots: list[Shot],
-                 transcript: list[TextSegment] | None = None, summary: Summary | None = None, *,
-                 translation: list[TextSegment] | None = None, track: str = "original",
-                 speakers: bool = True, people: Sequence[PersonOnScreen] = (),
-                 on_screen: Sequence[TextSegment] = ()) -> Path:
-    """Write one export file to `path` (any format of `render_text`, or the contact sheet); blocking."""
-    if fmt == "contact-sheet":
-        return contact_sheet(video, shots, path)
-    text = render_text(fmt, video, shots, transcript, summary, translation=translation, track=track,
-                       speakers=speakers, people=people, on_screen=on_screen)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+        text = to_markdown(video.name, summary, video.origin_s) if fmt == "summary-md" else to_json(summary)
+    elif fmt == "csv":
+        text = shots_csv(video, shots)
+    elif fmt == "json":
+        text = shots_json(video, shots, people)
+    else:
+        text = shots_edl(video, shots)
+    return text.encode("utf-8")

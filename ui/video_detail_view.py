@@ -4,7 +4,7 @@ faces, summary and exports.
 Runs on the GUI thread's asyncio (qasync) loop. It reaches no database: the controller hands
 it a Video, its shots, its transcript (speech segments), its on-screen text (OCR segments),
 its face segments and its summary. File work — decoding keyframes and the sprite sheet,
-writing exports (`core.export.write_export`) — goes through asyncio.to_thread, so the loop
+writing exports (`core.export.render`, then the file) — goes through asyncio.to_thread, so the loop
 never waits on disk.
 """
 
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.export import PersonOnScreen, write_export
+from core.export import PersonOnScreen, render
 from core.formatting import format_duration
 from core.models import Shot, TextSegment, Video
 from core.models.summary import Summary
@@ -53,7 +53,7 @@ EXPORTS: dict[str, tuple[str, str, str]] = {
     "csv": ("Shot list as CSV…", "CSV files (*.csv)", "-shots.csv"),
     "json": ("Shot list as JSON…", "JSON files (*.json)", "-shots.json"),
     "edl": ("Shot list as EDL…", "Edit decision lists (*.edl)", "-shots.edl"),
-    "contact-sheet": ("Contact sheet…", "Images (*.png *.jpg)", "-contact-sheet.png"),
+    "contact-sheet": ("Contact sheet…", "JPEG images (*.jpg *.jpeg)", "-contact-sheet.jpg"),
 }
 # Listed in the Export menu only while the video has a transcript.
 TRANSCRIPT_EXPORTS: dict[str, tuple[str, str, str]] = {
@@ -470,11 +470,12 @@ class VideoDetailView(QWidget):
         self.notice.setText(f"Saving {path.name}…")
         self.show_folder_button.hide()
         try:
-            written = await asyncio.to_thread(write_export, fmt, self._video, path, list(self._shots),
+            content = await asyncio.to_thread(render, fmt, self._video, list(self._shots),
                                               list(self._transcript), self._summary,
                                               translation=list(self._translation),
                                               track="both" if self._translation else "original",
                                               people=list(self._people), on_screen=list(self._onscreen))
+            written = await asyncio.to_thread(_write_file, path, content)
         except Exception as exc:
             self.notice.setStyleSheet("color: #c0392b;")
             self.notice.setText(f"Could not save {path.name}: {exc}")
@@ -578,3 +579,9 @@ class VideoDetailView(QWidget):
         if not self.notice.text().startswith("Could not"):
             self.notice.setStyleSheet("color: #c0392b;")
             self.notice.setText(str(exc))
+
+
+def _write_file(path: Path, content: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return path

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from api import deps
-from core.export import TRACKS
-from core.services.exports import FORMATS, MEDIA_TYPES, Exported, ExportService
+from core.export import FORMATS, MEDIA_TYPES, TRACKS
+from core.services.exports import Exported, ExportService
 
 router = APIRouter(tags=["exports"])
 

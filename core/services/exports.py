@@ -4,31 +4,19 @@ case for `vip export` and the REST API (core.export renders; this finds the inpu
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import Conflict, NotFound, VipError
-from core.export import (HAND_OFF_FORMATS, SUBTITLE_FORMATS, SUMMARY_FORMATS, TRACKS, contact_sheet, export_text,
-                         subtitles)
+from core.export import (FORMATS, HAND_OFF_FORMATS, MEDIA_TYPES, SUBTITLE_FORMATS, SUFFIXES, SUMMARY_FORMATS, TRACKS,
+                         render)
 from core.models import Shot, Video
 from core.nle import (TIMELINE_FORMATS, HandOffError, Marker, Media, Select, media_of,
                       render_timeline, render_video, selects_timeline, video_markers)
 from core.services.library import LibraryService
 from core.services.people import PeopleService
-from core.models.summary import to_json, to_markdown
-
-FORMATS = ("csv", "json", "edl", "contact-sheet", *SUBTITLE_FORMATS, *SUMMARY_FORMATS, *HAND_OFF_FORMATS)
-MEDIA_TYPES = {"csv": "text/csv", "json": "application/json", "edl": "text/plain", "contact-sheet": "image/jpeg",
-               "srt": "application/x-subrip", "vtt": "text/vtt", "summary-md": "text/markdown",
-               "summary-json": "application/json", "otio": "application/json", "fcpxml": "application/xml",
-               "xmeml": "application/xml", "resolve-markers": "text/plain", "avid-markers": "text/plain",
-               "youtube-chapters": "text/plain"}
-SUFFIXES = {"csv": ".csv", "json": ".json", "edl": ".edl", "contact-sheet": "-contact-sheet.jpg", "srt": ".srt",
-            "vtt": ".vtt", "summary-md": "-summary.md", "summary-json": "-summary.json", "otio": ".otio",
-            "fcpxml": ".fcpxml", "xmeml": ".xml", "resolve-markers": "-markers.edl", "avid-markers": "-markers.txt",
-            "youtube-chapters": "-chapters.txt"}
-
+from core.models.summary import Summary
+from core.models.segment import TextSegment
 
 class NothingToExport(Conflict):
     """The video has no output of this kind yet (not analysed, no speech, no translation...)."""
@@ -64,55 +52,61 @@ class ExportService:
         return videos[0]
 
     async def export(self, video: Video, fmt: str, track: str = "original", speakers: bool = True) -> Exported:
-        """`video` in `fmt` (FORMATS); subtitles: `track` (TRACKS) and speaker names or not."""
+        """`video` in `fmt` (core.export.FORMATS); subtitles: `track` (TRACKS) and speaker names or
+        not. NothingToExport, with the reason, when the video has no such output yet."""
         if fmt not in FORMATS:
             raise VipError(f"Unknown export format {fmt!r}; choose {', '.join(FORMATS)}")
         if track not in TRACKS:
             raise VipError(f"Unknown subtitle track {track!r}; choose {', '.join(TRACKS)}")
-        text = await self._render(video, fmt, track, speakers)
-        filename = Path(video.name).stem + SUFFIXES[fmt]
-        if text is None:  # the contact sheet
-            shots = await self._shots(video)
-            with tempfile.TemporaryDirectory(prefix="vip-export-") as tmp:
-                target = await asyncio.to_thread(contact_sheet, video, shots, Path(tmp) / filename)
-                content = await asyncio.to_thread(target.read_bytes)
-            return Exported(content, MEDIA_TYPES[fmt], filename)
-        return Exported(text.encode("utf-8"), MEDIA_TYPES[fmt], filename)
-
-    async def _render(self, video: Video, fmt: str, track: str, speakers: bool) -> str | None:
+        shots: list[Shot] = []
+        speech: list[TextSegment] = []
+        translation: list[TextSegment] = []
+        summary: Summary | None = None
         if fmt in SUMMARY_FORMATS:
+            summary = await self._summary(video)
+        elif fmt in SUBTITLE_FORMATS:
+            speech, translation = await self._transcript(video, track)
+        elif fmt in HAND_OFF_FORMATS:
+            shots, speech = await self._shots(video), await self._library.segments(video.id, "speech")
             summary = await self._library.summary(video.id)
-            if summary is None:
-                why = (f"its analysis failed: {video.error}" if video.error
-                       else f"analyse it first (vip analyze {video.path})")
-                raise NothingToExport(f"{video.name} has no summary — {why}")
-            origin = video.origin_s
-            return to_markdown(video.name, summary, origin) if fmt == "summary-md" else to_json(summary)
-        if fmt in SUBTITLE_FORMATS:
-            speech = await self._library.segments(video.id, "speech")
-            if not speech:
-                stage = video.stages.get("speech", {}).get("status")
-                why = ("no speech was found in it" if stage == "succeeded"
-                       else f"it has no transcript yet — analyse it first (vip analyze {video.path})")
-                raise NothingToExport(f"{video.name} has no subtitles: {why}")
-            translation = await self._library.segments(video.id, "translation") if track != "original" else []
-            if track != "original" and not translation:
-                stage = video.stages.get("translate", {}).get("status")
-                why = ("the speech is already in the target language, or no translation language is set"
-                       if stage == "succeeded" else f"translate it first (vip analyze {video.path})")
-                raise NothingToExport(f"{video.name} has no translation: {why}")
-            return subtitles(fmt, video, speech, translation, track, speakers=speakers)
-        if fmt == "contact-sheet":
-            return None
-        if fmt in HAND_OFF_FORMATS:
-            markers = await self.markers(video)
-            try:
-                return render_video(fmt, video, markers)
-            except HandOffError as exc:
-                raise NothingToExport(str(exc)) from exc
-        shots = await self._shots(video)
-        people = [vp.on_screen() for vp in await self._people.in_video(video.id)] if self._people else []
-        return export_text(fmt, video, shots, people)
+        else:
+            shots = await self._shots(video)
+        needs_people = fmt == "json" or fmt in HAND_OFF_FORMATS
+        people = ([vp.on_screen() for vp in await self._people.in_video(video.id)]
+                  if self._people and needs_people else [])
+        on_screen = await self._library.segments(video.id, "ocr") if fmt in HAND_OFF_FORMATS else []
+        try:
+            content = await asyncio.to_thread(render, fmt, video, shots, speech, summary, translation=translation,
+                                              track=track, speakers=speakers, people=people, on_screen=on_screen)
+        except HandOffError as exc:
+            raise NothingToExport(str(exc)) from exc
+        except ValueError as exc:  # e.g. no keyframe files for the contact sheet
+            raise NothingToExport(str(exc)) from exc
+        return Exported(content, MEDIA_TYPES[fmt], Path(video.name).stem + SUFFIXES[fmt])
+
+    async def _summary(self, video: Video) -> Summary:
+        summary = await self._library.summary(video.id)
+        if summary is None:
+            why = (f"its analysis failed: {video.error}" if video.error
+                   else f"analyse it first (vip analyze {video.path})")
+            raise NothingToExport(f"{video.name} has no summary — {why}")
+        return summary
+
+    async def _transcript(self, video: Video, track: str) -> tuple[list[TextSegment], list[TextSegment]]:
+        """The transcript, and its translation for a track that needs one."""
+        speech = await self._library.segments(video.id, "speech")
+        if not speech:
+            stage = video.stages.get("speech", {}).get("status")
+            why = ("no speech was found in it" if stage == "succeeded"
+                   else f"it has no transcript yet — analyse it first (vip analyze {video.path})")
+            raise NothingToExport(f"{video.name} has no subtitles: {why}")
+        translation = await self._library.segments(video.id, "translation") if track != "original" else []
+        if track != "original" and not translation:
+            stage = video.stages.get("translate", {}).get("status")
+            why = ("the speech is already in the target language, or no translation language is set"
+                   if stage == "succeeded" else f"translate it first (vip analyze {video.path})")
+            raise NothingToExport(f"{video.name} has no translation: {why}")
+        return speech, translation
 
     async def markers(self, video: Video) -> list[Marker]:
         """Every marker of `video` for editing software (core.nle.video_markers)."""

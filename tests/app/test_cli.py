@@ -155,7 +155,7 @@ def test_analyze_json_includes_shots_and_export_formats(tmp_path: Path, vip_env:
 
 def test_the_cli_offers_every_export_format() -> None:
     from app.cli import EXPORT_FORMATS
-    from core.services.exports import FORMATS
+    from core.export import FORMATS
 
     assert EXPORT_FORMATS == list(FORMATS)
 

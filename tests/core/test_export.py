@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.export import PersonOnScreen, contact_sheet, export_text, parse_edl, render_text, subtitles, timecode, write_export
+from core.export import FORMATS, PersonOnScreen, contact_sheet, parse_edl, render, subtitles, timecode
 from core.models import MediaInfo, Shot, TextSegment, Video
+from core.models.summary import LOCAL, Chapter, Summary
 from core.subtitles import parse_srt, parse_vtt, speaker_name
 
 
@@ -38,7 +39,7 @@ def test_timecode_is_non_drop_frame_at_the_nominal_rate() -> None:
 
 def test_csv_lists_every_shot(tmp_path: Path) -> None:
     video, shots = _video_and_shots(tmp_path)
-    rows = list(csv.DictReader(io.StringIO(export_text("csv", video, shots))))
+    rows = list(csv.DictReader(io.StringIO(render("csv", video, shots).decode())))
     assert [r["shot"] for r in rows] == ["1", "2", "3"]
     assert rows[1]["start_tc"] == "00:00:02:00" and rows[1]["end_tc"] == "00:00:03:13"
     assert rows[2]["transition"] == "dissolve" and float(rows[2]["duration_s"]) == pytest.approx(2.48)
@@ -46,7 +47,7 @@ def test_csv_lists_every_shot(tmp_path: Path) -> None:
 
 def test_json_round_trips(tmp_path: Path) -> None:
     video, shots = _video_and_shots(tmp_path)
-    data = json.loads(export_text("json", video, shots))
+    data = json.loads(render("json", video, shots).decode())
     assert data["video"]["name"] == "interview take 2.mp4"
     assert [s["start_frame"] for s in data["shots"]] == [0, 50, 88]
 
@@ -54,15 +55,15 @@ def test_json_round_trips(tmp_path: Path) -> None:
 def test_json_names_the_people_on_screen_in_each_shot(tmp_path: Path) -> None:
     video, shots = _video_and_shots(tmp_path)
     people = [PersonOnScreen("p1", "Ann Lee", 0.5, 2.5), PersonOnScreen("p2", "Person 2", 4.0, 5.0)]
-    data = json.loads(export_text("json", video, shots, people))
+    data = json.loads(render("json", video, shots, people=people).decode())
     assert [s["people"] for s in data["shots"]] == [["p1"], ["p1"], ["p2"]]
     assert data["people"][0] == {"person_id": "p1", "name": "Ann Lee", "start_s": 0.5, "end_s": 2.5}
-    assert "people" not in json.loads(export_text("json", video, shots))["shots"][0]
+    assert "people" not in json.loads(render("json", video, shots).decode())["shots"][0]
 
 
 def test_edl_parses_back_into_the_same_cuts(tmp_path: Path) -> None:
     video, shots = _video_and_shots(tmp_path)
-    text = export_text("edl", video, shots)
+    text = render("edl", video, shots).decode()
     assert text.startswith("TITLE: interview take 2\nFCM: NON-DROP FRAME\n")
     assert parse_edl(text) == [(1, "00:00:00:00", "00:00:02:00"), (2, "00:00:02:00", "00:00:03:13"),
                                (3, "00:00:03:13", "00:00:06:00")]
@@ -71,8 +72,7 @@ def test_edl_parses_back_into_the_same_cuts(tmp_path: Path) -> None:
 
 def test_contact_sheet_shows_every_keyframe(tmp_path: Path) -> None:
     video, shots = _video_and_shots(tmp_path)
-    sheet = contact_sheet(video, shots, tmp_path / "sheet.png", columns=2, tile_width=160)
-    with Image.open(sheet) as image:
+    with contact_sheet(video, shots, columns=2, tile_width=160) as image:
         assert image.width == 8 + 2 * (160 + 8)
         assert image.height > 2 * 120  # two rows of tiles plus labels and a title
         # the second tile's colour is where the second keyframe was pasted
@@ -84,7 +84,7 @@ def test_contact_sheet_without_keyframes_says_what_to_do(tmp_path: Path) -> None
     for shot in shots:
         shot.keyframe_path = None
     with pytest.raises(ValueError, match="run the analysis first"):
-        contact_sheet(video, shots, tmp_path / "x.png")
+        render("contact-sheet", video, shots)
 
 
 # -- subtitles: speakers and a second language ----------------------------------------------------
@@ -136,11 +136,25 @@ def test_dual_language_subtitles_put_each_translated_line_under_the_line_it_over
         subtitles("srt", video, ORIGINAL, [], "both")
 
 
-def test_write_export_takes_the_track_and_names_speakers_by_default(tmp_path: Path) -> None:
+def test_render_takes_the_track_and_names_speakers_by_default(tmp_path: Path) -> None:
     video, shots = _video_and_shots(tmp_path)
-    path = write_export("srt", video, tmp_path / "dual.srt", shots, ORIGINAL, translation=ENGLISH, track="both")
-    cues = parse_srt(path.read_text(encoding="utf-8"))
+    cues = parse_srt(render("srt", video, shots, ORIGINAL, translation=ENGLISH, track="both").decode())
     assert cues[0].text == "Speaker 1: Guten Tag & willkommen.\nGood day and welcome."
-    assert render_text("vtt", video, shots, ORIGINAL).count("<v Speaker") == 2
+    assert render("vtt", video, shots, ORIGINAL).decode().count("<v Speaker") == 2
     with pytest.raises(ValueError, match="unknown subtitle track"):
-        render_text("srt", video, shots, ORIGINAL, translation=ENGLISH, track="german")
+        render("srt", video, shots, ORIGINAL, translation=ENGLISH, track="german")
+    with pytest.raises(ValueError, match="unknown export format"):
+        render("docx", video, shots, ORIGINAL)
+
+
+def test_every_format_renders_from_one_dispatch(tmp_path: Path) -> None:
+    video, shots = _video_and_shots(tmp_path)
+    summary = Summary(source=LOCAL, overview="Two shots.", chapters=[Chapter(0.0, 2.0, "Start"), Chapter(2.0, 4.0, "End")])
+    for fmt in FORMATS:
+        if fmt == "youtube-chapters":
+            continue  # needs three chapters of 10 s: test_nle
+        content = render(fmt, video, shots, ORIGINAL, summary)
+        if fmt == "contact-sheet":
+            assert Image.open(io.BytesIO(content)).format == "JPEG"
+        else:
+            assert content.decode("utf-8").strip(), fmt

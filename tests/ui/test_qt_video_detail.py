@@ -203,10 +203,10 @@ def test_review_a_video(qloop: asyncio.AbstractEventLoop, qtbot: Any, clip: Clip
                        (3, "00:00:04:00", "00:00:06:00")]
         doc = json.loads((await view.export_to("json", tmp_path / "s.json")).read_text())
         assert len(doc["shots"]) == 3
-        sheet = await view.export_to("contact-sheet", tmp_path / "sheet.png")
+        sheet = await view.export_to("contact-sheet", tmp_path / "sheet.jpg")
         with Image.open(sheet) as image:
-            assert image.width > 500
-        assert view.notice.text() == "Saved sheet.png"
+            assert image.width > 500 and image.format == "JPEG"
+        assert view.notice.text() == "Saved sheet.jpg"
 
         # The file dialog is non-blocking; Esc goes back to the library and stops the player.
         dialog = view.choose_export("csv")
