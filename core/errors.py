@@ -28,6 +28,12 @@ class JobInterrupted(VipError):
     """The worker is shutting down; the job goes back to the queue and resumes later."""
 
 
+class JobLost(JobInterrupted):
+    """The job is no longer this attempt's: its heartbeats went missing (a starved or stalled
+    worker), the reaper handed it back and another worker may be running it. This attempt
+    stops and writes nothing more: not the job, not the video, not its scratch files."""
+
+
 class NotFound(VipError):
     """A project, video or job that the caller named does not exist."""
 

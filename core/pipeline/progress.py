@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from core.errors import JobCanceled, JobInterrupted
+from core.errors import JobCanceled, JobInterrupted, JobLost
 from core.models import Job
 from core.pipeline.stage import ProgressSink
 from core.repositories import JobRepository
@@ -84,7 +84,9 @@ class ProgressReporter:
             now = self._clock() if now is None else now
             self._job.eta_s = self.eta(now)
             self._job.heartbeat_at = utc_now()
-            self._jobs.save(self._job)
+            if not self._jobs.save_owned(self._job):
+                self._halted = JobLost
+                raise JobLost("another worker took this job over")
             self._last_write = now
 
     def quiet_for(self) -> float:

@@ -34,7 +34,7 @@ from typing import Protocol, TypeVar
 
 import structlog
 
-from core.errors import JobCanceled, JobInterrupted, MediaError, VipError
+from core.errors import JobCanceled, JobInterrupted, JobLost, MediaError, VipError
 from core.models import Job, JobError, JobStatus, StageStatus, Video, VideoStatus
 from core.periodic import Periodic
 from core.pipeline.progress import ProgressReporter
@@ -91,7 +91,8 @@ class JobRunner:
     def run(self, job_id: str) -> JobStatus | None:
         """Run the job if it is queued; return its final status (QUEUED means: enqueue again).
 
-        None: there is no such job, or another worker is starting it right now."""
+        None: there is no such job, another worker is starting it right now, or another worker
+        took it over while this one ran it (JobLost)."""
         try:
             with self._jobs.claiming(job_id) as job:
                 if job is None:
@@ -104,11 +105,11 @@ class JobRunner:
                 started = self._start(job)
             # Written running (or finished at once) and the claim let go: from here the job's
             # status keeps other workers off it.
-            return started if isinstance(started, JobStatus) else self._run(job, *started)
+            return self._run(job, *started) if isinstance(started, tuple) else started
         finally:
             structlog.contextvars.unbind_contextvars("job_id", "video_id")
 
-    def _start(self, job: Job) -> JobStatus | tuple[Video, ProgressReporter]:
+    def _start(self, job: Job) -> JobStatus | None | tuple[Video, ProgressReporter]:
         """Write the claimed job running (or finish it at once: canceled, video gone)."""
         if job.cancel_requested or self._jobs.is_cancel_requested(job.id):
             return self._finish(job, None, JobStatus.CANCELED, "Canceled")
@@ -121,27 +122,32 @@ class JobRunner:
         job.attempts += 1
         job.error = None
         job.message = "Starting"
+        job.heartbeat_at = utc_now()
         weights = [self._weight(s.name) for s in job.stages]
         reporter = ProgressReporter(job, self._jobs, weights, self._should_stop)
         # The video first, then the job: whoever sees the job change reads a current video.
+        # This write makes the job this attempt's (the claim keeps other workers off it until
+        # then); every later write of this attempt checks it still is (save_owned).
         self._persist(lambda: self._videos.set_status(video.id, VideoStatus.ANALYZING))
-        self._persist(reporter.flush)
+        self._persist(lambda: self._jobs.save(job))
         log.info("job_started", attempt=job.attempts, path=video.path)
         return video, reporter
 
-    def _run(self, job: Job, video: Video, reporter: ProgressReporter) -> JobStatus:
+    def _run(self, job: Job, video: Video, reporter: ProgressReporter) -> JobStatus | None:
         started = utc_now()
         failures: list[JobError] = []
 
         def beat() -> None:
             # Only when progress went quiet (its writes carry the heartbeat too): FerretDB
             # rewrites whole documents, so two writers at once can undo each other's fields.
-            if reporter.quiet_for() >= self._config.heartbeat_s:
-                self._jobs.heartbeat(job.id, self._config.worker_id)
+            if reporter.quiet_for() >= self._config.heartbeat_s and not self._jobs.heartbeat(job):
+                reporter.halt(JobLost)  # the lanes stop at their next report
 
         # The heartbeat also stops before the final write, for the same reason.
         with Periodic("job-heartbeat", self._config.heartbeat_s, beat):
             outcome, stopped = self._run_stages(job, video, reporter, failures)
+        if outcome is JobLost:
+            return self._lost(job)
         if outcome is JobInterrupted:
             return self._release(job)
         if outcome is JobCanceled:
@@ -321,7 +327,9 @@ class JobRunner:
         status: JobStatus,
         message: str,
         error: JobError | None = None,
-    ) -> JobStatus:
+    ) -> JobStatus | None:
+        if reporter is not None and not self._persist(lambda: self._jobs.owns(job)):
+            return self._lost(job)
         job.status, job.message, job.error, job.eta_s = status, message, error, None
         if status == JobStatus.SUCCEEDED:
             job.progress = 1.0
@@ -341,17 +349,30 @@ class JobRunner:
         shutil.rmtree(sampled_frames_dir(self._config.media_dir, job.video_id), ignore_errors=True)
         # The video first: a GUI that sees the job finish must find the video final too.
         self._persist(lambda: self._videos.set_status(job.video_id, video_status, error.message if error else None))
-        self._persist(reporter.flush if reporter else lambda: self._jobs.save(job))
+        try:
+            self._persist(reporter.flush if reporter else lambda: self._jobs.save(job))
+        except JobLost:  # taken over between the check above and this write
+            return self._lost(job)
         log.info("job_finished", status=str(status), message=message)
         return status
 
-    def _release(self, job: Job) -> JobStatus:
+    def _release(self, job: Job) -> JobStatus | None:
         """Put an interrupted job back in the queue; the stage it was in starts over."""
+        if not self._jobs.owns(job):
+            return self._lost(job)
+        worker_id = job.worker_id
         job.back_to_queue("Interrupted (worker stopped); waiting for a worker to resume")
         self._videos.set_status(job.video_id, VideoStatus.QUEUED)
-        self._jobs.save(job)
+        if not self._jobs.release(job, worker_id):
+            return self._lost(job)
         log.info("job_released")
         return JobStatus.QUEUED
+
+    @staticmethod
+    def _lost(job: Job) -> None:
+        """This attempt lost the job (see JobLost): leave everything to the worker that has it."""
+        log.warning("job_lost", attempt=job.attempts)
+        return None
 
 
 def _job_error(exc: BaseException, media_dir: Path) -> JobError:

@@ -98,6 +98,11 @@ def _owned_fields(job: Job) -> dict[str, Any]:
     return doc
 
 
+def _attempt(job: Job) -> dict[str, Any]:
+    """The query that matches `job` only while it is the same worker's same running attempt."""
+    return {"_id": job.id, "worker_id": job.worker_id, "attempts": job.attempts, "status": str(JobStatus.RUNNING)}
+
+
 def walk_days(now: datetime, days: int = WALK_DAYS) -> Iterator[list[str]]:
     """`created_day`s from tomorrow back `days` days, newest first, in batches that double:
     [tomorrow, today], [yesterday], [the 2 days before], [the 4 before], ..."""
@@ -333,11 +338,20 @@ class JobRepository:
         doc = self._coll.find_one({"_id": job_id}, {"cancel_requested": 1})  # flagged by an older release
         return bool(doc and doc.get("cancel_requested"))
 
-    def heartbeat(self, job_id: str, worker_id: str) -> None:
-        self._coll.update_one(
-            {"_id": job_id, "worker_id": worker_id, "status": str(JobStatus.RUNNING)},
-            {"$set": {"heartbeat_at": utc_now()}},
-        )
+    def save_owned(self, job: Job) -> bool:
+        """Write the running attempt's view of the job if the job is still this attempt's
+        (same worker, same attempt, running); False, writing nothing, when it is not."""
+        result = self._coll.update_one(_attempt(job), {"$set": _owned_fields(job)})
+        return result.matched_count == 1
+
+    def owns(self, job: Job) -> bool:
+        """True while the job is still the running attempt `job` describes."""
+        return self._coll.find_one(_attempt(job), {"_id": 1}) is not None
+
+    def heartbeat(self, job: Job) -> bool:
+        """Refresh the running attempt's heartbeat; False when the job is no longer its."""
+        result = self._coll.update_one(_attempt(job), {"$set": {"heartbeat_at": utc_now()}})
+        return result.matched_count == 1
 
     def find_stale(self, before: datetime) -> list[Job]:
         """Return running jobs whose owner has not sent a heartbeat since `before`."""

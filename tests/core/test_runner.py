@@ -184,17 +184,40 @@ def test_worker_shutdown_hands_the_job_back_to_the_queue(sync_db: Any, media: Me
     assert make_runner(sync_db, tmp_path).run(job.id) == JobStatus.SUCCEEDED  # resumes
 
 
+def test_a_worker_whose_job_was_taken_over_stops_and_writes_nothing_more(
+        sync_db: Any, media: MediaSet, tmp_path: Path) -> None:
+    # A starved worker misses its heartbeats; the reaper hands the job back and another worker
+    # starts it. The first must not go on: its writes would undo the second's progress, and its
+    # end would delete the visual pass's frames the second is reading (seen as "Failed in ocr:
+    # No such file" under load).
+    video, job = add_video_job(sync_db, media.good)
+    frames = tmp_path / "media" / "videos" / video.id / "frames"
+    frames.mkdir(parents=True)
+    thread, outcome = start_gated_job(sync_db, tmp_path, job)
+    sync_db["jobs"].update_one({"_id": job.id}, {"$set": {"worker_id": "other:2", "attempts": 2,
+                                                           "message": "the other worker's"}})
+    thread.join(10)
+    assert outcome == [None]
+    taken = JobRepository(sync_db).get(job.id)
+    assert taken and taken.status == JobStatus.RUNNING and taken.worker_id == "other:2"
+    assert taken.message == "the other worker's"
+    assert frames.is_dir()
+    stored = VideoRepository(sync_db).get(video.id)
+    assert stored and stored.status == VideoStatus.ANALYZING  # not set ready/queued by the first
+
+
 def test_progress_writes_are_throttled_and_carry_an_eta(sync_db: Any, media: MediaSet) -> None:
     _, job = add_video_job(sync_db, media.good)
     writes: list[float] = []
 
     class CountingRepo(JobRepository):
-        def save(self, j: Job) -> None:
+        def save_owned(self, j: Job) -> bool:
             writes.append(j.progress)
-            super().save(j)
+            return super().save_owned(j)
 
     now = [0.0]
-    job.status = JobStatus.RUNNING
+    job.status, job.worker_id, job.attempts = JobStatus.RUNNING, "test:1", 1
+    JobRepository(sync_db).save(job)  # what the runner writes when it starts the job
     reporter = ProgressReporter(job, CountingRepo(sync_db), [1.0], lambda: False,
                                 clock=lambda: now[0])
     for i in range(1, 101):  # 100 reports over 2 s of simulated time
