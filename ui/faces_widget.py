@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from core.faces import FaceAppearance, FaceRejection, face_appearances, faces_per_shot, reject, rejection_of
 from core.faces import without_rejected
 from core.models import Shot, TextSegment
-from ui.transcript_widget import format_line_time
+from core.formatting import format_timestamp
 
 NOT_RUN_TEXT = "No faces yet — the faces stage has not run"
 NO_FACES_TEXT = "No faces found in this video"
@@ -316,12 +316,12 @@ class FacesWidget(QWidget):
         for index, appearance in enumerate(self._appearances):
             if hidden[index] and not show_hidden:
                 continue
-            item = QListWidgetItem(format_line_time(appearance.start_s - self._start_s))
+            item = QListWidgetItem(format_timestamp(appearance.start_s - self._start_s))
             item.setData(Qt.ItemDataRole.UserRole, appearance.start_s)
             item.setData(_INDEX, index)
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-            tip = (f"{format_line_time(appearance.start_s - self._start_s)} – "
-                   f"{format_line_time(appearance.end_s - self._start_s)}, seen {appearance.detections}×")
+            tip = (f"{format_timestamp(appearance.start_s - self._start_s)} – "
+                   f"{format_timestamp(appearance.end_s - self._start_s)}, seen {appearance.detections}×")
             shot = bisect.bisect_right(starts, appearance.start_s + 1e-6) - 1
             if 0 <= shot < len(self._shots):
                 n = counts.get(self._shots[shot].index, 0)

@@ -41,7 +41,7 @@ from core.models.person import Person, PersonAppearance
 from core.services.people import PeopleService
 from ui.task_set import TaskSet
 from ui.thumbnails import read_thumbnail
-from ui.transcript_widget import format_line_time
+from core.formatting import format_timestamp
 
 log = structlog.get_logger(__name__)
 
@@ -327,13 +327,13 @@ class PeopleView(QWidget):
         self.appearance_grid.clear()
         for index, appearance in enumerate(appearances):
             video = videos.get(appearance.video_id)
-            start = video.media.start_s if video is not None and video.media is not None else 0.0
+            start = video.origin_s if video is not None else 0.0
             name = video.name if video is not None else appearance.video_id
             item = QListWidgetItem(QIcon(_framed(None, THUMB, APPEARANCE_ICON)),
-                                   f"{name}\n{format_line_time(appearance.start_s - start)}")
+                                   f"{name}\n{format_timestamp(appearance.start_s - start)}")
             item.setData(_ID, index)
-            item.setToolTip(f"{name}, {format_line_time(appearance.start_s - start)}–"
-                            f"{format_line_time(appearance.end_s - start)}, seen {appearance.detections}×")
+            item.setToolTip(f"{name}, {format_timestamp(appearance.start_s - start)}–"
+                            f"{format_timestamp(appearance.end_s - start)}, seen {appearance.detections}×")
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
             self.appearance_grid.addItem(item)
             item.setSelected(self._key(appearance) in kept)

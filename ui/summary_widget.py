@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QTextDocument
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from core.models.summary import ON_SCREEN, Moment, Summary
-from ui.transcript_widget import format_line_time
+from core.formatting import format_timestamp
 
 NOT_RUN_TEXT = "No summary yet — it is written when the analysis of this video has finished"
 POINT_INDENT = "\u2003\u2003"  # two em spaces: a chapter's sentences sit under its title
@@ -102,7 +102,7 @@ class SummaryWidget(QWidget):
         return [self.sections.item(i).text() for i in range(self.sections.count())]
 
     def _clock(self, media_s: float) -> str:
-        return format_line_time(media_s - self._start_s)
+        return format_timestamp(media_s - self._start_s)
 
     def _heading(self, text: str) -> None:
         item = QListWidgetItem(text)

@@ -51,10 +51,6 @@ FAILED_TEXT = "No transcript — the speech stage failed (see the job's error in
 _SPOKEN = QBrush(QColor("#d6e6fb"))
 _SPOKEN_TEXT = QBrush(QColor("#0b3d91"))
 
-# The review screen's one clock for list times (kept under this name for older imports).
-format_line_time = format_timestamp
-
-
 @dataclass(frozen=True)
 class PanelTexts:
     """What a timed text panel says: its search box, its count line and why it is empty."""

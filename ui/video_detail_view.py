@@ -348,7 +348,7 @@ class VideoDetailView(QWidget):
         self._shots = sorted(shots, key=lambda s: s.start_s)
         self._starts = [s.start_s for s in self._shots]
         media = video.media
-        start_s = media.start_s if media else 0.0
+        start_s = video.origin_s
         self.title.setText(video.name)
         self.title.setToolTip(video.path)
         folder = str(Path(video.path).parent)

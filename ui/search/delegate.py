@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOpti
 
 from core.search.results import SearchHit, VideoResult
 from ui.search.model import BADGES, SearchResultsModel, snippet_html
-from ui.transcript_widget import format_line_time
+from core.formatting import format_timestamp
 
 THUMB = QSize(112, 63)  # like the library's posters
 REASON_COLORS = {"words": "#1d5a2a", "meaning": "#6a4c93"}  # the "why it matched" line, by words / by meaning
@@ -154,7 +154,7 @@ class SearchResultDelegate(QStyledItemDelegate):
         painter.setFont(option.font)
         painter.setPen(text)
         painter.drawText(QRect(x, top, time_w - 10, line), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                         format_line_time(clock_s))
+                         format_timestamp(clock_s))
         label, background, foreground = BADGES.get(hit.modality, (hit.modality, "#e4e6e9", "#33363a"))
         small_font = self._small_font(option.font)
         small = QFontMetrics(small_font)

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from core.formatting import format_duration
+from core.formatting import format_duration, format_timestamp
 from core.search.results import SearchHit, VideoResult
-from ui.transcript_widget import format_line_time
 
 BADGES = {  # modality -> (text, background, foreground)
     "speech": ("spoken", "#dbe8fb", "#163f7a"),
@@ -79,7 +78,7 @@ class SearchResultsModel(QAbstractListModel):
     def header_meta(self, result: VideoResult) -> str:
         parts = [moment_count_text(len(result.hits))]
         if len(result.hits) > 1:
-            parts.append(f"best at {format_line_time(result.clock_s(result.best.start_s))}")
+            parts.append(f"best at {format_timestamp(result.clock_s(result.best.start_s))}")
         if result.duration_s:
             parts.append(f"{format_duration(result.duration_s)} long")
         project = self.project_names.get(result.project_id)
@@ -92,7 +91,7 @@ class SearchResultsModel(QAbstractListModel):
         result, hit = self.entry(row)
         if hit is None:
             return f"{result.name} — {self.header_meta(result)}"
-        return (f"{format_line_time(result.clock_s(hit.start_s))} · {badge_text(hit.modality)} · "
+        return (f"{format_timestamp(result.clock_s(hit.start_s))} · {badge_text(hit.modality)} · "
                 f"{snippet_html(hit)} · {hit.reason()}")
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
@@ -105,13 +104,13 @@ class SearchResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:  # plain text, for accessibility and keyboard search
             if hit is None:
                 return result.name
-            return f"{format_line_time(result.clock_s(hit.start_s))} {badge_text(hit.modality)} {hit.text}"
+            return f"{format_timestamp(result.clock_s(hit.start_s))} {badge_text(hit.modality)} {hit.text}"
         if role == Qt.ItemDataRole.ToolTipRole:
             if hit is None:
                 return (f"{result.path}\nClick (or Enter) to play its best moment, at "
-                        f"{format_line_time(result.clock_s(result.best.start_s))}")
+                        f"{format_timestamp(result.clock_s(result.best.start_s))}")
             how = " and ".join("its words" if m == "keyword" else "its meaning" for m in hit.matched_by)
-            return (f"{format_line_time(result.clock_s(hit.start_s))} – {format_line_time(result.clock_s(hit.end_s))}"
+            return (f"{format_timestamp(result.clock_s(hit.start_s))} – {format_timestamp(result.clock_s(hit.end_s))}"
                     f", matched by {how} ({hit.reason()})"
                     "\nClick (or Enter) to play from a second before")
         return None
