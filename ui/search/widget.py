@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.models.segment import Modality
 from core.search.filters import SearchFilters
 from core.search.results import VideoResult
 from ui.search.delegate import SearchResultDelegate
@@ -36,13 +37,22 @@ from ui.thumbnails import read_thumbnail
 DEBOUNCE_MS = 250
 RESULT_LIMIT = 20  # videos per search
 SCOPES = (("This project", "project"), ("All projects", "all"))
-KINDS = (("All kinds", ()), ("Spoken words", ("speech",)), ("On-screen text", ("text",)),
-         ("Captions", ("visual",)))
+KINDS = (("All kinds", ()), ("Spoken words", (str(Modality.SPEECH),)), ("On-screen text", (str(Modality.TEXT),)),
+         ("Captions", (str(Modality.VISUAL),)))
 LENGTHS = (("Any length", (None, None)), ("Under 1 min", (None, 60.0)), ("1–10 min", (60.0, 600.0)),
            ("Over 10 min", (600.0, None)))
 IMPORTED = (("Imported any time", None), ("Imported today", 1), ("In the last 7 days", 7),
             ("In the last 30 days", 30))
 PLACEHOLDER = "Search spoken words, on-screen text, meaning…  (Ctrl+F)"
+
+
+def _choices(items: tuple[tuple[str, object], ...], tip: str) -> QComboBox:
+    """A filter menu: each item's text, with its value as the item's data."""
+    combo = QComboBox()
+    for text, value in items:
+        combo.addItem(text, value)
+    combo.setToolTip(tip)
+    return combo
 
 
 def read_thumbnails(items: list[tuple[str, str]], size: QSize) -> list[tuple[str, QImage]]:
@@ -92,22 +102,10 @@ class SearchWidget(QWidget):
                             "\nEnter or ↓ goes to the results (Enter again plays the moment) · Esc clears")
         self.box.setMinimumWidth(340)
         self.box.setMaximumWidth(480)
-        self.scope = QComboBox()
-        for text, key in SCOPES:
-            self.scope.addItem(text, key)
-        self.scope.setToolTip("Search the project selected on the left, or every project")
-        self.kinds = QComboBox()
-        for text, modalities in KINDS:
-            self.kinds.addItem(text, modalities)
-        self.kinds.setToolTip("Match spoken words, on-screen text, keyframe captions, or all (and meaning)")
-        self.lengths = QComboBox()
-        for text, bounds in LENGTHS:
-            self.lengths.addItem(text, bounds)
-        self.lengths.setToolTip("Only videos of this length")
-        self.imported = QComboBox()
-        for text, days in IMPORTED:
-            self.imported.addItem(text, days)
-        self.imported.setToolTip("Only videos imported in this period")
+        self.scope = _choices(SCOPES, "Search the project selected on the left, or every project")
+        self.kinds = _choices(KINDS, "Match spoken words, on-screen text, keyframe captions, or all (and meaning)")
+        self.lengths = _choices(LENGTHS, "Only videos of this length")
+        self.imported = _choices(IMPORTED, "Only videos imported in this period")
         self.title = QLabel("<b>Search</b>")
         self.status = QLabel()
         self.status.setWordWrap(True)
