@@ -38,10 +38,10 @@ async def running_app(qtbot: Any, vip_env: dict[str, str], workers: int = 0,
     qtbot.addWidget(view)
     view.show()
     count = pool.check if pool else (local_workers or (lambda: 0))
-    chosen = client_services(services, people=services.people if people else None,
-                             profiles=services.profiles if profiles else None,
-                             watch=services.watch if watch else None,
-                             exports=services.exports if exports else None)
+    chosen = controller_services(services, people=services.people if people else None,
+                                 profiles=services.profiles if profiles else None,
+                                 watch=services.watch if watch else None,
+                                 exports=services.exports if exports else None)
     controller = MainController(
         view, chosen,
         ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
@@ -59,7 +59,7 @@ async def running_app(qtbot: Any, vip_env: dict[str, str], workers: int = 0,
         await services.close()
 
 
-def client_services(services: ClientServices, **changes: Any) -> ClientServices:
+def controller_services(services: ClientServices, **changes: Any) -> ClientServices:
     """The client services the controller gets: `services` with `changes` (a page's service
     left out with None); providers are left out unless given, as analysis keeps its own."""
     return ClientServices(**{**{f.name: getattr(services, f.name) for f in fields(ClientServices)},

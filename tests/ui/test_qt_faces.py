@@ -21,7 +21,7 @@ from tests.core.test_services import RecordingLauncher
 from tests.ui.test_qt_transcript import near, shots, video  # noqa: F401 (fixtures)
 from tests.ui.waiting import wait_until
 from ui.faces_widget import ALL_HIDDEN_TEXT, NO_FACES_TEXT, NOT_RUN_TEXT, FacesWidget
-from tests.ui.harness import client_services
+from tests.ui.harness import controller_services
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
 from ui.video_detail_view import VideoDetailView
@@ -199,7 +199,7 @@ def test_a_face_marked_not_a_face_stays_hidden_after_a_re_analysis(
     async def scenario() -> None:
         client, db = connect_async(database)
         services = client_services(db, RecordingLauncher(), ["probe", "faces"], tmp_path / "data")
-        controller = MainController(view, client_services(services, people=None),
+        controller = MainController(view, controller_services(services, people=None),
                                     ControllerConfig(samples_dir=tmp_path, database_text="test"))
         try:
             await controller.open_video("v1")

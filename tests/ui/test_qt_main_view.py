@@ -19,7 +19,7 @@ from core.repositories import DatabaseAddress
 from tests.media import MediaSet
 from tests.ui.harness import running_app
 from tests.ui.waiting import wait_until
-from tests.ui.harness import client_services
+from tests.ui.harness import controller_services
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
 
@@ -51,7 +51,7 @@ def test_dropped_videos_are_analysed_with_live_progress(qloop: asyncio.AbstractE
         qtbot.addWidget(view)
         view.show()
         controller = MainController(
-            view, client_services(services, profiles=None, people=None, watch=None, exports=None),
+            view, controller_services(services, profiles=None, people=None, watch=None, exports=None),
             ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
                              offer_samples=False, local_workers=pool.check))
         pool.start()

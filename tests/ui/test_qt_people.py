@@ -25,7 +25,7 @@ from core.services.people import PeopleService
 from tests.core.test_services import RecordingLauncher
 from tests.ui.test_qt_transcript import near, video  # noqa: F401 (fixture)
 from tests.ui.waiting import wait_until
-from tests.ui.harness import client_services
+from tests.ui.harness import controller_services
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
 from ui.people_view import CHOOSE_TEXT, EMPTY_TEXT, PeopleView
@@ -96,7 +96,7 @@ async def window(qtbot: Any, database: DatabaseAddress, tmp_path: Path) -> Async
     view.show()
     client, db = connect_async(database)
     services = client_services(db, RecordingLauncher(), ["probe", "faces", "people"], tmp_path / "data")
-    controller = MainController(view, client_services(services, profiles=None, watch=None, exports=None),
+    controller = MainController(view, controller_services(services, profiles=None, watch=None, exports=None),
                                 ControllerConfig(samples_dir=tmp_path, database_text="test", offer_samples=False))
     try:
         yield view, controller

@@ -41,7 +41,7 @@ from core.services.providers import ProviderService
 from core.timeutil import utc_now
 from tests.ui.waiting import wait_until
 from core.services.analysis import AnalysisService
-from tests.ui.harness import client_services
+from tests.ui.harness import controller_services
 from ui.main_controller import ControllerConfig, MainController
 from ui.main_view import MainView
 from ui.costs_view import CostsDialog
@@ -91,7 +91,7 @@ async def opened(vip_env: dict[str, str], qtbot: Any) -> AsyncIterator[World]:
     view.show()
     analysis = AnalysisService(services.projects, services.imports, providers, services.jobs)
     controller = MainController(
-        view, client_services(services, providers=providers, analysis=analysis, profiles=None, people=None,
+        view, controller_services(services, providers=providers, analysis=analysis, profiles=None, people=None,
                               watch=None, exports=None),
         ControllerConfig(samples_dir=settings.data_dir / "samples", database_text="test server",
                          offer_samples=False))
