@@ -160,6 +160,10 @@ class LibraryWidget(QTableView):
     def set_videos(self, videos: list[Video]) -> None:
         self.library_model.set_videos(videos)
 
+    def add_videos(self, videos: list[Video]) -> None:
+        """Add a page of videos read in after the first (new rows at the end; listed ones updated)."""
+        self.library_model.add_videos(videos)
+
     def show_video(self, video: Video) -> None:
         """Add or update the row of `video`."""
         self.library_model.show_video(video)

@@ -247,7 +247,7 @@ class MainController:
 
     def _add_page(self, videos: list[Video]) -> None:
         self._videos.update((v.id, v) for v in videos)
-        self.view.library.library_model.add_videos(videos)
+        self.view.library.add_videos(videos)
         if videos:
             self.view.empty_hint.setVisible(False)
         self._refresh_names(videos)
@@ -766,7 +766,7 @@ class MainController:
         images = await asyncio.to_thread(
             lambda: {v: poster_images(read_thumbnail(p, POSTER_SIZE)) for v, p in paths.items()})
         for video_id in video_ids:
-            self.view.library.library_model.set_poster(video_id, images.get(video_id) or QImage())
+            self.view.library.set_poster(video_id, images.get(video_id) or QImage())
 
     def _show_job(self, job: Job) -> None:
         self.view.jobs.show_job(job, self._video_name(job))

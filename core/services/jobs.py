@@ -126,7 +126,7 @@ class JobService:
         database first does not answer, `on_outage(False, seconds_away)` when it is back; after
         `give_up_s` away the error is raised. Runs on the caller's loop (GUI, CLI, REST API)."""
         loop = asyncio.get_running_loop()
-        seen: dict[str, tuple[datetime, JobStatus]] = {}
+        seen: dict[str, Job] = {}  # the record each job had when last yielded
         since = utc_now()
         away_since: float | None = None
         failures = 0
@@ -153,11 +153,11 @@ class JobService:
                     on_outage(False, loop.time() - away_since)
                 away_since, failures = None, 0
             since = started
-            changed = [job for job in polled if seen.get(job.id) != (job.updated_at, job.status)]
+            changed = [job for job in polled if seen.get(job.id) != job]
             if job_ids is None:
-                seen = {job.id: (job.updated_at, job.status) for job in polled}  # all a later poll can read again
+                seen = {job.id: job for job in polled}  # all that a later poll can read again
             else:
-                seen.update((job.id, (job.updated_at, job.status)) for job in changed)
+                seen.update((job.id, job) for job in changed)
             yield changed
             if job_ids is not None and all(job.status.finished for job in polled):
                 return
