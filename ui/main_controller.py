@@ -493,7 +493,7 @@ class MainController:
                             origin))
 
     def _add_shot_pick(self, video: Video, shot: Shot) -> None:
-        origin = video.media.start_s if video.media else 0.0
+        origin = video.origin_s
         self._add_pick(Pick(video.id, video.name, shot.start_s, shot.end_s, f"Shot {shot.index + 1}", origin))
 
     def _add_pick(self, pick: Pick) -> None:
