@@ -130,7 +130,7 @@ class MainController:
         view.costs_action.triggered.connect(self.open_costs)
         view.providers_action.setEnabled(services.providers is not None)
         view.costs_action.setEnabled(services.providers is not None)
-        view.db_label.setText(f"Database: {config.database_text}")
+        view.show_status(config.database_text)
         self._profiles = services.profiles  # the analysis profile page (open_profile)
         view.profile_action.triggered.connect(self.open_profile)
         view.profile_action.setEnabled(services.profiles is not None)
@@ -196,7 +196,7 @@ class MainController:
         # an empty or another project's jobs list.
         self._videos = {v.id: v for v in videos}
         self.view.library.set_videos(videos)
-        self.view.empty_hint.setVisible(not videos)
+        self.view.show_library_empty(not videos)
         self.view.jobs.set_jobs([(job, self._video_name(job)) for job in jobs])
         for job in jobs:
             self.on_job_shown(job)
@@ -240,7 +240,7 @@ class MainController:
             for video_id in [v.id for page in shown_from_copy for v in page if v.id not in present]:
                 self._videos.pop(video_id, None)
                 self.view.library.remove_video(video_id)
-            self.view.empty_hint.setVisible(not read)
+            self.view.show_library_empty(not read)
             await self._library.remember_listing(project_id, read)
         finally:
             await pages.aclose()  # type: ignore[attr-defined]  # an async generator
@@ -249,7 +249,7 @@ class MainController:
         self._videos.update((v.id, v) for v in videos)
         self.view.library.add_videos(videos)
         if videos:
-            self.view.empty_hint.setVisible(False)
+            self.view.show_library_empty(False)
         self._refresh_names(videos)
 
     async def open_video(self, video_id: str) -> None:
@@ -329,7 +329,7 @@ class MainController:
                 problems.append(f"Could not load the “Not a face” marks: {exc}")
         self.view.detail.show_video(video, shots, loaded["speech"], loaded["face"], summary,
                                     onscreen_text=loaded["ocr"], translation=loaded["translation"])
-        self.view.detail.faces.set_rejections(marks)
+        self.view.detail.show_face_marks(marks)
         if self._people is not None:
             try:
                 self.view.detail.set_people([vp.on_screen() for vp in await self._people.in_video(video.id)])
@@ -361,11 +361,7 @@ class MainController:
                 await (self._library.reject_face(mark) if rejected else self._library.restore_face(mark))
             except Exception as exc:  # noqa: BLE001 - shown to the operator, the panel reverted
                 log.warning("face_mark_failed", video_id=mark.video_id, rejected=rejected, error=str(exc))
-                faces = self.view.detail.faces
-                if rejected:
-                    faces.remove_rejection(mark)
-                else:
-                    faces.add_rejection(mark)
+                self.view.detail.show_face_mark(mark, not rejected)  # back to what is stored
                 self.view.show_error("Not saved", f"The “Not a face” mark could not be "
                                      f"{'saved' if rejected else 'taken back'}: {exc}")
 
@@ -447,7 +443,7 @@ class MainController:
             if item.created:
                 self._videos[item.video.id] = item.video
                 self.view.library.show_video(item.video)
-        self.view.empty_hint.setVisible(not self._videos)
+        self.view.show_library_empty(not self._videos)
 
     async def _current_project(self) -> Project:
         assert self.project_id is not None
@@ -500,7 +496,7 @@ class MainController:
         if self._exports is None:
             return
         self.picks.append(pick)
-        self.view.selects_action.setText(f"Selects ({len(self.picks)})…")
+        self.view.show_selects_count(len(self.picks))
         self.view.statusBar().showMessage(f"Added to selects: {pick.text()} ({len(self.picks)} in the basket)", 5000)
         self._refresh_selects()
 
@@ -525,7 +521,7 @@ class MainController:
             self.picks.clear()
         elif 0 <= row < len(self.picks):
             del self.picks[row]
-        self.view.selects_action.setText(f"Selects ({len(self.picks)})…" if self.picks else "Selects…")
+        self.view.show_selects_count(len(self.picks))
         self._refresh_selects()
 
     def _refresh_selects(self) -> None:
@@ -721,14 +717,13 @@ class MainController:
                 alive = await self._library.workers_alive()
                 local = self._config.local_workers()
                 busy = sum(1 for w in alive if w.current_job)
-                self.view.workers_label.setText(workers_text(len(alive), local, busy,
-                                                             warming_up=utc_now() < warm_until))
-                self.view.db_label.setText(f"Database: {self._config.database_text} ✓")
+                self.view.show_status(f"{self._config.database_text} ✓",
+                                      workers_text(len(alive), local, busy, warming_up=utc_now() < warm_until))
                 if self._database_away:
                     self._database_away = False
                     self.view.statusBar().showMessage("Database reconnected", 5000)
             except Exception:  # noqa: BLE001 - restarting (the embedded one restarts itself) or cut off
-                self.view.db_label.setText(f"Database: {self._config.database_text} — reconnecting…")
+                self.view.show_status(f"{self._config.database_text} — reconnecting…")
                 if not self._database_away:
                     self._database_away = True
                     self.view.statusBar().showMessage("The database is not responding — reconnecting…")
@@ -747,7 +742,7 @@ class MainController:
             self._videos[video.id] = video
             self.view.library.show_video(video)
         if videos:
-            self.view.empty_hint.setVisible(False)
+            self.view.show_library_empty(False)
         return videos
 
     async def _after_refresh(self, finished: list[Video]) -> None:

@@ -328,6 +328,20 @@ class MainView(QMainWindow):
         self.library_title.setText(f"<b>Library — {html.escape(project_name)}</b>&nbsp;&nbsp;"
                                    "<span style='color:#666'>double-click a video (or press Enter) to review it</span>")
 
+    def show_library_empty(self, empty: bool) -> None:
+        """Offer the ways to add videos while the project shown has none."""
+        self.empty_hint.setVisible(empty)
+
+    def show_status(self, database: str, workers: str | None = None) -> None:
+        """The status bar's database line, and its workers line when given."""
+        self.db_label.setText(f"Database: {database}")
+        if workers is not None:
+            self.workers_label.setText(workers)
+
+    def show_selects_count(self, count: int) -> None:
+        """How many picks the selects basket holds, on its menu entry."""
+        self.selects_action.setText(f"Selects ({count})…" if count else "Selects…")
+
     def showing_search(self) -> bool:
         return self.pages.currentWidget() is self.search
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.export import PersonOnScreen, render
+from core.faces import FaceRejection
 from core.formatting import format_duration
 from core.models import Shot, TextSegment, Video
 from core.models.summary import Summary
@@ -320,6 +321,17 @@ class VideoDetailView(QWidget):
     @property
     def onscreen_segments(self) -> list[TextSegment]:
         return list(self._onscreen)
+
+    def show_face_marks(self, marks: list[FaceRejection]) -> None:
+        """The operator's "Not a face" marks of the open video, as stored."""
+        self.faces.set_rejections(marks)
+
+    def show_face_mark(self, mark: FaceRejection, rejected: bool) -> None:
+        """Show one face as marked "Not a face" (or not), e.g. after its change could not be saved."""
+        if rejected:
+            self.faces.add_rejection(mark)
+        else:
+            self.faces.remove_rejection(mark)
 
     def set_people(self, people: list[PersonOnScreen]) -> None:
         """The people stage's appearances of the open video, for the JSON export."""
