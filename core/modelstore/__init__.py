@@ -9,6 +9,7 @@ from core.modelstore.registry import (
     MODELS,
     PP_OCR,
     PYANNOTE_SEGMENTATION,
+    RESEMBLYZER_ENCODER,
     WHISPER_BASE,
     ModelFile,
     ModelSpec,
@@ -16,5 +17,5 @@ from core.modelstore.registry import (
 )
 from core.modelstore.store import ModelStatus, ModelStore
 
-__all__ = ["DLIB_FACES", "HAAR_FRONTAL_FACE", "PYANNOTE_SEGMENTATION", "MINILM", "MODELS", "PP_OCR", "WHISPER_BASE", "ModelError", "ModelFile", "ModelLoader", "ModelSpec",
+__all__ = ["DLIB_FACES", "HAAR_FRONTAL_FACE", "PYANNOTE_SEGMENTATION", "MINILM", "MODELS", "PP_OCR", "RESEMBLYZER_ENCODER", "WHISPER_BASE", "ModelError", "ModelFile", "ModelLoader", "ModelSpec",
            "ModelStatus", "ModelStore", "PackagePart"]

@@ -133,4 +133,16 @@ PYANNOTE_SEGMENTATION = ModelSpec(
     in_place=True,
 )
 
-MODELS: tuple[ModelSpec, ...] = (WHISPER_BASE, PP_OCR, HAAR_FRONTAL_FACE, MINILM, DLIB_FACES, PYANNOTE_SEGMENTATION)
+RESEMBLYZER_ENCODER = ModelSpec(
+    name="resemblyzer-ge2e",
+    purpose="speakers (Resemblyzer's GE2E voice encoder: 256-d voice embeddings, run in numpy)",
+    files=(
+        ModelFile("pretrained.pt", "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e",
+                  17090379, (PackagePart("resemblyzer", "pretrained.pt"),)),
+    ),
+    pip_packages=("--no-deps resemblyzer==0.1.4",),
+    in_place=True,
+)
+
+MODELS: tuple[ModelSpec, ...] = (WHISPER_BASE, PP_OCR, HAAR_FRONTAL_FACE, MINILM, DLIB_FACES, PYANNOTE_SEGMENTATION,
+                                 RESEMBLYZER_ENCODER)

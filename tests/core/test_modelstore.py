@@ -79,7 +79,7 @@ def test_vip_models_json_lists_each_model(assembled: Path, monkeypatch: pytest.M
     assert main(["models", "--json"]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["name"] for r in records] == ["whisper-base", "pp-ocr", "haar-frontal-face", "minilm-l6", "dlib-faces",
-                                           "pyannote-segmentation-3"]
+                                           "pyannote-segmentation-3", "resemblyzer-ge2e"]
     assert records[0]["status"] == "ok" and records[0]["source"] == "user dir"
     assert main(["models"]) == 0
     assert "whisper-base" in capsys.readouterr().out
