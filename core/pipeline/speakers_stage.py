@@ -1,9 +1,9 @@
 """Stage: speakers — who speaks each transcript line (diarization, offline).
 
 pyannote's segmentation-3.0 (ONNX) finds speech turns and overlaps in sliding windows;
-the windows' local speakers are linked into speakers of the whole file by acoustic
-embeddings (core.speech.diarization, where benchmarks/bench_diarization.py's measurements
-are summed up). Each transcript line then gets the speaker it overlaps most ("S1", "S2"...,
+the windows' local speakers are linked into speakers of the whole file by GE2E voice
+embeddings (Resemblyzer's encoder, run in numpy) together with MFCC + pitch statistics
+(core.speech.diarization, where benchmarks/bench_diarization.py's measurements are summed up). Each transcript line then gets the speaker it overlaps most ("S1", "S2"...,
 numbered in order of first appearance in the transcript), and the video records its speakers
 (the operator's names for labels still present survive a re-run). Runs in a worker process.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.models.segment import TextSegment
-from core.modelstore import PYANNOTE_SEGMENTATION, ModelLoader, ModelStore
+from core.modelstore import PYANNOTE_SEGMENTATION, RESEMBLYZER_ENCODER, ModelLoader, ModelStore
 from core.pipeline.stage import StageContext
 from core.speech import decode_audio
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 NO_SPEECH = "No speech"
 MODEL_FILE = "segmentation-3.0.onnx"
+ENCODER_FILE = "pretrained.pt"
 
 
 def speaker_labels(speakers: list[int | None]) -> list[str | None]:
@@ -38,7 +39,7 @@ class SpeakersStage:
     name = "speakers"
     title = "Speakers"
     version = 1
-    weight = 1.5  # segmentation + linking ≈ 0.03× real time on 2 cores (bench_diarization)
+    weight = 1.5  # segmentation + voice embeddings + linking ≈ 0.03× real time on 2 cores (bench_diarization)
     requires: tuple[str, ...] = ("probe", "speech")
 
     def __init__(self, data_dir: Path | None = None) -> None:
@@ -80,8 +81,11 @@ class SpeakersStage:
 
 def _load_diarizer(store: ModelStore) -> Diarizer:
     from core.speech.diarization import Diarizer  # onnxruntime: only in the worker that runs the stage
+    from core.speech.voice_encoder import VoiceEncoder
 
-    return Diarizer(store.files(PYANNOTE_SEGMENTATION.name)[MODEL_FILE])
+    segmentation = store.files(PYANNOTE_SEGMENTATION.name)[MODEL_FILE]
+    encoder = VoiceEncoder.from_file(store.files(RESEMBLYZER_ENCODER.name)[ENCODER_FILE])
+    return Diarizer(segmentation, voice_encoder=encoder)
 
 
 def _with_speaker(segment: TextSegment, label: str | None) -> TextSegment:

