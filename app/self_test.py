@@ -39,8 +39,9 @@ from core.modelstore import ModelStore
 # Settings that would point the self-test at the operator's own data, database or queue.
 _CLEARED_ENV = ("VIP_MONGO_URI", "VIP_REDIS_URL", "VIP_DB_NAME", "VIP_DATA_DIR", "VIP_LOG_DIR", "VIP_WORKERS")
 # The model each offline stage needs: without it the stage is skipped, not failed.
-STAGE_MODELS = {"speech": "whisper-base", "ocr": "pp-ocr", "embed": "minilm-l6",
-                "speakers": "pyannote-segmentation-3", "people": "dlib-faces"}  # faces: dlib's HOG, no file
+STAGE_MODELS = {"speech": ("whisper-base",), "ocr": ("pp-ocr",), "embed": ("minilm-l6",),
+                "speakers": ("pyannote-segmentation-3", "resemblyzer-ge2e"),
+                "people": ("dlib-faces",)}  # faces: dlib's HOG, no file
 CLIP = SampleSpec("vip-self-test.mp4", 4.5, 640, 360, 25, ((30, 60, 140), (170, 80, 40), (40, 130, 70)),
                   tone_hz=440.0)
 CAPTION_WORD = "sample"  # the burned-in caption reads "VIP sample - scene N of 3"
@@ -314,15 +315,16 @@ async def _run_analysis(state: _State, services: Services, mark: Callable[[str],
         await asyncio.sleep(0.25)
     lines, failed = [], []
     for stage in job.stages:
-        model = STAGE_MODELS.get(stage.name)
-        model_missing = model in state.missing_models or (stage.error is not None and stage.error.type == "ModelError")
+        models = STAGE_MODELS.get(stage.name, ())
+        model_missing = (any(m in state.missing_models for m in models)
+                         or (stage.error is not None and stage.error.type == "ModelError"))
         # a stage that needs one skipped for its model (speakers after speech) is skipped with it
         after = [name for name, seen in state.stage_status.items() if seen == "skipped"
                  and stage.error is not None and stage.error.type == "StageSkipped" and name in stage.error.message]
         if stage.status.done:
             status, text = "ok", stage.message or str(stage.status)
         elif stage.status == StageStatus.FAILED and model_missing:
-            status, text = "skipped", f"skipped: model missing ({model})"
+            status, text = "skipped", f"skipped: model missing ({', '.join(models)})"
         elif stage.status == StageStatus.FAILED and after:
             status, text = "skipped", f"skipped: needs {', '.join(after)}"
         else:
@@ -348,7 +350,7 @@ def _stage_seconds(stage: Any) -> str:
 def _needs(state: _State, *stages: str) -> str | None:
     """Why a check cannot run (a stage it reads was skipped for a missing model), else None."""
     skipped = [s for s in stages if state.stage_status.get(s) == "skipped"]
-    return f"skipped: model missing ({', '.join(STAGE_MODELS[s] for s in skipped)})" if skipped else None
+    return f"skipped: model missing ({', '.join(m for s in skipped for m in STAGE_MODELS[s])})" if skipped else None
 
 
 async def _check_shots(state: _State, services: Services) -> str:
