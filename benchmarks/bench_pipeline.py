@@ -35,6 +35,10 @@ was busier, so the baseline took 118-127 s:
   + the text detector at ≤ 640 px (core.ocr.engine), the heaviest ready stage first (runner)
     94.2 s = 0.314× real time against 127.4 s (0.425×): ×0.74; OCR 31.9 s against 87.6 s;
     47 of 60 captions read against 46; peak RSS 1,334 MB
+After issue 15's restructuring and the GE2E voice embeddings in the speakers stage, against
+`--baseline-rev 87282f0` (the state before both) in one run: 100.6 s = 0.335× real time against
+103.4 s (0.345×): ×0.97; speakers 12.7 s against 8.2 s; 47 of 60 captions both; peak RSS
+1,313 MB against 1,300 MB.
 
     .venv/bin/python benchmarks/bench_pipeline.py [--seconds 300] [--json]
 """
