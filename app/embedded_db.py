@@ -155,6 +155,7 @@ class EmbeddedDatabase:
         self._explicit_binary = ferretdb
         self._auto_backup = auto_backup  # the daily backup at start (app.db_backup.auto_backup)
         self._users: IO[bytes] | None = None
+        self._parent = os.getppid()  # the process that started this one, as acquire() last read it
         self.uri: str | None = None
         self._socket = socket_path(self._dir)
         self._keeper: threading.Thread | None = None
@@ -181,6 +182,7 @@ class EmbeddedDatabase:
                 raise
             self._users = users
             self.uri = server.uri
+            self._parent = os.getppid()  # read now: once the parent is gone, getppid() names init
         self._keeper_stop.clear()
         self._keeper = threading.Thread(target=self._keep_alive, name="embedded-db-keeper", daemon=True)
         self._keeper.start()
@@ -237,7 +239,7 @@ class EmbeddedDatabase:
                 return True
             except BlockingIOError:
                 holders = _lock_holder_pids(self._dir / "users.lock") - {os.getpid()}
-                parent = os.getppid()
+                parent = self._parent
                 if time.monotonic() > deadline or not holders <= {parent} or not _exiting(parent):
                     return False
                 time.sleep(0.05)
